@@ -1,0 +1,117 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every environment variable Fathom reads, parsed once by zod. This module is
+ * the only reader of `process.env`; `.env.example` documents each variable.
+ */
+const booleanString = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value && value.trim() !== "" ? value.trim() : undefined));
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    /** Where task state and event logs live (the shared data volume). */
+    TASK_STORAGE_DIR: z.string().min(1).default("./data/tasks"),
+    /** `file` (default) or a `redis://` / `rediss://` URL. */
+    TASK_STORE: z
+      .string()
+      .default("file")
+      .refine((value) => value === "file" || /^rediss?:\/\//.test(value), {
+        message: 'expected "file" or a redis:// URL',
+      }),
+    /** Prefix of every Redis key Fathom owns. */
+    REDIS_KEY_PREFIX: z.string().min(1).default("fathom:"),
+    /** A lease not renewed for this long is considered dead and taken over. */
+    LEASE_TTL_MS: positiveInt.default(6000),
+    /** How often the owner renews its lease (must be well below LEASE_TTL_MS). */
+    LEASE_RENEW_MS: positiveInt.default(1500),
+    /** How often each process looks for tasks with expired leases. */
+    TAKEOVER_SCAN_MS: positiveInt.default(1000),
+    /** Polling interval of log followers (network filesystems deliver no change events). */
+    FOLLOW_POLL_MS: positiveInt.default(250),
+    /** Interval of `: ping` comments on idle SSE connections (≤ 15 s). */
+    SSE_HEARTBEAT_MS: positiveInt.max(15000).default(10000),
+    /** `retry:` sent to EventSource clients once per connection. */
+    SSE_RETRY_MS: positiveInt.default(2000),
+    /** Tasks running at once in one process; the rest wait as `queued`. */
+    MAX_CONCURRENT_TASKS: positiveInt.default(4),
+    /** Finished tasks older than this are removed by the sweeper. */
+    MAX_TASK_AGE_HOURS: z.coerce.number().positive().default(168),
+    /** How many times a step that failed with a transient error is retried. */
+    STEP_MAX_RETRIES: nonNegativeInt.default(3),
+    /** Pause between streamed report chunks, in ms (0 = as fast as written). */
+    OUTPUT_CHUNK_DELAY_MS: nonNegativeInt.default(0),
+    /** When set, every /api route except health requires this bearer token. */
+    FATHOM_API_TOKEN: optionalString,
+    /** Comma-separated list of origins allowed by CORS (empty: same origin only). */
+    CORS_ORIGINS: optionalString,
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+    /** `json` (default in production) or `pretty`. */
+    LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+    DEFAULT_LLM_PROVIDER: z.enum(["offline", "openai"]).default("offline"),
+    DEFAULT_SEARCH_PROVIDER: z.enum(["local", "searxng", "tavily"]).default("local"),
+    OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
+    OPENAI_API_KEY: optionalString,
+    OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+    OPENAI_TIMEOUT_MS: positiveInt.default(120000),
+    OPENAI_MAX_RETRIES: nonNegativeInt.default(4),
+    SEARXNG_URL: optionalString.pipe(z.url().optional()),
+    TAVILY_API_KEY: optionalString,
+    TAVILY_BASE_URL: z.url().default("https://api.tavily.com"),
+    /** Folder of .txt/.md/.html/.json documents for the `local` search provider. */
+    CORPUS_DIR: optionalString,
+    FETCH_ALLOW_PRIVATE: booleanString.default(false),
+    FETCH_TIMEOUT_MS: positiveInt.default(10000),
+    FETCH_MAX_BYTES: positiveInt.default(2_000_000),
+  })
+  .superRefine((config, context) => {
+    if (config.LEASE_RENEW_MS * 2 > config.LEASE_TTL_MS) {
+      context.addIssue({
+        code: "custom",
+        path: ["LEASE_RENEW_MS"],
+        message: `must be at most half of LEASE_TTL_MS (${config.LEASE_TTL_MS}), got ${config.LEASE_RENEW_MS}`,
+      });
+    }
+  });
+
+export type Config = z.output<typeof configSchema> & {
+  /** TASK_STORAGE_DIR resolved to an absolute path. */
+  storageDir: string;
+  /** The data directory that holds the task folder (for caches such as the search index). */
+  dataDir: string;
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses an environment; throws a ConfigError naming every bad variable. */
+export function parseConfig(environment: Record<string, string | undefined>): Config {
+  const parsed = configSchema.safeParse(environment);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const storageDir = path.resolve(parsed.data.TASK_STORAGE_DIR);
+  return { ...parsed.data, storageDir, dataDir: path.dirname(storageDir) };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use. */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,43 @@
+/** Machine-readable error codes; app/api/http-errors.ts maps each to an HTTP status. */
+export type ErrorCode =
+  | "invalid_request"
+  | "payload_too_large"
+  | "unauthorized"
+  | "not_found"
+  | "gone"
+  | "conflict"
+  | "provider_not_configured"
+  | "provider_error"
+  | "lease_lost"
+  | "storage_error"
+  | "internal";
+
+/** The one error type Fathom throws on purpose. `message` is safe to show to a client. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  /** True for failures worth retrying (a provider's 429/5xx, a network error). */
+  readonly retryable: boolean;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: unknown; retryable?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.details = options?.details;
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** A readable message for any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,81 @@
+import type { NormalizedRequest } from "../tasks/request";
+
+/**
+ * The contract between the task runner (lib/tasks) and the research engine.
+ *
+ * The engine is written as ordinary async code whose expensive or visible
+ * parts are wrapped in `context.step(key, fn)`. The runner records each
+ * finished step's result durably; when a task resumes (restart, takeover,
+ * retry) it hands the recorded results back and `step` returns them without
+ * calling `fn` again, so a resumed task repeats at most the step that was
+ * interrupted. Keys must be deterministic functions of the request and of
+ * earlier step results, and results must be JSON-serializable.
+ */
+export interface ResearchContext {
+  readonly request: NormalizedRequest;
+  /** Aborted when the task is cancelled, paused, deleted or its lease is lost. */
+  readonly signal: AbortSignal;
+  /** Runs `run` once per task for `key`, or returns its recorded result. */
+  step<T>(key: string, run: () => Promise<T>): Promise<T>;
+  /** Reports progress computed from the real plan (0–100). */
+  progress(update: ProgressUpdate): Promise<void>;
+  /** Announces a source as it is found. */
+  source(source: SourceRef): Promise<void>;
+  /**
+   * Appends the next piece of the report. Only the final report step calls it.
+   * The concatenation of every `output` of a task is its report.
+   */
+  output(text: string): Promise<void>;
+  /**
+   * The report text already appended before this run, when an interrupted
+   * report step is resumed. The engine must continue it: the report it
+   * returns must start with this text, and it must only `output` the rest.
+   */
+  readonly reportSoFar: string;
+  /** True once a user asked to stop searching and write the report now. */
+  finishRequested(): boolean;
+}
+
+export interface ProgressUpdate {
+  /** Short machine-friendly step name: plan, search, read, learn, report. */
+  step: string;
+  /** 0–100. */
+  percentage: number;
+  message: string;
+  /** Optional structure for the UI's research tree. */
+  detail?: ResearchTreeNode;
+}
+
+/** A node of the research tree as it grows (sub-question, search, finding). */
+export interface ResearchTreeNode {
+  kind: "question" | "search" | "learning";
+  id: string;
+  parentId?: string;
+  label: string;
+}
+
+export interface SourceRef {
+  title: string;
+  /** A web URL, when the source is a web page. */
+  url?: string;
+  /** A stable reference to a local document (e.g. `sotu:1803-thomas-jefferson`). */
+  documentRef?: string;
+}
+
+export interface Source extends SourceRef {
+  /** 1-based number used by the report's `[n]` citations. */
+  number: number;
+  /** The passages the report used from this source. */
+  passages: string[];
+}
+
+export interface ResearchResult {
+  /** The whole Markdown report; equals the concatenation of the task's outputs. */
+  report: string;
+  sources: Source[];
+  learnings: string[];
+}
+
+export interface ResearchEngine {
+  run(context: ResearchContext): Promise<ResearchResult>;
+}

