@@ -1,16 +1,34 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
+const alias = { "@": path.resolve(__dirname) };
+
 export default defineConfig({
-  resolve: { alias: { "@": path.resolve(__dirname) } },
   test: {
-    include: ["lib/**/*.test.ts", "tests/**/*.test.ts", "app/**/*.test.ts"],
-    environment: "node",
-    testTimeout: 60_000,
-    hookTimeout: 240_000,
-    // The end-to-end suites share one built server; each file starts its own processes.
-    fileParallelism: true,
-    maxWorkers: 2,
-    globalSetup: ["tests/support/global-setup.ts"],
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: "unit",
+          include: ["lib/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "e2e",
+          include: ["tests/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          // Each file starts its own server processes; two at a time fit this machine.
+          maxWorkers: 2,
+          // The suites run against the built app: build it once, first.
+          globalSetup: ["tests/support/global-setup.ts"],
+        },
+      },
+    ],
   },
 });

@@ -1,0 +1,12 @@
+import "server-only";
+import { AppError } from "@/lib/errors";
+import type { TaskJson } from "@/lib/tasks/task-json";
+import type { TaskManager } from "@/lib/tasks/task-manager";
+
+/** The task, or 404 (never existed / expired) or 410 (deleted, and this volume still remembers it). */
+export async function findTask(manager: TaskManager, id: string): Promise<TaskJson> {
+  const task = await manager.getTask(id);
+  if (task) return task;
+  if (await manager.wasDeleted(id)) throw new AppError("gone", `Task ${id} was deleted.`);
+  throw new AppError("not_found", `No task ${id}.`);
+}

@@ -1,0 +1,182 @@
+import "server-only";
+import { timingSafeEqual } from "node:crypto";
+import { nanoid } from "nanoid";
+import type { z } from "zod";
+import { getConfig } from "@/lib/config";
+import { AppError, type ErrorCode, isAppError } from "@/lib/errors";
+import { isTaskId } from "@/lib/tasks/task-json";
+import { getLogger } from "@/lib/tasks/manager-instance";
+
+/** The one table from error codes to HTTP statuses. */
+const statusOf: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  payload_too_large: 413,
+  unauthorized: 401,
+  not_found: 404,
+  gone: 410,
+  conflict: 409,
+  provider_not_configured: 400,
+  provider_error: 502,
+  lease_lost: 503,
+  storage_error: 503,
+  internal: 500,
+};
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function newRequestId(): string {
+  return nanoid(16);
+}
+
+export function errorResponse(error: unknown, requestId: string, request?: Request): Response {
+  if (isAppError(error)) {
+    return json({ error: { code: error.code, message: error.message } }, statusOf[error.code], requestId, request);
+  }
+  getLogger().error("http.unhandled", { requestId, error: error instanceof Error ? error.stack : String(error) });
+  return json({ error: { code: "internal", message: "Internal error." } }, 500, requestId, request);
+}
+
+export function json(body: unknown, status: number, requestId: string, request?: Request, headers?: HeadersInit): Response {
+  const response = Response.json(body, { status, headers });
+  response.headers.set("X-Request-ID", requestId);
+  response.headers.set("Cache-Control", "no-store");
+  if (request) applyCors(request, response.headers);
+  return response;
+}
+
+/**
+ * Wraps a route handler: request id, access check, CORS, and errors turned
+ * into JSON with the status of their code. Route handlers stay thin.
+ */
+export function route<Context>(
+  handler: (request: Request, context: Context, requestId: string) => Promise<Response>,
+  options: { public?: boolean } = {},
+): (request: Request, context: Context) => Promise<Response> {
+  return async (request, context) => {
+    const requestId = newRequestId();
+    try {
+      if (!options.public) checkAccess(request);
+      const response = await handler(request, context, requestId);
+      if (!response.headers.has("X-Request-ID")) response.headers.set("X-Request-ID", requestId);
+      applyCors(request, response.headers);
+      return response;
+    } catch (error) {
+      return errorResponse(error, requestId, request);
+    }
+  };
+}
+
+/** Answers CORS preflights for allowed origins. */
+export function preflight(request: Request): Response {
+  const headers = new Headers();
+  applyCors(request, headers);
+  if (headers.has("Access-Control-Allow-Origin")) {
+    headers.set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    headers.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Last-Event-ID");
+    headers.set("Access-Control-Max-Age", "600");
+  }
+  return new Response(null, { status: 204, headers });
+}
+
+function applyCors(request: Request, headers: Headers): void {
+  const origin = request.headers.get("origin");
+  const allowed = getConfig().CORS_ORIGINS;
+  if (!origin || !allowed) return;
+  const list = allowed.split(",").map((value) => value.trim());
+  if (list.includes("*") || list.includes(origin)) {
+    headers.set("Access-Control-Allow-Origin", origin);
+    headers.set("Access-Control-Expose-Headers", "X-Task-ID, X-Request-ID, X-Model-Name");
+    headers.append("Vary", "Origin");
+  }
+}
+
+/** With FATHOM_API_TOKEN set, a bearer token (or `?token=` for EventSource) is required. */
+function checkAccess(request: Request): void {
+  const expected = getConfig().FATHOM_API_TOKEN;
+  if (!expected) return;
+  const header = request.headers.get("authorization");
+  const given = header?.startsWith("Bearer ") ? header.slice(7) : new URL(request.url).searchParams.get("token");
+  if (!given || !safeEqual(given, expected)) {
+    throw new AppError("unauthorized", "Missing or wrong API token.");
+  }
+}
+
+function safeEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  // Compare equal-length buffers so the time does not reveal the length either.
+  const padded = Buffer.alloc(b.length);
+  a.copy(padded, 0, 0, Math.min(a.length, b.length));
+  return timingSafeEqual(padded, b) && a.length === b.length;
+}
+
+/** Reads a JSON body of at most MAX_BODY_BYTES and validates it. */
+export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.output<T>> {
+  const type = request.headers.get("content-type") ?? "";
+  if (type && !type.toLowerCase().includes("json")) {
+    throw new AppError("invalid_request", `Expected a JSON body (Content-Type: application/json), got ${type}.`);
+  }
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const text = await readLimited(request);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // JSON.parse errors say only where; the client needs to know what.
+    throw new AppError("invalid_request", "The body is not valid JSON.");
+  }
+  return parseWith(schema, value);
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+      return `${where}${issue.message}`;
+    });
+    throw new AppError("invalid_request", `Invalid request: ${problems.join("; ")}.`, { details: parsed.error.issues });
+  }
+  return parsed.data;
+}
+
+async function readLimited(request: Request): Promise<string> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function tooLarge(): AppError {
+  return new AppError("payload_too_large", `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
+}
+
+/** A task id from a URL, validated before it goes anywhere near the store. */
+export function taskIdFrom(raw: string): string {
+  const text: string = raw;
+  if (!isTaskId(raw)) {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+    throw new AppError("invalid_request", `"${shown}" is not a task id (32 lowercase hex characters).`);
+  }
+  return raw;
+}
+
+export const SSE_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  Connection: "keep-alive",
+  "X-Accel-Buffering": "no",
+  "Content-Encoding": "identity",
+} as const;

@@ -1,0 +1,56 @@
+import "server-only";
+import { getConfig } from "@/lib/config";
+import { AppError } from "@/lib/errors";
+import { parseCursor } from "@/lib/sse/encode";
+import { createTaskEventStream } from "@/lib/sse/task-stream";
+import { isFinished, type TaskJson } from "@/lib/tasks/task-json";
+import type { TaskManager } from "@/lib/tasks/task-manager";
+import { taskSnapshot } from "@/lib/tasks/task-view";
+import { getLogger } from "@/lib/tasks/manager-instance";
+import { SSE_HEADERS } from "./http";
+import { connectionOpened, connectionClosed } from "./metrics";
+
+/** The client's cursor: the Last-Event-ID header, else `?lastEventId`. */
+export function cursorFrom(request: Request): number | undefined {
+  const header = request.headers.get("last-event-id");
+  const query = new URL(request.url).searchParams.get("lastEventId");
+  const cursor = parseCursor(header ?? query);
+  if (cursor === null) {
+    throw new AppError("invalid_request", "Last-Event-ID / lastEventId must be a non-negative integer event id.");
+  }
+  return cursor;
+}
+
+/**
+ * Streams a task from a cursor, or answers 204 when the task is finished and
+ * the client has seen everything (so EventSource stops reconnecting).
+ */
+export function streamTask(
+  manager: TaskManager,
+  task: TaskJson,
+  cursor: number | undefined,
+  requestId: string,
+  headers: Record<string, string> = {},
+): Response {
+  const runStart = task.runStartEventId - 1;
+  if (cursor !== undefined && isFinished(task.status) && cursor >= task.lastEventId) {
+    return new Response(null, { status: 204, headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers } });
+  }
+  const afterId = cursor === undefined || cursor < runStart ? runStart : cursor;
+  const config = getConfig();
+  const stream = createTaskEventStream({
+    store: manager.store,
+    taskId: task.id,
+    afterId,
+    snapshot: taskSnapshot(task, manager.queuePosition(task.id)),
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    retryMs: config.SSE_RETRY_MS,
+    logger: getLogger().child({ requestId, ownerId: manager.ownerId }),
+    onOpen: connectionOpened,
+    onClose: connectionClosed,
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: { ...SSE_HEADERS, "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
+  });
+}

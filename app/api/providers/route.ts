@@ -1,0 +1,49 @@
+import { getConfig } from "@/lib/config";
+import { checkProviders } from "@/lib/research";
+import { llmProviders, normalizeRequest, REQUEST_LIMITS, searchProviders } from "@/lib/tasks/request";
+import { json, route } from "../_lib/http";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+/** Which LLM and search providers this server can use, and the request limits (for the UI). */
+export const GET = route(async (request, _context, requestId) => {
+  const config = getConfig();
+  const configured = (llm: (typeof llmProviders)[number], search: (typeof searchProviders)[number]) => {
+    const normalized = normalizeRequest(
+      { query: "x", llm: { provider: llm }, search: { provider: search } },
+      { llmProvider: config.DEFAULT_LLM_PROVIDER, searchProvider: config.DEFAULT_SEARCH_PROVIDER, openaiModel: config.OPENAI_MODEL },
+    );
+    try {
+      checkProviders(normalized, config);
+      return true;
+    } catch {
+      // checkProviders throws exactly when a provider lacks its configuration.
+      return false;
+    }
+  };
+  return json(
+    {
+      llm: llmProviders.map((name) => ({
+        name,
+        configured: configured(name, "local"),
+        default: name === config.DEFAULT_LLM_PROVIDER,
+        ...(name === "openai" ? { model: config.OPENAI_MODEL } : {}),
+      })),
+      search: searchProviders.map((name) => ({
+        name,
+        configured: configured("offline", name),
+        default: name === config.DEFAULT_SEARCH_PROVIDER,
+      })),
+      limits: {
+        queryMaxLength: REQUEST_LIMITS.queryMaxLength,
+        depth: REQUEST_LIMITS.depth,
+        breadth: REQUEST_LIMITS.breadth,
+        maxResults: REQUEST_LIMITS.maxResults,
+      },
+    },
+    200,
+    requestId,
+    request,
+  );
+});

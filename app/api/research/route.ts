@@ -1,0 +1,50 @@
+import { modelName } from "@/lib/research";
+import { type ResearchRequestBody, researchQueryParamsSchema, researchRequestSchema } from "@/lib/tasks/request";
+import { getTaskManager } from "@/lib/tasks/manager-instance";
+import { taskView } from "@/lib/tasks/task-view";
+import { json, parseWith, preflight, readJson, route } from "../_lib/http";
+import { cursorFrom, streamTask } from "../_lib/stream";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+/**
+ * Starts (or joins) the research task of a request. Answers the task's event
+ * stream, or with `Accept: application/json` a 202 with the task id and links.
+ */
+async function start(request: Request, input: ResearchRequestBody, requestId: string): Promise<Response> {
+  const manager = await getTaskManager();
+  const { task, created } = await manager.submit(input, requestId);
+  const model = modelName(task.request);
+  const headers: Record<string, string> = { "X-Task-ID": task.id };
+  if (model) headers["X-Model-Name"] = model;
+  const accept = request.headers.get("accept") ?? "";
+  if (accept.includes("application/json") && !accept.includes("text/event-stream")) {
+    return json(
+      {
+        taskId: task.id,
+        status: task.status,
+        created,
+        task: taskView(task, manager.queuePosition(task.id)),
+        links: { self: `/api/tasks/${task.id}`, events: `/api/tasks/${task.id}/events`, page: `/tasks/${task.id}` },
+      },
+      202,
+      requestId,
+      request,
+      { ...headers, Location: `/api/tasks/${task.id}` },
+    );
+  }
+  return streamTask(manager, task, cursorFrom(request), requestId, headers);
+}
+
+export const POST = route(async (request, _context, requestId) => {
+  return start(request, await readJson(request, researchRequestSchema), requestId);
+});
+
+export const GET = route(async (request, _context, requestId) => {
+  const params = Object.fromEntries(new URL(request.url).searchParams);
+  const body = parseWith(researchQueryParamsSchema, params);
+  return start(request, parseWith(researchRequestSchema, body), requestId);
+});
+
+export const OPTIONS = async (request: Request) => preflight(request);

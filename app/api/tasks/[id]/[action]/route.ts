@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { getTaskManager } from "@/lib/tasks/manager-instance";
+import { taskView } from "@/lib/tasks/task-view";
+import { json, parseWith, preflight, route, taskIdFrom } from "../../../_lib/http";
+import { findTask } from "../../../_lib/find-task";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+type Context = { params: Promise<{ id: string; action: string }> };
+
+const actionSchema = z.enum(["cancel", "pause", "resume", "finish"], {
+  error: "action must be one of cancel, pause, resume, finish",
+});
+
+/** `POST /api/tasks/:id/{cancel,pause,resume,finish}`: 409 when the task's state forbids it. */
+export const POST = route<Context>(async (request, context, requestId) => {
+  const params = await context.params;
+  const id = taskIdFrom(params.id);
+  const action = parseWith(actionSchema, params.action);
+  const manager = await getTaskManager();
+  await findTask(manager, id);
+  const task = await manager.control(id, action);
+  return json(taskView(task, manager.queuePosition(id)), 200, requestId, request, { "X-Task-ID": id });
+});
+
+export const OPTIONS = async (request: Request) => preflight(request);

@@ -1,0 +1,31 @@
+/** A document of a local corpus, before it is split into passages. */
+export interface CorpusDocument {
+  /** Stable reference used in citations, e.g. `sotu:1803-thomas-jefferson`. */
+  ref: string;
+  title: string;
+  /** Where the document lives on the web, when known. */
+  url?: string;
+  text: string;
+}
+
+/** Where a corpus comes from and how to read it. */
+export interface CorpusSource {
+  /** A short name used in cache file names and messages (`sotu`, `folder`). */
+  kind: string;
+  /** The directory whose files make up the corpus. */
+  directory: string;
+  /** The files that belong to the corpus, relative to `directory`, sorted. */
+  listFiles(): Promise<string[]>;
+  /** Reads every document (in a stable order). */
+  loadDocuments(): Promise<CorpusDocument[]>;
+}
+
+/** Lower-case, dash-separated ASCII slug ("Harry S Truman" → "harry-s-truman"). */
+export function slugify(value: string): string {
+  return value
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}

@@ -1,0 +1,335 @@
+import type { LlmProvider, SubQuestion } from "./providers/llm/llm-provider";
+import type { SearchProvider } from "./providers/search/search-provider";
+import { createOutputChunker } from "./report/output-chunker";
+import { SOURCES_HEADING, sourcesSection } from "./report/sources-section";
+import { childBreadth, nodeUnits, RESEARCH_SHARE, ResearchProgress } from "./research-progress";
+import {
+  type LearningRecord,
+  type LearnRecord,
+  type PlanRecord,
+  type ReadDocument,
+  type ReadRecord,
+  type SearchRecord,
+  sourceKey,
+} from "./research-records";
+import type { ResearchContext, ResearchEngine, ResearchResult, Source, SourceRef } from "./types";
+import type { PageReader } from "./web/page-reader";
+
+/** The providers one task uses. */
+export interface ResearchProviders {
+  search: SearchProvider;
+  llm: LlmProvider;
+  /** Reads web results that come without passages. */
+  reader: PageReader;
+}
+
+/** Options of `createEngine`. */
+export interface EngineOptions {
+  /** Builds the providers a request asks for (called once per run). */
+  providers: (context: ResearchContext) => ResearchProviders;
+  /** Learnings asked for per sub-question. Default 3. */
+  learningsPerQuestion?: number;
+  /** Upper bound of the characters of passages given to one `learn` call. Default 24 000. */
+  maxLearnChars?: number;
+}
+
+interface ResearchNode {
+  /** Dotted path: "2", "2.1". Step keys are built from it. */
+  id: string;
+  question: SubQuestion;
+  breadth: number;
+  depth: number;
+  parentId?: string;
+}
+
+interface NodeOutcome {
+  node: ResearchNode;
+  learnings: LearningRecord[];
+  passages: number;
+}
+
+/**
+ * The research engine (dzhng/deep-research's recursion, as durable steps):
+ *
+ * `plan` → for each sub-question `n` (up to `breadth`): `search:n` →
+ * `read:n` → `learn:n` → when depth is left, `plan:n` and the same for its
+ * sub-questions `n.1…` with half the breadth → `report`.
+ *
+ * Every step's key is a function of the request and of earlier results, so
+ * a resumed run finds the same keys, gets recorded results back, and repeats
+ * at most the interrupted step. Sub-questions are researched one after the
+ * other: records, learnings and citation numbers come out in one order.
+ */
+export function createEngine(options: EngineOptions): ResearchEngine {
+  const learningsPerQuestion = options.learningsPerQuestion ?? 3;
+  const maxLearnChars = options.maxLearnChars ?? 24_000;
+
+  return {
+    async run(context: ResearchContext): Promise<ResearchResult> {
+      const { request, signal } = context;
+      const providers = options.providers(context);
+      const { search, llm, reader } = providers;
+      const progress = new ResearchProgress(request.breadth, request.depth);
+      const allLearnings: LearningRecord[] = [];
+      const outcomes: NodeOutcome[] = [];
+      let stoppedEarly = false;
+
+      /** Runs a step; its progress event is sent only when the step really runs (not when replayed). */
+      const step = async <T>(
+        key: string,
+        update: { step: string; message: string; detail?: Parameters<ResearchContext["progress"]>[0]["detail"] },
+        run: () => Promise<T>,
+      ): Promise<T> => {
+        signal.throwIfAborted();
+        const result = await context.step(key, async () => {
+          await context.progress({ ...update, percentage: progress.percentage });
+          return run();
+        });
+        progress.complete();
+        return result;
+      };
+
+      const planLevel = async (
+        key: string,
+        input: { query: string; count: number; followUps: string[]; parentId?: string },
+      ): Promise<SubQuestion[]> => {
+        const record = await step<PlanRecord>(
+          key,
+          { step: "plan", message: `Planning ${input.count} sub-question${input.count === 1 ? "" : "s"}` },
+          async () => {
+            const questions = (
+              await llm.plan({
+                query: input.query,
+                count: input.count,
+                learnings: allLearnings.map((learning) => learning.text),
+                followUps: input.followUps,
+                language: request.language,
+                signal,
+              })
+            ).slice(0, input.count);
+            return { questions };
+          },
+        );
+        return record.questions;
+      };
+
+      const explore = async (node: ResearchNode): Promise<void> => {
+        if (context.finishRequested()) {
+          stoppedEarly = true;
+          progress.drop(nodeUnits(node.breadth, node.depth));
+          return;
+        }
+        const label = node.question.goal;
+        const searched = await step<SearchRecord>(
+          `search:${node.id}`,
+          {
+            step: "search",
+            message: `Searching: ${node.question.query}`,
+            detail: { kind: "search", id: `search:${node.id}`, parentId: `question:${node.id}`, label: node.question.query },
+          },
+          async () => ({
+            results: await search.search(node.question.query, {
+              maxResults: request.search.maxResults,
+              language: request.language,
+              signal,
+            }),
+          }),
+        );
+        const read = await step<ReadRecord>(
+          `read:${node.id}`,
+          { step: "read", message: `Reading ${searched.results.length} result${searched.results.length === 1 ? "" : "s"} for: ${label}` },
+          async () => {
+            const documents = (
+              await Promise.all(searched.results.map((result) => reader.read(result, node.question.query, signal)))
+            ).filter((document): document is ReadDocument => document !== undefined && document.passages.length > 0);
+            for (const document of documents) {
+              const { title, url, documentRef } = document;
+              await context.source({ title, ...(url ? { url } : {}), ...(documentRef ? { documentRef } : {}) });
+            }
+            return { documents };
+          },
+        );
+        const numbered = numberPassages(read.documents, maxLearnChars);
+        const learned = await step<LearnRecord>(
+          `learn:${node.id}`,
+          { step: "learn", message: `Learning from ${numbered.length} passage${numbered.length === 1 ? "" : "s"}: ${label}` },
+          async () => {
+            if (numbered.length === 0) return { learnings: [], followUps: [] };
+            const output = await llm.learn({
+              rootQuery: request.query,
+              query: node.question.query,
+              goal: node.question.goal,
+              passages: numbered.map(({ number, document, text }) => ({ number, title: document.title, text })),
+              known: allLearnings.map((learning) => learning.text),
+              count: learningsPerQuestion,
+              followUpCount: node.depth > 1 ? childBreadth(node.breadth) : 0,
+              language: request.language,
+              signal,
+            });
+            const learnings: LearningRecord[] = [];
+            for (const learning of output.learnings.slice(0, learningsPerQuestion)) {
+              const cited = learning.passages
+                .map((number) => numbered.find((passage) => passage.number === number))
+                .filter((passage) => passage !== undefined);
+              if (cited.length === 0 || learning.text.trim() === "") continue;
+              const sources = new Map<string, SourceRef>();
+              for (const { document } of cited) {
+                const { title, url, documentRef } = document;
+                sources.set(sourceKey(document), { title, ...(url ? { url } : {}), ...(documentRef ? { documentRef } : {}) });
+              }
+              learnings.push({
+                text: learning.text.trim(),
+                sources: [...sources.values()],
+                passages: [...new Set(cited.map((passage) => passage.text))],
+                relevance: learning.relevance ?? 0,
+              });
+            }
+            return { learnings, followUps: output.followUps };
+          },
+        );
+        allLearnings.push(...learned.learnings);
+        outcomes.push({ node, learnings: learned.learnings, passages: numbered.length });
+
+        if (node.depth <= 1) return;
+        const nextBreadth = childBreadth(node.breadth);
+        const nextUnits = nodeUnits(nextBreadth, node.depth - 1);
+        if (context.finishRequested() || learned.followUps.length === 0) {
+          stoppedEarly ||= context.finishRequested();
+          progress.drop(1 + nextBreadth * nextUnits);
+          return;
+        }
+        const children = await planLevel(`plan:${node.id}`, {
+          query: `Research goal: ${node.question.goal}\nFollow-up directions:\n${learned.followUps.map((followUp) => `- ${followUp}`).join("\n")}`,
+          count: nextBreadth,
+          followUps: learned.followUps,
+          parentId: node.id,
+        });
+        progress.drop((nextBreadth - children.length) * nextUnits);
+        for (const [index, question] of children.entries()) {
+          await explore({
+            id: `${node.id}.${index + 1}`,
+            question,
+            breadth: nextBreadth,
+            depth: node.depth - 1,
+            parentId: node.id,
+          });
+        }
+      };
+
+      const topQuestions = await planLevel("plan", { query: request.query, count: request.breadth, followUps: [] });
+      progress.drop((request.breadth - topQuestions.length) * nodeUnits(request.breadth, request.depth));
+      for (const [index, question] of topQuestions.entries()) {
+        await explore({ id: `${index + 1}`, question, breadth: request.breadth, depth: request.depth });
+      }
+
+      signal.throwIfAborted();
+      return context.step("report", async () => {
+        await context.progress({
+          step: "report",
+          percentage: RESEARCH_SHARE,
+          message: stoppedEarly ? "Writing the report from what was learned so far" : "Writing the report",
+        });
+        return writeReport(context, llm, topQuestions, outcomes);
+      });
+    },
+  };
+}
+
+interface NumberedPassage {
+  number: number;
+  document: ReadDocument;
+  text: string;
+}
+
+/** Numbers the passages of a node's documents from 1, round-robin across documents, within a size budget. */
+function numberPassages(documents: readonly ReadDocument[], maxChars: number): NumberedPassage[] {
+  const numbered: NumberedPassage[] = [];
+  let used = 0;
+  const longest = Math.max(0, ...documents.map((document) => document.passages.length));
+  for (let round = 0; round < longest; round++) {
+    for (const document of documents) {
+      const text = document.passages[round];
+      if (text === undefined) continue;
+      if (used + text.length > maxChars && numbered.length > 0) return numbered;
+      used += text.length;
+      numbered.push({ number: numbered.length + 1, document, text });
+    }
+  }
+  return numbered;
+}
+
+async function writeReport(
+  context: ResearchContext,
+  llm: LlmProvider,
+  topQuestions: readonly SubQuestion[],
+  outcomes: readonly NodeOutcome[],
+): Promise<ResearchResult> {
+  // Citation numbers: sources in order of their first learning.
+  const sources = new Map<string, Source>();
+  for (const { learnings } of outcomes) {
+    for (const learning of learnings) {
+      for (const source of learning.sources) {
+        const key = sourceKey(source);
+        let entry = sources.get(key);
+        if (entry === undefined) {
+          entry = { ...source, number: sources.size + 1, passages: [] };
+          sources.set(key, entry);
+        }
+        for (const passage of learning.passages) if (!entry.passages.includes(passage)) entry.passages.push(passage);
+      }
+    }
+  }
+  const numberOf = (source: SourceRef) => sources.get(sourceKey(source))!.number;
+  const sections = topQuestions.map((question, index) => ({
+    heading: question.goal,
+    learnings: outcomes
+      .filter(({ node }) => node.id === `${index + 1}` || node.id.startsWith(`${index + 1}.`))
+      .flatMap(({ learnings }) => learnings)
+      .map((learning) => ({
+        text: learning.text,
+        citations: [...new Set(learning.sources.map(numberOf))],
+        relevance: learning.relevance,
+      })),
+  }));
+  const sourceList = [...sources.values()];
+  const tail = sourcesSection(sourceList);
+
+  const chunker = createOutputChunker((text) => context.output(text));
+  const prefix = context.reportSoFar;
+  const headingAt = prefix.indexOf(`\n${SOURCES_HEADING}\n`);
+  let body: string;
+  if (headingAt >= 0) {
+    // The body was finished before the interruption; only the sources list is left.
+    body = prefix.slice(0, headingAt + 1).replace(/\n+$/, "\n");
+  } else {
+    await llm.writeReport({
+      query: context.request.query,
+      language: context.request.language,
+      sections,
+      sources: sourceList.map(({ number, title, url, documentRef }) => ({
+        number,
+        title,
+        ...(url ? { url } : {}),
+        ...(documentRef ? { documentRef } : {}),
+      })),
+      stats: { questions: outcomes.length, passages: outcomes.reduce((sum, outcome) => sum + outcome.passages, 0) },
+      prefix,
+      emit: (text) => chunker.write(text),
+      signal: context.signal,
+    });
+    body = prefix + chunker.written + pendingText(chunker);
+  }
+  const separator = tail === "" ? "" : body.endsWith("\n\n") ? "" : body.endsWith("\n") ? "\n" : "\n\n";
+  const report = body + separator + tail;
+  const already = prefix.length > body.length ? prefix : body;
+  if (report.startsWith(already)) {
+    await chunker.write(report.slice(prefix.length + chunker.written.length + pendingText(chunker).length));
+  }
+  await chunker.flush();
+  const finalReport = prefix + chunker.written;
+  return {
+    report: finalReport,
+    sources: sourceList,
+    learnings: outcomes.flatMap(({ learnings }) => learnings.map((learning) => learning.text)),
+  };
+}

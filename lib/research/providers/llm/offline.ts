@@ -1,0 +1,285 @@
+import { distinctKeyTerms, keyTerms } from "../../text/key-terms";
+import { splitSentences } from "../../text/sentences";
+import { QUESTION_STOPWORDS } from "../../text/stopwords";
+import { contentTerms, tokenize } from "../../text/tokenize";
+import type { SearchProvider } from "../search/search-provider";
+import type {
+  ExtractedLearning,
+  LearnInput,
+  LearnOutput,
+  LlmProvider,
+  PlanInput,
+  ReportInput,
+  SubQuestion,
+} from "./llm-provider";
+
+/** Options of the offline writer. */
+export interface OfflineLlmOptions {
+  /** Used for pseudo-relevance feedback when planning and for word rarity. */
+  search: SearchProvider;
+  /** Passages read for feedback when planning. Default 12. */
+  feedbackPassages?: number;
+  /** MMR trade-off between relevance (1) and novelty (0). Default 0.7. */
+  lambda?: number;
+}
+
+/**
+ * The extractive, model-free writer. Everything is a pure function of its
+ * input and of the corpus: no clock, no randomness, stable sorts, so the
+ * same request produces the same report byte for byte.
+ *
+ * - plan: the question's key terms, plus one sub-question per key term of
+ *   the best-matching passages (pseudo-relevance feedback);
+ * - learn: the most relevant, non-redundant sentences (maximal marginal
+ *   relevance), with follow-ups from the vocabulary of what was learned;
+ * - report: quotes the learnings with their citations.
+ */
+export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
+  const lambda = options.lambda ?? 0.7;
+  const feedbackPassages = options.feedbackPassages ?? 12;
+
+  async function rarity(terms: readonly string[]): Promise<(term: string) => number> {
+    const map = options.search.inverseDocumentFrequency
+      ? await options.search.inverseDocumentFrequency([...new Set(terms)].sort())
+      : new Map<string, number>();
+    return (term) => map.get(term) ?? 1;
+  }
+
+  async function expansions(texts: string[], exclude: Set<string>, count: number) {
+    if (count <= 0 || texts.length === 0) return [];
+    // Weigh only the strongest raw candidates by rarity (a rarity lookup is a search).
+    const raw = keyTerms(texts, { exclude }).slice(0, 60);
+    const idf = await rarity(raw.flatMap((candidate) => candidate.term.split(" ")));
+    const weighed = keyTerms(texts, { exclude, idf });
+    return distinctKeyTerms(weighed, count);
+  }
+
+  return {
+    name: "offline",
+    async plan(input: PlanInput): Promise<SubQuestion[]> {
+      if (input.followUps.length > 0) {
+        return input.followUps.slice(0, input.count).map((followUp) => ({ query: followUp, goal: followUp }));
+      }
+      const core = coreLabel(input.query);
+      const questions: SubQuestion[] = [{ query: core, goal: core }];
+      if (input.count <= 1) return questions;
+      const results = await options.search.search(core, { maxResults: 8, language: input.language, signal: input.signal });
+      const texts = results.flatMap((result) => result.passages ?? [result.snippet]).slice(0, feedbackPassages);
+      const exclude = new Set(contentTerms(input.query, QUESTION_STOPWORDS));
+      for (const term of await expansions(texts, exclude, input.count - 1)) {
+        const label = `${core}: ${term.surface}`;
+        questions.push({ query: label, goal: label });
+      }
+      return questions;
+    },
+
+    async learn(input: LearnInput): Promise<LearnOutput> {
+      const rootTerms = contentTerms(input.rootQuery, QUESTION_STOPWORDS);
+      const nodeTerms = contentTerms(input.query, QUESTION_STOPWORDS).filter((term) => !rootTerms.includes(term));
+      const weights = new Map<string, number>();
+      for (const term of nodeTerms) weights.set(term, 0.6);
+      for (const term of rootTerms) weights.set(term, 1);
+      const candidates = candidateSentences(input);
+      if (candidates.length === 0 || weights.size === 0) return { learnings: [], followUps: [] };
+
+      // Rarity of each question word among the candidate sentences.
+      const containing = new Map<string, number>();
+      for (const candidate of candidates) for (const term of candidate.terms) containing.set(term, (containing.get(term) ?? 0) + 1);
+      const relevance = (terms: Set<string>, rank: number) => {
+        let score = 0;
+        let covered = 0;
+        for (const [term, weight] of weights) {
+          if (!terms.has(term)) continue;
+          covered += weight;
+          score += weight * Math.log(1 + candidates.length / (containing.get(term) ?? 1));
+        }
+        if (score === 0) return 0;
+        const coverage = covered / [...weights.values()].reduce((sum, weight) => sum + weight, 0);
+        return (score * (0.5 + coverage)) / Math.sqrt(Math.max(8, terms.size) / 8) / (1 + 0.05 * rank);
+      };
+      const scored = candidates
+        .map((candidate) => ({ ...candidate, relevance: relevance(candidate.terms, candidate.rank) }))
+        .filter((candidate) => candidate.relevance > 0);
+      const known = input.known.map((text) => new Set(contentTerms(text)));
+      const chosen = selectByMmr(scored, input.count, lambda, known);
+      const learnings: ExtractedLearning[] = chosen.map((candidate) => ({
+        text: candidate.text,
+        passages: [candidate.passage],
+        relevance: Math.round(candidate.relevance * 1e6) / 1e6,
+      }));
+      const followUpTexts = chosen.map(
+        (candidate) => input.passages.find((passage) => passage.number === candidate.passage)?.text ?? "",
+      );
+      const exclude = new Set([...rootTerms, ...contentTerms(input.query, QUESTION_STOPWORDS)]);
+      const followUps = (await expansions(followUpTexts, exclude, input.followUpCount)).map(
+        (term) => `${input.goal}: ${term.surface}`,
+      );
+      return { learnings, followUps };
+    },
+
+    async writeReport(input: ReportInput): Promise<void> {
+      const body = offlineReportBody(input);
+      if (body.startsWith(input.prefix)) {
+        const rest = body.slice(input.prefix.length);
+        if (rest !== "") await input.emit(rest);
+        return;
+      }
+      // The text already sent differs from what this version writes (the
+      // engine changed between runs): it cannot be taken back, so the report
+      // says so and is written again in full after it.
+      await input.emit(`\n\n---\n\n*The report was rewritten after an interruption.*\n\n${body}`);
+    },
+  };
+}
+
+interface Candidate {
+  text: string;
+  terms: Set<string>;
+  passage: number;
+  /** Position of the sentence's passage among the passages (0 = best). */
+  rank: number;
+  order: number;
+}
+
+function candidateSentences(input: LearnInput): Candidate[] {
+  const candidates: Candidate[] = [];
+  const seen = new Set<string>();
+  input.passages.forEach((passage, rank) => {
+    for (const sentence of splitSentences(passage.text)) {
+      if (sentence.length < 40 || sentence.length > 700) continue;
+      const key = sentence.toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      candidates.push({
+        text: sentence,
+        terms: new Set(contentTerms(sentence)),
+        passage: passage.number,
+        rank,
+        order: candidates.length,
+      });
+    }
+  });
+  return candidates;
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  if (a.size === 0 || b.size === 0) return 0;
+  let shared = 0;
+  for (const term of a) if (b.has(term)) shared++;
+  return shared / (a.size + b.size - shared);
+}
+
+/**
+ * Maximal marginal relevance: repeatedly takes the sentence with the best
+ * `λ·relevance − (1−λ)·(similarity to what is already chosen or known)`.
+ * Near-duplicates of known learnings are skipped outright.
+ */
+function selectByMmr<T extends Candidate & { relevance: number }>(
+  candidates: T[],
+  count: number,
+  lambda: number,
+  known: Set<string>[],
+): T[] {
+  const maxRelevance = Math.max(...candidates.map((candidate) => candidate.relevance), 1e-9);
+  const remaining = candidates.filter((candidate) => !known.some((terms) => jaccard(candidate.terms, terms) > 0.6));
+  const chosen: T[] = [];
+  while (chosen.length < count && remaining.length > 0) {
+    let bestIndex = -1;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    remaining.forEach((candidate, index) => {
+      const redundancy = Math.max(
+        0,
+        ...chosen.map((other) => jaccard(candidate.terms, other.terms)),
+        ...known.map((terms) => jaccard(candidate.terms, terms)),
+      );
+      const score = lambda * (candidate.relevance / maxRelevance) - (1 - lambda) * redundancy;
+      // Strictly greater: on a tie the earlier sentence wins (stable, deterministic).
+      if (score > bestScore) {
+        bestScore = score;
+        bestIndex = index;
+      }
+    });
+    const [best] = remaining.splice(bestIndex, 1);
+    if (best === undefined) break;
+    chosen.push(best);
+  }
+  return chosen;
+}
+
+/** The question's key words, as written ("Louisiana Purchase"). */
+function coreLabel(query: string): string {
+  const words = tokenize(query)
+    .map((token) => token.surface)
+    .filter((surface) => contentTerms(surface, QUESTION_STOPWORDS).length > 0);
+  const label = words.join(" ");
+  return label === "" ? query.trim() : label.charAt(0).toUpperCase() + label.slice(1);
+}
+
+/** Title of a report: the question as asked (shortened when long). */
+export function reportTitle(query: string): string {
+  const clean = query.replace(/\s+/g, " ").trim();
+  const title = clean.length <= 120 ? clean : `${clean.slice(0, clean.lastIndexOf(" ", 117))}…`;
+  return title.charAt(0).toUpperCase() + title.slice(1);
+}
+
+function quote(text: string): string {
+  const clean = text.replace(/\s+/g, " ").trim();
+  const short = clean.length <= 420 ? clean : `${clean.slice(0, clean.lastIndexOf(" ", 417))}…`;
+  return `“${short}”`;
+}
+
+function cite(numbers: number[]): string {
+  return numbers.map((number) => `[${number}]`).join("");
+}
+
+/** The offline report body: title, summary and one section per sub-question, quoting the learnings. */
+export function offlineReportBody(input: ReportInput): string {
+  const title = reportTitle(input.query);
+  const all = input.sections.flatMap((section) => section.learnings);
+  if (all.length === 0) return emptyReportBody(input.query);
+  const sourceTitle = new Map(input.sources.map((source) => [source.number, source.title]));
+  const top = [...all]
+    .map((learning, order) => ({ learning, order }))
+    .sort((a, b) => b.learning.relevance - a.learning.relevance || a.order - b.order)
+    .slice(0, 2)
+    .map(({ learning }) => learning);
+  const lines: string[] = [`# ${title}`, "", "## Summary", ""];
+  const sourceCount = input.sources.length;
+  const summary = [
+    `This report gathers ${all.length} finding${all.length === 1 ? "" : "s"} from ${sourceCount} source${sourceCount === 1 ? "" : "s"}, ` +
+      `found by researching ${input.stats.questions} question${input.stats.questions === 1 ? "" : "s"} over ${input.stats.passages} passage${input.stats.passages === 1 ? "" : "s"}.`,
+  ];
+  const [first, second] = top;
+  if (first) {
+    summary.push(
+      `The most relevant passage comes from *${sourceTitle.get(first.citations[0] ?? 0) ?? "a source"}*: ${quote(first.text)} ${cite(first.citations)}.`,
+    );
+  }
+  if (second) {
+    summary.push(`See also *${sourceTitle.get(second.citations[0] ?? 0) ?? "a source"}* ${cite(second.citations)}.`);
+  }
+  summary.push("The findings below are quoted from the sources, grouped by the question that found them.");
+  lines.push(summary.join(" "), "");
+  for (const section of input.sections) {
+    if (section.learnings.length === 0) continue;
+    lines.push(`## ${section.heading}`, "");
+    for (const learning of section.learnings) {
+      const from = sourceTitle.get(learning.citations[0] ?? 0);
+      lines.push(`- ${from ? `*${from}*: ` : ""}${quote(learning.text)} ${cite(learning.citations)}`);
+    }
+    lines.push("");
+  }
+  return `${lines.join("\n").trimEnd()}\n`;
+}
+
+/** The report when nothing was found: still a title and a summary that says so. */
+export function emptyReportBody(query: string): string {
+  return [
+    `# ${reportTitle(query)}`,
+    "",
+    "## Summary",
+    "",
+    "Nothing relevant was found for this question: the searches returned no passages to learn from, so this report has no findings and no sources. Try other key words, a broader question, or another search provider.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,22 @@
+import type { SourceRef } from "../types";
+
+/** The heading that starts the sources list; the engine writes it, never the model. */
+export const SOURCES_HEADING = "## Sources";
+
+/**
+ * The sources list: `1. [Title](url)` for web pages, `1. Title — documentRef`
+ * for local documents. Numbers are the report's citation numbers.
+ */
+export function sourcesSection(sources: readonly (SourceRef & { number: number })[]): string {
+  if (sources.length === 0) return "";
+  const lines = sources.map((source) => {
+    const title = source.title.replace(/\s+/g, " ").trim() || source.url || source.documentRef || "Untitled";
+    if (source.url) return `${source.number}. [${escapeLinkText(title)}](${source.url.replace(/[()\s]/g, encodeURIComponent)})`;
+    return `${source.number}. ${title}${source.documentRef ? ` — ${source.documentRef}` : ""}`;
+  });
+  return `${SOURCES_HEADING}\n\n${lines.join("\n")}\n`;
+}
+
+function escapeLinkText(text: string): string {
+  return text.replace(/([[\]\\])/g, "\\$1");
+}

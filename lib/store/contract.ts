@@ -1,0 +1,223 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { NewRecord, TaskEvent } from "../tasks/events";
+import type { TaskJson } from "../tasks/task-json";
+import type { TaskStore } from "./types";
+
+/**
+ * The TaskStore contract, written once and run against every store
+ * (file, redis). A store factory gets a lease time so expiry can be tested
+ * quickly; `advance` moves the store's monotonic clock when it is injected
+ * (or waits for real when not).
+ */
+export interface StoreHarness {
+  /** A new, empty store. Two calls with the same `shared` key share data (two processes). */
+  create(options: { leaseTtlMs: number; shared: string }): Promise<TaskStore>;
+  /** Moves time forward for every store of this harness by `ms`. */
+  advance(ms: number): Promise<void>;
+  cleanup?(): Promise<void>;
+}
+
+let counter = 0;
+
+export function makeTask(overrides: Partial<TaskJson> = {}): TaskJson {
+  counter += 1;
+  const id = (overrides.id ?? `${Date.now().toString(16)}${counter.toString(16)}`.padEnd(32, "0")).slice(0, 32);
+  const now = new Date().toISOString();
+  return {
+    version: 1,
+    id,
+    request: {
+      query: `question ${counter}`,
+      depth: 1,
+      breadth: 1,
+      language: "en",
+      llm: { provider: "offline" },
+      search: { provider: "local", maxResults: 5 },
+    },
+    status: "queued",
+    priority: 0,
+    run: 1,
+    runStartEventId: 1,
+    progress: 0,
+    step: null,
+    message: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+    attempts: [],
+    lastEventId: 0,
+    finishRequested: false,
+    result: null,
+    error: null,
+    ...overrides,
+  };
+}
+
+const output = (text: string): NewRecord => ({ event: { type: "output", data: { text } } });
+
+export function describeTaskStoreContract(name: string, harness: () => StoreHarness): void {
+  describe(`TaskStore contract: ${name}`, () => {
+    let h: StoreHarness;
+    let shared: string;
+    const stores: TaskStore[] = [];
+    const open = async (leaseTtlMs = 1000) => {
+      const store = await h.create({ leaseTtlMs, shared });
+      stores.push(store);
+      return store;
+    };
+
+    beforeEach(() => {
+      h = harness();
+      counter += 1;
+      shared = `s${Date.now()}-${counter}`;
+    });
+    afterEach(async () => {
+      for (const store of stores.splice(0)) await store.close();
+      await h.cleanup?.();
+    });
+
+    it("creates a task once: concurrent creators get one winner", async () => {
+      const [a, b] = [await open(), await open()];
+      const task = makeTask();
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, index) => (index % 2 ? a : b).createTask({ ...task, priority: index })),
+      );
+      expect(results.filter((result) => result.created)).toHaveLength(1);
+      const stored = await a.getTask(task.id);
+      expect(stored?.id).toBe(task.id);
+      for (const result of results) expect(result.task.priority).toBe(stored?.priority);
+    });
+
+    it("returns null for a missing task and remembers deleted ones", async () => {
+      const store = await open();
+      const task = makeTask();
+      expect(await store.getTask(task.id)).toBeNull();
+      await store.createTask(task);
+      await store.deleteTask(task.id);
+      expect(await store.getTask(task.id)).toBeNull();
+      expect(await store.wasDeleted(task.id)).toBe(true);
+      expect(await store.listTaskIds()).not.toContain(task.id);
+    });
+
+    it("gives a lease to exactly one of many contenders, with increasing epochs", async () => {
+      const [a, b, c] = [await open(), await open(), await open()];
+      const task = makeTask();
+      await a.createTask(task);
+      const leases = await Promise.all([a, b, c].map((store, index) => store.acquireLease(task.id, `owner-${index}`)));
+      const winners = leases.filter((lease) => lease !== null);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]!.epoch).toBe(1);
+      expect(winners[0]!.kind).toBe("new");
+      const winnerIndex = leases.findIndex((lease) => lease !== null);
+      const owner = [a, b, c][winnerIndex]!;
+      await owner.releaseLease(winners[0]!);
+      const next = await b.acquireLease(task.id, "owner-b");
+      expect(next?.epoch).toBe(2);
+      expect(next?.kind).toBe("released");
+    });
+
+    it("numbers events from 1 without gaps across owners and reads from any cursor", async () => {
+      const [a, b] = [await open(), await open()];
+      const task = makeTask();
+      await a.createTask(task);
+      const first = (await a.acquireLease(task.id, "a"))!;
+      const appended = await a.append(first, [output("one"), { checkpoint: { run: 1, key: "k1", result: { x: 1 } } }, output("two")]);
+      expect(appended.map((event) => event.id)).toEqual([1, 2]);
+      await a.releaseLease(first);
+      const second = (await b.acquireLease(task.id, "b"))!;
+      const more = await b.append(second, [output("three")]);
+      expect(more[0]!.id).toBe(3);
+      const all = await a.read(task.id, 0);
+      expect(all.events.map((event) => event.data.text)).toEqual(["one", "two", "three"]);
+      expect((await a.read(task.id, 2)).events.map((event) => event.id)).toEqual([3]);
+      expect((await a.read(task.id, 3)).events).toEqual([]);
+      const limited = await b.read(task.id, 0, 2);
+      expect(limited.events.map((event) => event.id)).toEqual([1, 2]);
+      expect(limited.more).toBe(true);
+      const log = await b.readLog(task.id);
+      expect(log.checkpoints).toEqual([{ run: 1, key: "k1", result: { x: 1 } }]);
+      expect(log.lastEventId).toBe(3);
+    });
+
+    it("takes over an expired lease and fences the stale owner", async () => {
+      const [a, b] = [await open(500), await open(500)];
+      const task = makeTask();
+      await a.createTask(task);
+      const stale = (await a.acquireLease(task.id, "a"))!;
+      await a.append(stale, [output("before")]);
+      expect(await b.acquireLease(task.id, "b")).toBeNull(); // alive: first observation
+      await h.advance(700);
+      const fresh = await b.acquireLease(task.id, "b");
+      expect(fresh?.kind).toBe("expired");
+      expect(fresh?.epoch).toBe(2);
+      await expect(a.append(stale, [output("stale")])).rejects.toMatchObject({ code: "lease_lost" });
+      await expect(a.saveTask(stale, task)).rejects.toMatchObject({ code: "lease_lost" });
+      await expect(a.renewLease(stale)).rejects.toMatchObject({ code: "lease_lost" });
+      expect(await a.isLeaseCurrent(stale)).toBe(false);
+      await b.append(fresh!, [output("after")]);
+      const texts = (await a.read(task.id, 0)).events.map((event) => event.data.text);
+      expect(texts).toEqual(["before", "after"]);
+    });
+
+    it("keeps a renewed lease alive", async () => {
+      const [a, b] = [await open(500), await open(500)];
+      const task = makeTask();
+      await a.createTask(task);
+      const lease = (await a.acquireLease(task.id, "a"))!;
+      expect(await b.acquireLease(task.id, "b")).toBeNull();
+      for (let index = 0; index < 4; index++) {
+        await h.advance(200);
+        await a.renewLease(lease);
+        expect(await b.acquireLease(task.id, "b")).toBeNull();
+      }
+      expect(await a.isLeaseCurrent(lease)).toBe(true);
+      expect(await b.currentOwner(task.id)).toEqual({ ownerId: "a", epoch: 1 });
+    });
+
+    it("delivers every event after the cursor exactly once, in order, to a subscriber on another store", async () => {
+      const [a, b] = [await open(), await open()];
+      const task = makeTask();
+      await a.createTask(task);
+      const lease = (await a.acquireLease(task.id, "a"))!;
+      for (let index = 1; index <= 5; index++) await a.append(lease, [output(`e${index}`)]);
+      const received: TaskEvent[] = [];
+      const unsubscribe = b.subscribe(task.id, 2, (events) => received.push(...events));
+      for (let index = 6; index <= 40; index++) await a.append(lease, [output(`e${index}`)]);
+      const deadline = Date.now() + 5000;
+      while (received.length < 38 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      unsubscribe();
+      expect(received.map((event) => event.id)).toEqual(Array.from({ length: 38 }, (_, index) => index + 3));
+    });
+
+    it("saves state only under the current lease", async () => {
+      const store = await open();
+      const task = makeTask();
+      await store.createTask(task);
+      const lease = (await store.acquireLease(task.id, "a"))!;
+      await store.saveTask(lease, { ...task, status: "running", progress: 40 });
+      expect((await store.getTask(task.id))?.progress).toBe(40);
+      await expect(store.saveTask({ ...lease, epoch: lease.epoch + 5 }, task)).rejects.toMatchObject({ code: "lease_lost" });
+    });
+
+    it("tracks the active set and passes controls to the owner", async () => {
+      const [a, b] = [await open(), await open()];
+      const task = makeTask();
+      await a.createTask(task);
+      expect(await b.listActiveTaskIds()).toContain(task.id);
+      await b.setActive(task.id, false);
+      expect(await a.listActiveTaskIds()).not.toContain(task.id);
+      await b.sendControl(task.id, "cancel");
+      await b.sendControl(task.id, "finish");
+      expect(await a.takeControls(task.id)).toEqual(["cancel", "finish"]);
+      expect(await a.takeControls(task.id)).toEqual([]);
+    });
+
+    it("refuses ids that are not task ids", async () => {
+      const store = await open();
+      for (const id of ["../../etc/passwd", "%2e%2e", "x".repeat(10_000), ""]) {
+        await expect(store.getTask(id)).rejects.toMatchObject({ code: "invalid_request" });
+      }
+    });
+  });
+}

@@ -1,0 +1,659 @@
+import { watch, type FSWatcher } from "node:fs";
+import fs from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { nanoid } from "nanoid";
+import writeFileAtomic from "write-file-atomic";
+import { z } from "zod";
+import { AppError, errorMessage } from "../errors";
+import type { Logger } from "../log";
+import type { Checkpoint, NewRecord, TaskEvent } from "../tasks/events";
+import { replayEvents } from "../tasks/replay";
+import { isTaskId, type TaskJson, taskJsonSchema } from "../tasks/task-json";
+import { encodeRecord, lastEventIdBefore, lastNewlineEnd, parseRecord, readLines, seekAfter } from "./file-log";
+import { LogFollower } from "./log-follower";
+import type {
+  AcquiredLease,
+  ControlAction,
+  Lease,
+  LogSnapshot,
+  ReadResult,
+  TaskStore,
+  Unsubscribe,
+} from "./types";
+
+/**
+ * The default store: tasks on a (possibly shared) filesystem volume.
+ *
+ * Layout under the root (every name derived from a validated task id):
+ *
+ *   <id>.json                 state snapshot, written atomically by the lease holder
+ *   <id>/created.json         the snapshot at creation (recovery if <id>.json is damaged)
+ *   <id>/epoch-<N>.json       claim of epoch N: created once, exclusively (link), never changed;
+ *                             holds where segment N-1 ends (`sealedAt`), so records a stale
+ *                             owner writes to an old segment after a takeover are never read
+ *   <id>/log-<N>.ndjson       the log segment of epoch N; only owner N appends to it
+ *   <id>/beat-<N>.json        owner N's heartbeat counter
+ *   <id>/released-<N>         owner N gave the task up cleanly
+ *   <id>/control-<nanoid>     a control for the owner, left by any process
+ *   .active/<id>              the task is not finished (the takeover scan lists only these)
+ *   .deleted/<id>             tombstone of a deleted task (answers 410 instead of 404)
+ *   .tmp/                     staging for exclusive creates
+ *
+ * Liveness never compares clocks across hosts: a watcher notes the owner's
+ * heartbeat counter and its own monotonic time; the lease is expired when the
+ * counter has not changed for the lease time. The owner stops writing once
+ * its own monotonic clock says it has not renewed for 80% of the lease time,
+ * so with clock rates that differ by less than 20% a stale owner has stopped
+ * before anyone takes over.
+ */
+
+const epochJsonSchema = z.object({
+  epoch: z.number().int().positive(),
+  ownerId: z.string(),
+  /** Where the previous epoch's segment ends, and its last event id. */
+  sealedAt: z.object({ offset: z.number().int().nonnegative(), lastEventId: z.number().int().nonnegative() }),
+});
+type EpochJson = z.infer<typeof epochJsonSchema>;
+
+const beatJsonSchema = z.object({ ownerId: z.string(), epoch: z.number().int(), beat: z.number().int() });
+
+export interface FileStoreOptions {
+  root: string;
+  leaseTtlMs: number;
+  pollMs: number;
+  logger?: Logger;
+  /** Monotonic clock in ms (injected in tests). */
+  now?: () => number;
+}
+
+/** State of a lease this process holds. */
+interface Held {
+  lease: Lease;
+  lastRenewedAt: number;
+  beat: number;
+  handle: FileHandle | null;
+  /** Bytes of the current segment known to be complete. */
+  offset: number;
+  nextEventId: number;
+  /** Serializes appends of this owner. */
+  queue: Promise<unknown>;
+}
+
+interface Observation {
+  epoch: number;
+  beat: number;
+  seenAt: number;
+}
+
+interface Following {
+  follower: LogFollower;
+  watcher: FSWatcher | null;
+  timer: NodeJS.Timeout;
+}
+
+const SAFETY = 0.8;
+
+export class FileTaskStore implements TaskStore {
+  readonly kind = "file" as const;
+  readonly #root: string;
+  readonly #ttl: number;
+  readonly #pollMs: number;
+  readonly #now: () => number;
+  readonly #logger?: Logger;
+  readonly #held = new Map<string, Held>();
+  readonly #observations = new Map<string, Observation>();
+  readonly #epochCache = new Map<string, EpochJson[]>();
+  readonly #following = new Map<string, Following>();
+  #ready: Promise<void> | null = null;
+
+  constructor(options: FileStoreOptions) {
+    this.#root = path.resolve(options.root);
+    this.#ttl = options.leaseTtlMs;
+    this.#pollMs = options.pollMs;
+    this.#now = options.now ?? (() => performance.now());
+    this.#logger = options.logger;
+  }
+
+  get root(): string {
+    return this.#root;
+  }
+
+  // ── paths (only ever built from validated ids) ──────────────────────────
+
+  #taskDir(taskId: string): string {
+    assertId(taskId);
+    return path.join(this.#root, taskId);
+  }
+  #statePath(taskId: string): string {
+    assertId(taskId);
+    return path.join(this.#root, `${taskId}.json`);
+  }
+  #epochPath(taskId: string, epoch: number): string {
+    return path.join(this.#taskDir(taskId), `epoch-${epoch}.json`);
+  }
+  #segmentPath(taskId: string, epoch: number): string {
+    return path.join(this.#taskDir(taskId), `log-${epoch}.ndjson`);
+  }
+  #beatPath(taskId: string, epoch: number): string {
+    return path.join(this.#taskDir(taskId), `beat-${epoch}.json`);
+  }
+  #releasedPath(taskId: string, epoch: number): string {
+    return path.join(this.#taskDir(taskId), `released-${epoch}`);
+  }
+
+  async #ensureRoot(): Promise<void> {
+    this.#ready ??= (async () => {
+      for (const folder of [this.#root, ...[".active", ".deleted", ".tmp"].map((name) => path.join(this.#root, name))]) {
+        await fs.mkdir(folder, { recursive: true });
+      }
+    })();
+    return this.#ready;
+  }
+
+  /** Writes `content` to `target` only if `target` does not exist (atomic, one winner). */
+  async #createExclusive(target: string, content: string): Promise<boolean> {
+    await this.#ensureRoot();
+    const staging = path.join(this.#root, ".tmp", `${path.basename(target)}.${nanoid(10)}`);
+    await writeFileAtomic(staging, content);
+    try {
+      await fs.link(staging, target);
+      return true;
+    } catch (error) {
+      if (isCode(error, "EEXIST")) return false;
+      throw storageError(`create ${path.basename(target)}`, error);
+    } finally {
+      await fs.unlink(staging).catch((error) => this.#logger?.warn("store.cleanup_failed", { error: errorMessage(error) }));
+    }
+  }
+
+  // ── tasks ────────────────────────────────────────────────────────────────
+
+  async createTask(task: TaskJson): Promise<{ created: boolean; task: TaskJson }> {
+    await this.#ensureRoot();
+    const content = `${JSON.stringify(task)}\n`;
+    // Active marker first: a crash after it leaves a marker without a task
+    // (ignored by the scan), never a task nobody will run.
+    await fs.writeFile(path.join(this.#root, ".active", task.id), "");
+    await fs.mkdir(this.#taskDir(task.id), { recursive: true });
+    const created = await this.#createExclusive(this.#statePath(task.id), content);
+    if (created) {
+      await fs.unlink(path.join(this.#root, ".deleted", task.id)).catch(ignoreMissing);
+      await writeFileAtomic(path.join(this.#taskDir(task.id), "created.json"), content);
+      return { created: true, task };
+    }
+    const existing = await this.getTask(task.id);
+    if (!existing) throw new AppError("storage_error", `Task ${task.id} exists but cannot be read.`);
+    return { created: false, task: existing };
+  }
+
+  async getTask(taskId: string): Promise<TaskJson | null> {
+    const text = await readText(this.#statePath(taskId));
+    if (text === null) return null;
+    const parsed = parseJson(text, taskJsonSchema);
+    if (parsed) return parsed;
+    this.#logger?.error("store.state_damaged", { taskId });
+    return this.#recoverState(taskId);
+  }
+
+  /** A damaged snapshot: start from the creation snapshot and replay the log over it. */
+  async #recoverState(taskId: string): Promise<TaskJson | null> {
+    const createdText = await readText(path.join(this.#taskDir(taskId), "created.json"));
+    const created = createdText === null ? null : parseJson(createdText, taskJsonSchema);
+    if (!created) return null;
+    const { events } = await this.readLog(taskId);
+    return replayEvents(created, events);
+  }
+
+  async saveTask(lease: Lease, task: TaskJson): Promise<void> {
+    await this.#checkHeld(lease);
+    try {
+      await writeFileAtomic(this.#statePath(task.id), `${JSON.stringify(task)}\n`);
+    } catch (error) {
+      throw storageError("write task state", error);
+    }
+  }
+
+  async deleteTask(taskId: string): Promise<void> {
+    await this.#ensureRoot();
+    await fs.writeFile(path.join(this.#root, ".deleted", taskId), new Date().toISOString());
+    await fs.unlink(path.join(this.#root, ".active", taskId)).catch(ignoreMissing);
+    await fs.unlink(this.#statePath(taskId)).catch(ignoreMissing);
+    await fs.rm(this.#taskDir(taskId), { recursive: true, force: true });
+    this.#epochCache.delete(taskId);
+    this.#observations.delete(taskId);
+    const following = this.#following.get(taskId);
+    if (following) {
+      following.follower.fail(new AppError("gone", "The task was deleted."));
+    }
+  }
+
+  /** True when the task was deleted (a tombstone remains). */
+  async wasDeleted(taskId: string): Promise<boolean> {
+    assertId(taskId);
+    return exists(path.join(this.#root, ".deleted", taskId));
+  }
+
+  async listTaskIds(): Promise<string[]> {
+    await this.#ensureRoot();
+    const names = await fs.readdir(this.#root);
+    return names.filter((name) => name.endsWith(".json")).map((name) => name.slice(0, -5)).filter(isTaskId);
+  }
+
+  async listActiveTaskIds(): Promise<string[]> {
+    await this.#ensureRoot();
+    return (await fs.readdir(path.join(this.#root, ".active"))).filter(isTaskId);
+  }
+
+  async setActive(taskId: string, active: boolean): Promise<void> {
+    assertId(taskId);
+    await this.#ensureRoot();
+    const marker = path.join(this.#root, ".active", taskId);
+    if (active) await fs.writeFile(marker, "");
+    else await fs.unlink(marker).catch(ignoreMissing);
+  }
+
+  // ── epochs and leases ────────────────────────────────────────────────────
+
+  /** Every epoch claim of a task, in order. Claims never change, so known ones are cached. */
+  async #epochs(taskId: string): Promise<EpochJson[]> {
+    const known = this.#epochCache.get(taskId) ?? [];
+    const epochs = [...known];
+    for (let next = epochs.length + 1; ; next++) {
+      const text = await readText(this.#epochPath(taskId, next));
+      if (text === null) break;
+      const parsed = parseJson(text, epochJsonSchema);
+      if (!parsed) throw new AppError("storage_error", `Epoch claim ${next} of task ${taskId} is damaged.`);
+      epochs.push(parsed);
+    }
+    this.#epochCache.set(taskId, epochs);
+    return epochs;
+  }
+
+  async #isExpired(taskId: string, epoch: number): Promise<boolean> {
+    const text = await readText(this.#beatPath(taskId, epoch));
+    const beat = (text === null ? null : parseJson(text, beatJsonSchema))?.beat ?? -1;
+    const now = this.#now();
+    const seen = this.#observations.get(taskId);
+    if (!seen || seen.epoch !== epoch || seen.beat !== beat) {
+      this.#observations.set(taskId, { epoch, beat, seenAt: now });
+      return false;
+    }
+    return now - seen.seenAt >= this.#ttl;
+  }
+
+  async acquireLease(taskId: string, ownerId: string): Promise<AcquiredLease | null> {
+    await this.#ensureRoot();
+    if (!(await exists(this.#statePath(taskId)))) return null;
+    await fs.mkdir(this.#taskDir(taskId), { recursive: true });
+    const epochs = await this.#epochs(taskId);
+    const last = epochs[epochs.length - 1];
+    let kind: AcquiredLease["kind"] = "new";
+    let sealedAt = { offset: 0, lastEventId: 0 };
+    if (last) {
+      if (this.#held.has(taskId)) return null;
+      if (await exists(this.#releasedPath(taskId, last.epoch))) kind = "released";
+      else if (await this.#isExpired(taskId, last.epoch)) kind = "expired";
+      else return null;
+      sealedAt = await this.#segmentEnd(taskId, last);
+    }
+    const epoch = (last?.epoch ?? 0) + 1;
+    const claim: EpochJson = { epoch, ownerId, sealedAt };
+    if (!(await this.#createExclusive(this.#epochPath(taskId, epoch), JSON.stringify(claim)))) return null;
+    this.#epochCache.set(taskId, [...epochs, claim]);
+    const lease: Lease = { taskId, ownerId, epoch };
+    const handle = await fs.open(this.#segmentPath(taskId, epoch), "a");
+    const held: Held = {
+      lease,
+      lastRenewedAt: this.#now(),
+      beat: 0,
+      handle,
+      offset: 0,
+      nextEventId: sealedAt.lastEventId + 1,
+      queue: Promise.resolve(),
+    };
+    this.#held.set(taskId, held);
+    await this.#writeBeat(held);
+    return { ...lease, kind };
+  }
+
+  /** Where a segment's complete records end, and the last event id up to there. */
+  async #segmentEnd(taskId: string, claim: EpochJson): Promise<{ offset: number; lastEventId: number }> {
+    const handle = await openIfExists(this.#segmentPath(taskId, claim.epoch));
+    if (!handle) return { offset: 0, lastEventId: claim.sealedAt.lastEventId };
+    try {
+      const { size } = await handle.stat();
+      const offset = await lastNewlineEnd(handle, size);
+      const lastEventId = (await lastEventIdBefore(handle, offset)) ?? claim.sealedAt.lastEventId;
+      return { offset, lastEventId };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async #writeBeat(held: Held): Promise<void> {
+    const { taskId, epoch, ownerId } = held.lease;
+    held.beat += 1;
+    await writeFileAtomic(this.#beatPath(taskId, epoch), JSON.stringify({ ownerId, epoch, beat: held.beat }), {
+      fsync: false,
+    });
+  }
+
+  /** The lease this process holds for `lease`, still valid; otherwise `lease_lost`. */
+  async #checkHeld(lease: Lease): Promise<Held> {
+    const held = this.#held.get(lease.taskId);
+    if (!held || held.lease.epoch !== lease.epoch || held.lease.ownerId !== lease.ownerId) {
+      throw leaseLost(lease, "not held by this process");
+    }
+    if (this.#now() - held.lastRenewedAt > this.#ttl * SAFETY) {
+      await this.#drop(held);
+      throw leaseLost(lease, "not renewed in time");
+    }
+    if (await exists(this.#epochPath(lease.taskId, lease.epoch + 1))) {
+      await this.#drop(held);
+      throw leaseLost(lease, "taken over");
+    }
+    return held;
+  }
+
+  async #drop(held: Held): Promise<void> {
+    if (this.#held.get(held.lease.taskId) === held) this.#held.delete(held.lease.taskId);
+    const handle = held.handle;
+    held.handle = null;
+    await handle?.close().catch(ignoreMissing);
+  }
+
+  async renewLease(lease: Lease): Promise<void> {
+    const held = await this.#checkHeld(lease);
+    const started = this.#now();
+    try {
+      await this.#writeBeat(held);
+    } catch (error) {
+      throw storageError("renew lease", error);
+    }
+    held.lastRenewedAt = started;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    const held = this.#held.get(lease.taskId);
+    if (!held || held.lease.epoch !== lease.epoch) return;
+    await held.queue;
+    await this.#drop(held);
+    await fs.writeFile(this.#releasedPath(lease.taskId, lease.epoch), "").catch((error) => {
+      if (!isCode(error, "ENOENT")) throw storageError("release lease", error);
+    });
+  }
+
+  async isLeaseCurrent(lease: Lease): Promise<boolean> {
+    try {
+      await this.#checkHeld(lease);
+      return true;
+    } catch {
+      // #checkHeld only throws lease_lost (and drops the lease).
+      return false;
+    }
+  }
+
+  async currentOwner(taskId: string): Promise<{ ownerId: string; epoch: number } | null> {
+    const epochs = await this.#epochs(taskId);
+    const last = epochs[epochs.length - 1];
+    if (!last) return null;
+    if (await exists(this.#releasedPath(taskId, last.epoch))) return null;
+    return { ownerId: last.ownerId, epoch: last.epoch };
+  }
+
+  // ── the log ──────────────────────────────────────────────────────────────
+
+  async append(lease: Lease, records: NewRecord[]): Promise<TaskEvent[]> {
+    const held = this.#held.get(lease.taskId);
+    if (!held) throw leaseLost(lease, "not held by this process");
+    const run = held.queue.then(() => this.#appendNow(lease, records));
+    // The caller gets the outcome from `run`; the queue only orders appends.
+    held.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #appendNow(lease: Lease, records: NewRecord[]): Promise<TaskEvent[]> {
+    const held = await this.#checkHeld(lease);
+    if (!held.handle) throw leaseLost(lease, "segment closed");
+    const events: TaskEvent[] = [];
+    let text = "";
+    let nextId = held.nextEventId;
+    for (const record of records) {
+      if ("event" in record) {
+        const event: TaskEvent = { id: nextId++, type: record.event.type, data: record.event.data };
+        events.push(event);
+        text += encodeRecord({ event });
+      } else {
+        text += encodeRecord({ checkpoint: record.checkpoint });
+      }
+    }
+    const bytes = Buffer.from(text, "utf8");
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        const result = await held.handle.write(bytes, written, bytes.length - written, held.offset + written);
+        written += result.bytesWritten;
+      }
+    } catch (error) {
+      // Cut back to the last complete record so the next append is not glued to a fragment.
+      await held.handle.truncate(held.offset).catch((truncateError) =>
+        this.#logger?.error("store.truncate_failed", { taskId: lease.taskId, error: errorMessage(truncateError) }),
+      );
+      throw storageError("append to the event log", error);
+    }
+    held.offset += bytes.length;
+    held.nextEventId = nextId;
+    if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
+    return events;
+  }
+
+  /** The readable extent of each segment: [epoch, end offset or null for "to the last newline"]. */
+  async #segments(taskId: string): Promise<{ epoch: number; firstId: number; end: number | null }[]> {
+    const epochs = await this.#epochs(taskId);
+    return epochs.map((claim, index) => {
+      const next = epochs[index + 1];
+      return { epoch: claim.epoch, firstId: claim.sealedAt.lastEventId + 1, end: next ? next.sealedAt.offset : null };
+    });
+  }
+
+  async read(taskId: string, afterId: number, limit = 1000): Promise<ReadResult> {
+    const segments = await this.#segments(taskId);
+    const events: TaskEvent[] = [];
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index]!;
+      const following = segments[index + 1];
+      // Skip segments that end before the cursor.
+      if (following && following.firstId <= afterId + 1) continue;
+      const handle = await openIfExists(this.#segmentPath(taskId, segment.epoch));
+      if (!handle) continue;
+      try {
+        const end = await this.#readableEnd(taskId, segment, handle);
+        const start = segment.firstId > afterId + 1 ? 0 : await seekAfter(handle, end, afterId);
+        for await (const { line } of readLines(handle, start, end)) {
+          const record = parseRecord(line.toString("utf8"));
+          if (!record || !("event" in record) || record.event.id <= afterId) continue;
+          events.push(record.event);
+          if (events.length >= limit) return { events, more: true };
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    return { events, more: false };
+  }
+
+  async #readableEnd(
+    taskId: string,
+    segment: { epoch: number; end: number | null },
+    handle: FileHandle,
+  ): Promise<number> {
+    if (segment.end !== null) return segment.end;
+    const { size } = await handle.stat();
+    const end = await lastNewlineEnd(handle, size);
+    // A takeover sealed this segment after we listed epochs: honour its cut.
+    const sealed = await readText(this.#epochPath(taskId, segment.epoch + 1));
+    const claim = sealed ? parseJson(sealed, epochJsonSchema) : null;
+    return claim ? Math.min(end, claim.sealedAt.offset) : end;
+  }
+
+  async readLog(taskId: string): Promise<LogSnapshot> {
+    const segments = await this.#segments(taskId);
+    const checkpoints: Checkpoint[] = [];
+    const events: TaskEvent[] = [];
+    for (const segment of segments) {
+      const handle = await openIfExists(this.#segmentPath(taskId, segment.epoch));
+      if (!handle) continue;
+      try {
+        const end = await this.#readableEnd(taskId, segment, handle);
+        for await (const { line } of readLines(handle, 0, end)) {
+          const record = parseRecord(line.toString("utf8"));
+          if (!record) continue;
+          if ("event" in record) events.push(record.event);
+          else checkpoints.push(record.checkpoint);
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    return { checkpoints, events, lastEventId: events.at(-1)?.id ?? 0 };
+  }
+
+  subscribe(
+    taskId: string,
+    afterId: number,
+    onEvents: (events: TaskEvent[]) => void,
+    onError?: (error: unknown) => void,
+  ): Unsubscribe {
+    assertId(taskId);
+    let following = this.#following.get(taskId);
+    if (!following) {
+      const follower = new LogFollower(afterId, { read: (cursor, limit) => this.read(taskId, cursor, limit) });
+      let watcher: FSWatcher | null = null;
+      try {
+        // Change events are a latency optimization; polling is the guarantee
+        // (network filesystems deliver no events from other hosts).
+        watcher = watch(this.#taskDir(taskId), { persistent: false }, () => follower.poke());
+        watcher.on("error", () => watcher?.close());
+      } catch (error) {
+        this.#logger?.debug("store.watch_unavailable", { taskId, error: errorMessage(error) });
+      }
+      const timer = setInterval(() => follower.poke(), this.#pollMs);
+      timer.unref();
+      following = { follower, watcher, timer };
+      this.#following.set(taskId, following);
+      follower.poke();
+    }
+    const current = following;
+    const unsubscribe = current.follower.subscribe(afterId, onEvents, onError);
+    return () => {
+      unsubscribe();
+      if (current.follower.listenerCount === 0 && this.#following.get(taskId) === current) {
+        this.#stopFollowing(taskId, current);
+      }
+    };
+  }
+
+  #stopFollowing(taskId: string, following: Following): void {
+    clearInterval(following.timer);
+    following.watcher?.close();
+    following.follower.close();
+    this.#following.delete(taskId);
+  }
+
+  // ── controls ─────────────────────────────────────────────────────────────
+
+  async sendControl(taskId: string, action: ControlAction): Promise<void> {
+    const target = path.join(this.#taskDir(taskId), `control-${Date.now()}-${nanoid(8)}.json`);
+    await writeFileAtomic(target, JSON.stringify({ action }));
+  }
+
+  async takeControls(taskId: string): Promise<ControlAction[]> {
+    let names: string[];
+    try {
+      names = (await fs.readdir(this.#taskDir(taskId))).filter((name) => name.startsWith("control-")).sort();
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return [];
+      throw error;
+    }
+    const actions: ControlAction[] = [];
+    for (const name of names) {
+      const file = path.join(this.#taskDir(taskId), name);
+      const text = await readText(file);
+      await fs.unlink(file).catch(ignoreMissing);
+      const parsed = text ? parseJson(text, z.object({ action: z.enum(["cancel", "pause", "finish", "delete"]) })) : null;
+      if (parsed) actions.push(parsed.action);
+    }
+    return actions;
+  }
+
+  async close(): Promise<void> {
+    for (const [taskId, following] of this.#following) this.#stopFollowing(taskId, following);
+    for (const held of this.#held.values()) await this.#drop(held);
+  }
+}
+
+// ── helpers ──────────────────────────────────────────────────────────────
+
+function assertId(taskId: string): void {
+  if (!isTaskId(taskId)) throw new AppError("invalid_request", "Not a task id.");
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
+}
+
+function ignoreMissing(error: unknown): void {
+  if (!isCode(error, "ENOENT")) throw error;
+}
+
+function leaseLost(lease: Lease, why: string): AppError {
+  return new AppError("lease_lost", `Lease ${lease.epoch} of task ${lease.taskId} was lost (${why}).`);
+}
+
+function storageError(what: string, error: unknown): AppError {
+  const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+  const reason = code === "ENOSPC" ? "the disk is full" : errorMessage(error);
+  return new AppError("storage_error", `Could not ${what}: ${reason}.`, { cause: error });
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    // access() only tells whether the file is there.
+    return false;
+  }
+}
+
+async function readText(file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch (error) {
+    if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return null;
+    throw error;
+  }
+}
+
+async function openIfExists(file: string): Promise<FileHandle | null> {
+  try {
+    return await fs.open(file, "r");
+  } catch (error) {
+    if (isCode(error, "ENOENT")) return null;
+    throw error;
+  }
+}
+
+function parseJson<T>(text: string, schema: z.ZodType<T>): T | null {
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    // Unparseable JSON is reported as null; callers decide how to recover.
+    return null;
+  }
+}

@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { normalizedRequestSchema } from "./request";
+
+/** Task ids are fingerprints: lowercase hex of a fixed length. */
+export const TASK_ID_LENGTH = 32;
+export const TASK_ID_PATTERN = /^[0-9a-f]{32}$/;
+
+export function isTaskId(value: unknown): value is string {
+  return typeof value === "string" && TASK_ID_PATTERN.test(value);
+}
+
+export const taskStatuses = ["queued", "running", "paused", "completed", "failed", "cancelled"] as const;
+export type TaskStatus = (typeof taskStatuses)[number];
+export const finishedStatuses: readonly TaskStatus[] = ["completed", "failed", "cancelled"];
+export function isFinished(status: TaskStatus): boolean {
+  return finishedStatuses.includes(status);
+}
+
+export const attemptKinds = ["first", "resume", "takeover", "retry", "fresh"] as const;
+export const attemptOutcomes = ["running", "completed", "failed", "cancelled", "paused", "interrupted"] as const;
+
+export const attemptJsonSchema = z.object({
+  id: z.string(),
+  kind: z.enum(attemptKinds),
+  ownerId: z.string(),
+  epoch: z.number().int(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  outcome: z.enum(attemptOutcomes),
+  error: z.string().nullable(),
+});
+export type AttemptJson = z.infer<typeof attemptJsonSchema>;
+
+export const sourceJsonSchema = z.object({
+  number: z.number().int(),
+  title: z.string(),
+  url: z.string().optional(),
+  documentRef: z.string().optional(),
+  passages: z.array(z.string()),
+});
+
+export const resultJsonSchema = z.object({
+  report: z.string(),
+  sources: z.array(sourceJsonSchema),
+  learnings: z.array(z.string()),
+});
+export type ResultJson = z.infer<typeof resultJsonSchema>;
+
+/** The persisted state of a task (`<id>.json`). A snapshot: the event log is the source of truth. */
+export const taskJsonSchema = z.object({
+  version: z.literal(1),
+  id: z.string().regex(TASK_ID_PATTERN),
+  request: normalizedRequestSchema,
+  status: z.enum(taskStatuses),
+  priority: z.number().int(),
+  /** Increases with every `fresh` run; checkpoints of older runs are ignored. */
+  run: z.number().int().positive(),
+  /** Id of the first event of the current run (clients without a cursor start here). */
+  runStartEventId: z.number().int().positive(),
+  progress: z.number().min(0).max(100),
+  step: z.string().nullable(),
+  message: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  attempts: z.array(attemptJsonSchema),
+  lastEventId: z.number().int().nonnegative(),
+  /** A stop-searching-and-write-now request is pending or was honoured. */
+  finishRequested: z.boolean(),
+  result: resultJsonSchema.nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type TaskJson = z.infer<typeof taskJsonSchema>;

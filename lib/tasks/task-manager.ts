@@ -1,0 +1,499 @@
+import { nanoid } from "nanoid";
+import type { Config } from "../config";
+import { AppError, errorMessage, isAppError } from "../errors";
+import type { Logger } from "../log";
+import type { ResearchEngine } from "../research/types";
+import type { AcquiredLease, TaskStore } from "../store/types";
+import { fingerprint } from "./fingerprint";
+import { assertTransition, canTransition } from "./lifecycle";
+import { normalizeRequest, type ResearchRequestBody } from "./request";
+import { type AttemptJson, isFinished, type TaskJson } from "./task-json";
+import { type RunOutcome, TaskRunner } from "./task-runner";
+
+export interface TaskManagerOptions {
+  config: Config;
+  store: TaskStore;
+  engine: ResearchEngine;
+  logger: Logger;
+  /** Throws a `provider_not_configured` AppError when a request needs what the server lacks. */
+  checkProviders?: (request: TaskJson["request"]) => void;
+  ownerId?: string;
+  now?: () => Date;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface SubmitResult {
+  task: TaskJson;
+  created: boolean;
+}
+
+/** Counters for /api/metrics. */
+export interface ManagerMetrics {
+  takeovers: number;
+  retries: number;
+  runsStarted: number;
+}
+
+/**
+ * One per process. Turns requests into tasks (deduplicated by fingerprint),
+ * runs up to MAX_CONCURRENT_TASKS of them while holding their leases, and
+ * picks up queued tasks and tasks whose owner died, at boot and periodically.
+ */
+export class TaskManager {
+  readonly ownerId: string;
+  readonly store: TaskStore;
+  readonly config: Config;
+  readonly metrics: ManagerMetrics = { takeovers: 0, retries: 0, runsStarted: 0 };
+  readonly #options: TaskManagerOptions;
+  readonly #logger: Logger;
+  readonly #now: () => Date;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #runners = new Map<string, TaskRunner>();
+  /** Submissions in flight in this process, by task id (one creation per id at a time). */
+  readonly #submitting = new Map<string, Promise<SubmitResult>>();
+  readonly #listeners = new Set<(task: TaskJson) => void>();
+  #queueOrder: string[] = [];
+  #scanTimer: NodeJS.Timeout | null = null;
+  #scanning = false;
+  #scanAgain = false;
+  #closed = false;
+
+  constructor(options: TaskManagerOptions) {
+    this.#options = options;
+    this.config = options.config;
+    this.store = options.store;
+    this.ownerId = options.ownerId ?? nanoid(12);
+    this.#logger = options.logger.child({ ownerId: this.ownerId });
+    this.#now = options.now ?? (() => new Date());
+    this.#sleep = options.sleep ?? sleep;
+  }
+
+  /** Starts the periodic scan (recovery at boot, queue, takeover). */
+  start(): void {
+    if (this.#scanTimer) return;
+    this.#logger.info("manager.started", { store: this.store.kind, maxConcurrent: this.config.MAX_CONCURRENT_TASKS });
+    this.#scanTimer = setInterval(() => this.scan(), this.config.TAKEOVER_SCAN_MS);
+    this.#scanTimer.unref();
+    this.scan();
+  }
+
+  /** Gives every running task back (released leases, so another process continues at once). */
+  async shutdown(): Promise<void> {
+    this.#closed = true;
+    if (this.#scanTimer) clearInterval(this.#scanTimer);
+    const running = [...this.#runners.values()];
+    for (const runner of running) runner.stop("stopped");
+    await Promise.allSettled(running.map((runner) => this.#waitFor(runner)));
+    await this.store.close();
+  }
+
+  /** Subscribes to changes of any task this process sees (for the list feed). */
+  onTaskChange(listener: (task: TaskJson) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emitChange(task: TaskJson): void {
+    for (const listener of this.#listeners) listener(task);
+  }
+
+  // ── submission ──────────────────────────────────────────────────────────
+
+  /** Gets or creates the task of a request and makes sure it will run. */
+  async submit(body: ResearchRequestBody, requestId: string): Promise<SubmitResult> {
+    const request = normalizeRequest(body, {
+      llmProvider: this.config.DEFAULT_LLM_PROVIDER,
+      searchProvider: this.config.DEFAULT_SEARCH_PROVIDER,
+      openaiModel: this.config.OPENAI_MODEL,
+    });
+    this.#options.checkProviders?.(request);
+    const id = fingerprint(request);
+    // Simultaneous identical requests in this process share one submission.
+    const inFlight = this.#submitting.get(id);
+    if (inFlight) return inFlight.then((result) => ({ ...result, created: false }));
+    const submission = this.#submit(id, request, body, requestId).finally(() => this.#submitting.delete(id));
+    this.#submitting.set(id, submission);
+    return submission;
+  }
+
+  async #submit(
+    id: string,
+    request: TaskJson["request"],
+    body: ResearchRequestBody,
+    requestId: string,
+  ): Promise<SubmitResult> {
+    const now = this.#now().toISOString();
+    const fresh: TaskJson = {
+      version: 1,
+      id,
+      request,
+      status: "queued",
+      priority: body.priority ?? 0,
+      run: 1,
+      runStartEventId: 1,
+      progress: 0,
+      step: null,
+      message: "Waiting for a free worker.",
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+      attempts: [],
+      lastEventId: 0,
+      finishRequested: false,
+      result: null,
+      error: null,
+    };
+    const { created, task } = await this.store.createTask(fresh);
+    if (created) {
+      this.#logger.info("task.created", { taskId: id, requestId });
+      this.#emitChange(task);
+      this.scan();
+      return { task, created: true };
+    }
+    const restart = body.fresh === true ? isFinished(task.status) : task.status === "failed" || task.status === "cancelled";
+    if (restart) {
+      const restarted = await this.#requeue(task, body.fresh === true && task.status === "completed", requestId);
+      if (restarted) return { task: restarted, created: false };
+    }
+    return { task, created: false };
+  }
+
+  /**
+   * A finished task asked for again: a failed or cancelled one is retried
+   * (its recorded steps are kept); `fresh` on a completed one starts a new run.
+   */
+  async #requeue(task: TaskJson, newRun: boolean, requestId: string): Promise<TaskJson | null> {
+    const lease = await this.store.acquireLease(task.id, this.ownerId);
+    if (!lease) return null; // Someone else is on it already.
+    try {
+      const current = (await this.store.getTask(task.id)) ?? task;
+      if (!isFinished(current.status)) return current;
+      assertTransition(current.status, "queued");
+      const next: TaskJson = {
+        ...current,
+        status: "queued",
+        message: newRun ? "A new run was requested." : "Retrying.",
+        finishedAt: null,
+        error: null,
+        finishRequested: false,
+        updatedAt: this.#now().toISOString(),
+      };
+      const events = await this.store.append(lease, [
+        {
+          event: {
+            type: "status",
+            data: newRun
+              ? { status: "queued", run: current.run + 1, message: "A new run of this research started." }
+              : { status: "queued", message: "The task is retried." },
+          },
+        },
+      ]);
+      const statusEvent = events[0]!;
+      next.lastEventId = statusEvent.id;
+      if (newRun) {
+        next.run = current.run + 1;
+        next.runStartEventId = statusEvent.id;
+        next.result = null;
+        next.progress = 0;
+        next.step = null;
+        next.startedAt = null;
+      }
+      await this.store.setActive(task.id, true);
+      await this.store.saveTask(lease, next);
+      this.#logger.info("task.requeued", { taskId: task.id, requestId, newRun });
+      this.#emitChange(next);
+      return next;
+    } finally {
+      await this.store.releaseLease(lease);
+      this.scan();
+    }
+  }
+
+  // ── reading ─────────────────────────────────────────────────────────────
+
+  async getTask(id: string): Promise<TaskJson | null> {
+    return this.#runners.get(id)?.task ?? (await this.store.getTask(id));
+  }
+
+  wasDeleted(id: string): Promise<boolean> {
+    return this.store.wasDeleted(id);
+  }
+
+  /** 1-based position among queued tasks as last seen by this process, if queued. */
+  queuePosition(id: string): number | undefined {
+    const index = this.#queueOrder.indexOf(id);
+    return index === -1 ? undefined : index + 1;
+  }
+
+  isRunningHere(id: string): boolean {
+    return this.#runners.has(id);
+  }
+
+  get runningCount(): number {
+    return this.#runners.size;
+  }
+
+  // ── controls ────────────────────────────────────────────────────────────
+
+  /**
+   * Cancel, pause, resume or finish now. Applied directly when this process
+   * runs the task or can take its lease; otherwise left for the owner, which
+   * picks it up within a poll interval.
+   */
+  async control(id: string, action: "cancel" | "pause" | "resume" | "finish"): Promise<TaskJson> {
+    const task = await this.getTask(id);
+    if (!task) throw new AppError("not_found", `No task ${id}.`);
+    const target = { cancel: "cancelled", pause: "paused", resume: "queued", finish: "running" } as const;
+    if (action === "cancel" && task.status === "cancelled") return task; // idempotent
+    if (action === "finish") {
+      if (task.status !== "running" && task.status !== "queued" && task.status !== "paused") {
+        throw new AppError("conflict", `Cannot finish now: the task is ${task.status}.`);
+      }
+    } else if (action === "resume") {
+      if (task.status !== "paused") throw new AppError("conflict", `Cannot resume: the task is ${task.status}.`);
+    } else if (!canTransition(task.status, target[action])) {
+      throw new AppError("conflict", `Cannot ${action}: the task is ${task.status}.`);
+    }
+
+    const runner = this.#runners.get(id);
+    if (runner) {
+      if (action === "finish") {
+        runner.requestFinish();
+        return runner.task;
+      }
+      if (action === "cancel" || action === "pause") {
+        runner.stop(action === "cancel" ? "cancelled" : "paused");
+        await this.#waitFor(runner);
+        return (await this.store.getTask(id)) ?? runner.task;
+      }
+    }
+
+    const lease = await this.store.acquireLease(id, this.ownerId);
+    if (!lease) {
+      // A live owner elsewhere: leave the control on the volume.
+      if (action === "resume") throw new AppError("conflict", "Cannot resume: the task is being changed by another server.");
+      await this.store.sendControl(id, action);
+      return this.#awaitChange(id, task, action);
+    }
+    try {
+      const current = (await this.store.getTask(id)) ?? task;
+      const next = await this.#applyWithLease(current, lease, action);
+      return next;
+    } finally {
+      await this.store.releaseLease(lease);
+      this.scan();
+    }
+  }
+
+  async #applyWithLease(task: TaskJson, lease: AcquiredLease, action: "cancel" | "pause" | "resume" | "finish"): Promise<TaskJson> {
+    const now = this.#now().toISOString();
+    const next: TaskJson = { ...task, updatedAt: now };
+    if (action === "finish") {
+      next.finishRequested = true;
+      if (next.status === "paused") {
+        assertTransition(next.status, "queued", "finish now");
+        next.status = "queued";
+        await this.store.append(lease, [{ event: { type: "status", data: { status: "queued", message: "Finishing now." } } }]);
+      }
+    } else if (action === "resume") {
+      assertTransition(next.status, "queued", "resume");
+      next.status = "queued";
+      const [event] = await this.store.append(lease, [
+        { event: { type: "status", data: { status: "queued", message: "Resumed; waiting for a worker." } } },
+      ]);
+      if (event) next.lastEventId = event.id;
+    } else {
+      const status = action === "cancel" ? "cancelled" : "paused";
+      // The task may have been running under an owner that just died; a
+      // running task whose lease we could take is ours to change.
+      assertTransition(next.status, status, action);
+      next.status = status;
+      const records: Parameters<TaskStore["append"]>[1] = [{ event: { type: "status", data: { status } } }];
+      if (status === "cancelled") {
+        next.finishedAt = now;
+        for (const attempt of next.attempts) {
+          if (attempt.outcome === "running") endAttempt(attempt, "cancelled", now);
+        }
+        records.push({ event: { type: "done", data: { status, result: null } } });
+      }
+      const events = await this.store.append(lease, records);
+      const last = events.at(-1);
+      if (last) next.lastEventId = last.id;
+      if (status === "cancelled") await this.store.setActive(task.id, false);
+    }
+    await this.store.saveTask(lease, next);
+    this.#logger.info(`task.${action}`, { taskId: task.id });
+    this.#emitChange(next);
+    return next;
+  }
+
+  async #awaitChange(id: string, before: TaskJson, action: string): Promise<TaskJson> {
+    const deadline = performance.now() + 5000;
+    while (performance.now() < deadline) {
+      await this.#sleep(100);
+      const task = await this.store.getTask(id);
+      if (!task) throw new AppError("gone", `Task ${id} was deleted.`);
+      const changed = action === "finish" ? task.finishRequested : task.status !== before.status;
+      if (changed) return task;
+    }
+    return (await this.store.getTask(id)) ?? before;
+  }
+
+  /** Removes a task and its files; a running task is cancelled first. */
+  async delete(id: string): Promise<void> {
+    const task = await this.getTask(id);
+    if (!task) throw new AppError("not_found", `No task ${id}.`);
+    const runner = this.#runners.get(id);
+    if (runner) {
+      runner.stop("deleted");
+      await this.#waitFor(runner);
+    } else if (!isFinished(task.status)) {
+      const owner = await this.store.currentOwner(id);
+      if (owner) await this.store.sendControl(id, "delete");
+    }
+    await this.store.deleteTask(id);
+    this.#logger.info("task.deleted", { taskId: id });
+  }
+
+  async #waitFor(runner: TaskRunner): Promise<void> {
+    while ([...this.#runners.values()].includes(runner)) await this.#sleep(20);
+  }
+
+  // ── scheduling, recovery and takeover ─────────────────────────────────────
+
+  /** Looks for work: queued tasks when a slot is free, running tasks whose owner died. */
+  scan(): void {
+    if (this.#closed) return;
+    if (this.#scanning) {
+      this.#scanAgain = true;
+      return;
+    }
+    this.#scanning = true;
+    void (async () => {
+      try {
+        do {
+          this.#scanAgain = false;
+          await this.#scanOnce();
+        } while (this.#scanAgain && !this.#closed);
+      } catch (error) {
+        this.#logger.error("manager.scan_failed", { error: errorMessage(error) });
+      } finally {
+        this.#scanning = false;
+      }
+    })();
+  }
+
+  async #scanOnce(): Promise<void> {
+    const ids = await this.store.listActiveTaskIds();
+    const candidates: TaskJson[] = [];
+    for (const id of ids) {
+      if (this.#runners.has(id)) continue;
+      let task: TaskJson | null;
+      try {
+        task = await this.store.getTask(id);
+      } catch (error) {
+        this.#logger.warn("manager.task_unreadable", { taskId: id, error: errorMessage(error) });
+        continue;
+      }
+      if (!task) continue;
+      if (isFinished(task.status)) {
+        await this.store.setActive(id, false);
+        continue;
+      }
+      if (task.status === "queued" || task.status === "running") candidates.push(task);
+    }
+    const queued = candidates
+      .filter((task) => task.status === "queued")
+      .sort((a, b) => b.priority - a.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    this.#queueOrder = queued.map((task) => task.id);
+    // Running tasks first: their owner died mid-work.
+    const ordered = [...candidates.filter((task) => task.status === "running"), ...queued];
+    for (const task of ordered) {
+      if (this.#closed || this.#runners.size >= this.config.MAX_CONCURRENT_TASKS) break;
+      const lease = await this.store.acquireLease(task.id, this.ownerId);
+      if (!lease) continue;
+      const current = await this.store.getTask(task.id);
+      if (!current || (current.status !== "queued" && current.status !== "running")) {
+        await this.store.releaseLease(lease);
+        continue;
+      }
+      this.#queueOrder = this.#queueOrder.filter((id) => id !== task.id);
+      const kind: AttemptJson["kind"] =
+        current.status === "queued"
+          ? current.attempts.length === 0
+            ? "first"
+            : current.attempts.at(-1)?.outcome === "failed"
+              ? "retry"
+              : "resume"
+          : lease.kind === "expired"
+            ? "takeover"
+            : "resume";
+      this.#startRunner(current, lease, kind);
+    }
+  }
+
+  #startRunner(task: TaskJson, lease: AcquiredLease, kind: AttemptJson["kind"]): void {
+    const config = this.config;
+    const runner = new TaskRunner(task, lease, {
+      store: this.store,
+      engine: this.#options.engine,
+      logger: this.#logger,
+      renewMs: config.LEASE_RENEW_MS,
+      controlPollMs: config.FOLLOW_POLL_MS,
+      stepMaxRetries: config.STEP_MAX_RETRIES,
+      outputDelayMs: config.OUTPUT_CHUNK_DELAY_MS,
+      now: this.#now,
+      sleep: this.#sleep,
+      onChange: (changed) => this.#emitChange(changed),
+      onRetry: () => {
+        this.metrics.retries += 1;
+      },
+    });
+    this.#runners.set(task.id, runner);
+    this.metrics.runsStarted += 1;
+    if (kind === "takeover") this.metrics.takeovers += 1;
+    void runner
+      .run(kind)
+      .catch((error): RunOutcome => {
+        this.#logger.error("task.runner_crashed", { taskId: task.id, error: errorMessage(error) });
+        return "failed";
+      })
+      .then(async (outcome) => {
+        if (outcome !== "lost" && outcome !== "deleted") {
+          await this.store.releaseLease(lease).catch((error) => {
+            if (!(isAppError(error) && error.code === "lease_lost")) {
+              this.#logger.warn("task.release_failed", { taskId: task.id, error: errorMessage(error) });
+            }
+          });
+        }
+        this.#runners.delete(task.id);
+        this.#emitChange(runner.task);
+        this.scan();
+      });
+  }
+}
+
+function endAttempt(attempt: AttemptJson, outcome: AttemptJson["outcome"], now: string): void {
+  attempt.outcome = outcome;
+  attempt.endedAt = now;
+  attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,372 @@
+import { nanoid } from "nanoid";
+import { AppError, errorMessage, isAppError } from "../errors";
+import type { Logger } from "../log";
+import type { ProgressUpdate, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "../research/types";
+import type { AcquiredLease, ControlAction, TaskStore } from "../store/types";
+import type { NewRecord } from "./events";
+import { assertTransition } from "./lifecycle";
+import type { AttemptJson, TaskJson, TaskStatus } from "./task-json";
+
+export interface RunnerOptions {
+  store: TaskStore;
+  engine: ResearchEngine;
+  logger: Logger;
+  renewMs: number;
+  controlPollMs: number;
+  stepMaxRetries: number;
+  outputDelayMs: number;
+  /** Wall clock for timestamps shown to people (never used for liveness). */
+  now: () => Date;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Called whenever the in-memory task changes (list feeds, metrics). */
+  onChange?: (task: TaskJson) => void;
+  onRetry?: () => void;
+}
+
+/** How a run ended, from the runner's point of view. */
+export type RunOutcome = "completed" | "failed" | "cancelled" | "paused" | "lost" | "stopped" | "deleted";
+
+const SAVE_EVERY_MS = 500;
+
+/**
+ * Runs one attempt of one task while holding its lease: restores the
+ * recorded steps, runs the engine, appends its events and checkpoints,
+ * renews the lease, applies controls, and writes the final state.
+ */
+export class TaskRunner {
+  readonly #options: RunnerOptions;
+  readonly #lease: AcquiredLease;
+  readonly #logger: Logger;
+  #task: TaskJson;
+  readonly #abort = new AbortController();
+  #stopReason: RunOutcome | null = null;
+  #lastSave = 0;
+  #saving: Promise<void> = Promise.resolve();
+  #attempt: AttemptJson | null = null;
+
+  constructor(task: TaskJson, lease: AcquiredLease, options: RunnerOptions) {
+    this.#task = task;
+    this.#lease = lease;
+    this.#options = options;
+    this.#logger = options.logger.child({ taskId: task.id, ownerId: lease.ownerId, epoch: lease.epoch });
+  }
+
+  get task(): TaskJson {
+    return this.#task;
+  }
+
+  /** Asks the run to stop: cancel/pause/delete end the task that way; `stopped` hands it back (shutdown). */
+  stop(reason: Exclude<RunOutcome, "completed" | "failed" | "lost">): void {
+    if (this.#stopReason) return;
+    this.#stopReason = reason;
+    this.#abort.abort(new AppError("conflict", `Task ${reason}.`));
+  }
+
+  /** Marks the finish-now request; the engine stops searching at its next check. */
+  requestFinish(): void {
+    this.#task.finishRequested = true;
+    this.#changed(true);
+  }
+
+  async run(kind: AttemptJson["kind"]): Promise<RunOutcome> {
+    const { store } = this.#options;
+    const renewTimer = setInterval(() => void this.#renew(), this.#options.renewMs);
+    const controlTimer = setInterval(() => void this.#pollControls(), this.#options.controlPollMs);
+    try {
+      const log = await store.readLog(this.#task.id);
+      const checkpoints = new Map<string, unknown>();
+      for (const checkpoint of log.checkpoints) {
+        if (checkpoint.run === this.#task.run) checkpoints.set(checkpoint.key, checkpoint.result);
+      }
+      let reportSoFar = "";
+      for (const event of log.events) {
+        if (event.id >= this.#task.runStartEventId && event.type === "output" && typeof event.data.text === "string") {
+          reportSoFar += event.data.text;
+        }
+      }
+      await this.#begin(kind, log.lastEventId);
+      const result = await this.#options.engine.run(this.#context(checkpoints, reportSoFar));
+      return await this.#complete(result, reportSoFar);
+    } catch (error) {
+      return await this.#end(error);
+    } finally {
+      clearInterval(renewTimer);
+      clearInterval(controlTimer);
+    }
+  }
+
+  async #begin(kind: AttemptJson["kind"], lastEventId: number): Promise<void> {
+    const now = this.#options.now().toISOString();
+    const task = this.#task;
+    if (task.status !== "running") assertTransition(task.status, "running");
+    // Any attempt still marked running ended when its owner vanished.
+    for (const attempt of task.attempts) {
+      if (attempt.outcome === "running") {
+        attempt.outcome = "interrupted";
+        attempt.endedAt = now;
+        attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
+      }
+    }
+    this.#attempt = {
+      id: nanoid(12),
+      kind,
+      ownerId: this.#lease.ownerId,
+      epoch: this.#lease.epoch,
+      startedAt: now,
+      endedAt: null,
+      durationMs: null,
+      outcome: "running",
+      error: null,
+    };
+    task.attempts.push(this.#attempt);
+    task.status = "running";
+    task.startedAt ??= now;
+    task.lastEventId = Math.max(task.lastEventId, lastEventId);
+    task.error = null;
+    const message =
+      kind === "takeover"
+        ? "The task was taken over by another server and continues from its last step."
+        : kind === "resume"
+          ? "The task resumed from its last completed step."
+          : "Research started.";
+    await this.#append([{ event: { type: "status", data: { status: "running", attempt: kind, message } } }]);
+    await this.#save();
+    this.#logger.info(kind === "takeover" ? "task.takeover" : "task.run_started", { attempt: kind });
+  }
+
+  #context(checkpoints: Map<string, unknown>, reportSoFar: string): ResearchContext {
+    const task = this.#task;
+    return {
+      request: task.request,
+      signal: this.#abort.signal,
+      reportSoFar,
+      step: async <T>(key: string, run: () => Promise<T>): Promise<T> => {
+        if (checkpoints.has(key)) return checkpoints.get(key) as T;
+        const result = await this.#withRetries(key, run);
+        await this.#append([{ checkpoint: { run: task.run, key, result } }]);
+        checkpoints.set(key, result);
+        this.#logger.debug("task.step_done", { step: key });
+        return result;
+      },
+      progress: async (update: ProgressUpdate) => {
+        task.progress = Math.max(0, Math.min(100, Math.round(update.percentage)));
+        task.step = update.step;
+        task.message = update.message;
+        await this.#append([
+          {
+            event: {
+              type: "progress",
+              data: { step: update.step, percentage: task.progress, message: update.message, detail: update.detail },
+            },
+          },
+        ]);
+        this.#changed(false);
+      },
+      source: async (source: SourceRef) => {
+        await this.#append([{ event: { type: "source", data: { ...source } } }]);
+      },
+      output: async (text: string) => {
+        if (text.length === 0) return;
+        await this.#append([{ event: { type: "output", data: { text } } }]);
+        if (this.#options.outputDelayMs > 0) await this.#options.sleep(this.#options.outputDelayMs, this.#abort.signal);
+      },
+      finishRequested: () => task.finishRequested,
+    };
+  }
+
+  async #withRetries<T>(key: string, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        const retryable = isAppError(error) && error.retryable && !this.#abort.signal.aborted;
+        if (!retryable || attempt >= this.#options.stepMaxRetries) throw error;
+        const delay = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.#logger.warn("task.step_retry", { step: key, attempt: attempt + 1, error: errorMessage(error) });
+        this.#options.onRetry?.();
+        await this.#options.sleep(delay, this.#abort.signal);
+      }
+    }
+  }
+
+  async #append(records: NewRecord[]): Promise<void> {
+    if (this.#abort.signal.aborted && this.#stopReason === "lost") throw this.#abort.signal.reason;
+    const events = await this.#options.store.append(this.#lease, records);
+    const last = events.at(-1);
+    if (last) this.#task.lastEventId = last.id;
+  }
+
+  /** Notes a change; saves the snapshot now or at most every SAVE_EVERY_MS. */
+  #changed(important: boolean): void {
+    this.#task.updatedAt = this.#options.now().toISOString();
+    this.#options.onChange?.(this.#task);
+    const now = performance.now();
+    if (important || now - this.#lastSave >= SAVE_EVERY_MS) {
+      this.#lastSave = now;
+      this.#saving = this.#saving.then(() => this.#save()).catch((error) => this.#onWriteError(error));
+    }
+  }
+
+  async #save(): Promise<void> {
+    this.#task.updatedAt = this.#options.now().toISOString();
+    await this.#options.store.saveTask(this.#lease, this.#task);
+    this.#options.onChange?.(this.#task);
+  }
+
+  #onWriteError(error: unknown): void {
+    if (isAppError(error) && error.code === "lease_lost") this.#lose(error);
+    else this.#logger.error("task.save_failed", { error: errorMessage(error) });
+  }
+
+  #lose(error: unknown): void {
+    if (this.#stopReason === "lost") return;
+    this.#logger.warn("task.lease_lost", { error: errorMessage(error) });
+    this.#stopReason = "lost";
+    this.#abort.abort(error);
+  }
+
+  async #renew(): Promise<void> {
+    try {
+      await this.#options.store.renewLease(this.#lease);
+    } catch (error) {
+      this.#lose(error);
+    }
+  }
+
+  async #pollControls(): Promise<void> {
+    let actions: ControlAction[];
+    try {
+      actions = await this.#options.store.takeControls(this.#task.id);
+    } catch (error) {
+      this.#logger.warn("task.controls_unreadable", { error: errorMessage(error) });
+      return;
+    }
+    for (const action of actions) {
+      if (action === "finish") this.requestFinish();
+      else if (action === "cancel") this.stop("cancelled");
+      else if (action === "pause") this.stop("paused");
+      else if (action === "delete") this.stop("deleted");
+    }
+  }
+
+  async #complete(result: ResearchResult, reportSoFar: string): Promise<RunOutcome> {
+    const log = await this.#options.store.readLog(this.#task.id);
+    let report = "";
+    for (const event of log.events) {
+      if (event.id >= this.#task.runStartEventId && event.type === "output" && typeof event.data.text === "string") {
+        report += event.data.text;
+      }
+    }
+    if (report !== result.report) {
+      // The streamed text is what clients saw; it is the report (DESIGN §4).
+      this.#logger.error("task.report_mismatch", { streamed: report.length, returned: result.report.length, reportSoFar: reportSoFar.length });
+    }
+    const sources = result.sources.map((source) => ({ ...source }));
+    return this.#finish("completed", null, { report, sources, learnings: result.learnings });
+  }
+
+  async #end(error: unknown): Promise<RunOutcome> {
+    const reason = this.#stopReason;
+    if (reason === "lost") return "lost";
+    if (isAppError(error) && error.code === "lease_lost") {
+      this.#lose(error);
+      return "lost";
+    }
+    if (reason === "deleted") return "deleted";
+    if (reason === "stopped") {
+      this.#endAttempt("interrupted", null);
+      await this.#trySave();
+      return "stopped";
+    }
+    if (reason === "cancelled" || reason === "paused") {
+      return this.#finish(reason, null, reason === "cancelled" ? await this.#partialResult() : null);
+    }
+    const message = errorMessage(error);
+    this.#logger.error("task.failed", { error: message });
+    return this.#finish("failed", { code: isAppError(error) ? error.code : "internal", message }, await this.#partialResult());
+  }
+
+  /** What a cancelled or failed task keeps: the report text streamed so far, if any. */
+  async #partialResult(): Promise<TaskJson["result"]> {
+    try {
+      const log = await this.#options.store.readLog(this.#task.id);
+      let report = "";
+      for (const event of log.events) {
+        if (event.id >= this.#task.runStartEventId && event.type === "output") report += String(event.data.text ?? "");
+      }
+      return report ? { report, sources: [], learnings: [] } : null;
+    } catch (error) {
+      this.#logger.warn("task.partial_result_unreadable", { error: errorMessage(error) });
+      return null;
+    }
+  }
+
+  #endAttempt(outcome: AttemptJson["outcome"], error: string | null): void {
+    const attempt = this.#attempt;
+    if (!attempt) return;
+    const now = this.#options.now().toISOString();
+    attempt.outcome = outcome;
+    attempt.endedAt = now;
+    attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
+    attempt.error = error;
+  }
+
+  async #trySave(): Promise<void> {
+    try {
+      await this.#saving;
+      await this.#save();
+    } catch (error) {
+      this.#onWriteError(error);
+    }
+  }
+
+  async #finish(
+    status: Extract<TaskStatus, "completed" | "failed" | "cancelled" | "paused">,
+    error: TaskJson["error"],
+    result: TaskJson["result"],
+  ): Promise<RunOutcome> {
+    const task = this.#task;
+    assertTransition(task.status, status);
+    const now = this.#options.now().toISOString();
+    task.status = status;
+    task.error = error;
+    if (result) task.result = result;
+    if (status !== "paused") {
+      task.finishedAt = now;
+      if (status === "completed") task.progress = 100;
+    }
+    this.#endAttempt(status === "paused" ? "paused" : status, error?.message ?? null);
+    try {
+      const records: NewRecord[] = [
+        { event: { type: "status", data: error ? { status, error: error.message } : { status } } },
+      ];
+      if (status !== "paused") {
+        records.push({
+          event: {
+            type: "done",
+            data: {
+              status,
+              ...(error ? { error: error.message } : {}),
+              result: result
+                ? { sources: result.sources, learnings: result.learnings, reportLength: result.report.length }
+                : null,
+            },
+          },
+        });
+      }
+      await this.#saving;
+      await this.#append(records);
+      await this.#save();
+      if (status !== "paused") await this.#options.store.setActive(task.id, false);
+      this.#logger.info(`task.${status}`, { attempts: task.attempts.length });
+    } catch (writeError) {
+      if (isAppError(writeError) && writeError.code === "lease_lost") {
+        this.#lose(writeError);
+        return "lost";
+      }
+      this.#logger.error("task.finish_write_failed", { error: errorMessage(writeError) });
+      throw writeError;
+    }
+    return status;
+  }
+}

@@ -1,0 +1,47 @@
+// Builds the app when there is no build yet or the sources changed since the last one.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const sourceFolders = ["app", "lib", "public", "instrumentation.ts", "next.config.js", "package.json"];
+
+function newestMtime(target) {
+  let stat;
+  try {
+    stat = fs.statSync(target);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const name of fs.readdirSync(target)) {
+    if (name === "node_modules" || name.startsWith(".")) continue;
+    if (/\.test\.tsx?$/.test(name)) continue;
+    newest = Math.max(newest, newestMtime(path.join(target, name)));
+  }
+  return newest;
+}
+
+export function buildIsCurrent() {
+  const marker = path.join(root, ".next", "BUILD_ID");
+  if (!fs.existsSync(marker)) return false;
+  const built = fs.statSync(marker).mtimeMs;
+  return sourceFolders.every((folder) => newestMtime(path.join(root, folder)) <= built);
+}
+
+export function ensureBuild() {
+  if (buildIsCurrent()) return;
+  console.error("Building Fathom (next build)…");
+  const result = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
+  if (result.status !== 0) {
+    console.error("The build failed.");
+    process.exit(result.status ?? 1);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) ensureBuild();
