@@ -190,6 +190,21 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
       expect(received.map((event) => event.id)).toEqual(Array.from({ length: 38 }, (_, index) => index + 3));
     });
 
+    it("lists every task with its latest snapshot", async () => {
+      const [a, b] = [await open(), await open()];
+      const first = makeTask();
+      const second = makeTask();
+      await a.createTask(first);
+      await b.createTask(second);
+      expect((await b.listTasks()).map((task) => task.id).sort()).toEqual([first.id, second.id].sort());
+      const lease = (await a.acquireLease(first.id, "a"))!;
+      await a.saveTask(lease, { ...first, progress: 55 });
+      const listed = await b.listTasks();
+      expect(listed.find((task) => task.id === first.id)?.progress).toBe(55);
+      await a.deleteTask(second.id);
+      expect((await b.listTasks()).map((task) => task.id)).toEqual([first.id]);
+    });
+
     it("saves state only under the current lease", async () => {
       const store = await open();
       const task = makeTask();

@@ -105,6 +105,8 @@ export class FileTaskStore implements TaskStore {
   readonly #observations = new Map<string, Observation>();
   readonly #epochCache = new Map<string, EpochJson[]>();
   readonly #following = new Map<string, Following>();
+  /** Parsed snapshots by id, with the size and mtime they were read at. */
+  readonly #snapshots = new Map<string, { ino: number; mtimeMs: number; size: number; task: TaskJson }>();
   #ready: Promise<void> | null = null;
 
   constructor(options: FileStoreOptions) {
@@ -238,6 +240,39 @@ export class FileTaskStore implements TaskStore {
     await this.#ensureRoot();
     const names = await fs.readdir(this.#root);
     return names.filter((name) => name.endsWith(".json")).map((name) => name.slice(0, -5)).filter(isTaskId);
+  }
+
+  async listTasks(): Promise<TaskJson[]> {
+    const ids = await this.listTaskIds();
+    const tasks: TaskJson[] = [];
+    const seen = new Set<string>();
+    // Bounded parallelism: stat everything, read only what changed since the last call.
+    const queue = [...ids];
+    const worker = async () => {
+      for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+        seen.add(id);
+        // Atomic writes replace the file, so the inode changes with every save.
+        let stat: { ino: number; mtimeMs: number; size: number };
+        try {
+          stat = await fs.stat(this.#statePath(id));
+        } catch (error) {
+          if (isCode(error, "ENOENT")) continue;
+          throw error;
+        }
+        const cached = this.#snapshots.get(id);
+        if (cached && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) {
+          tasks.push(cached.task);
+          continue;
+        }
+        const task = await this.getTask(id);
+        if (!task) continue;
+        this.#snapshots.set(id, { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, task });
+        tasks.push(task);
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    for (const id of this.#snapshots.keys()) if (!seen.has(id)) this.#snapshots.delete(id);
+    return tasks;
   }
 
   async listActiveTaskIds(): Promise<string[]> {

@@ -83,6 +83,11 @@ export interface TaskStore {
   wasDeleted(taskId: string): Promise<boolean>;
   /** Ids of every task on the store (unordered). */
   listTaskIds(): Promise<string[]>;
+  /**
+   * Every task's snapshot (unordered). Reflects every write completed before
+   * the call began; stores may cache unchanged snapshots between calls.
+   */
+  listTasks(): Promise<TaskJson[]>;
   /** Ids of tasks that may need a runner (not finished). Cheaper than listing every task. */
   listActiveTaskIds(): Promise<string[]>;
   /** Marks a task finished (removes it from the active set) or active again. */

@@ -8,6 +8,7 @@ import { fingerprint } from "./fingerprint";
 import { assertTransition, canTransition } from "./lifecycle";
 import { normalizeRequest, type ResearchRequestBody } from "./request";
 import { type AttemptJson, isFinished, type TaskJson } from "./task-json";
+import { TaskIndex } from "./task-index";
 import { type RunOutcome, TaskRunner } from "./task-runner";
 
 export interface TaskManagerOptions {
@@ -32,6 +33,7 @@ export interface ManagerMetrics {
   takeovers: number;
   retries: number;
   runsStarted: number;
+  eventsAppended: number;
 }
 
 /**
@@ -43,7 +45,9 @@ export class TaskManager {
   readonly ownerId: string;
   readonly store: TaskStore;
   readonly config: Config;
-  readonly metrics: ManagerMetrics = { takeovers: 0, retries: 0, runsStarted: 0 };
+  readonly metrics: ManagerMetrics = { takeovers: 0, retries: 0, runsStarted: 0, eventsAppended: 0 };
+  /** Every task's snapshot, for listing and the list feed. */
+  readonly index: TaskIndex;
   readonly #options: TaskManagerOptions;
   readonly #logger: Logger;
   readonly #now: () => Date;
@@ -51,9 +55,9 @@ export class TaskManager {
   readonly #runners = new Map<string, TaskRunner>();
   /** Submissions in flight in this process, by task id (one creation per id at a time). */
   readonly #submitting = new Map<string, Promise<SubmitResult>>();
-  readonly #listeners = new Set<(task: TaskJson) => void>();
   #queueOrder: string[] = [];
   #scanTimer: NodeJS.Timeout | null = null;
+  #sweepTimer: NodeJS.Timeout | null = null;
   #scanning = false;
   #scanAgain = false;
   #closed = false;
@@ -66,6 +70,7 @@ export class TaskManager {
     this.#logger = options.logger.child({ ownerId: this.ownerId });
     this.#now = options.now ?? (() => new Date());
     this.#sleep = options.sleep ?? sleep;
+    this.index = new TaskIndex(options.store, 1000);
   }
 
   /** Starts the periodic scan (recovery at boot, queue, takeover). */
@@ -74,27 +79,48 @@ export class TaskManager {
     this.#logger.info("manager.started", { store: this.store.kind, maxConcurrent: this.config.MAX_CONCURRENT_TASKS });
     this.#scanTimer = setInterval(() => this.scan(), this.config.TAKEOVER_SCAN_MS);
     this.#scanTimer.unref();
+    this.#sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    this.#sweepTimer.unref();
     this.scan();
+    void this.sweep();
   }
 
   /** Gives every running task back (released leases, so another process continues at once). */
   async shutdown(): Promise<void> {
     this.#closed = true;
     if (this.#scanTimer) clearInterval(this.#scanTimer);
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    this.index.close();
     const running = [...this.#runners.values()];
     for (const runner of running) runner.stop("stopped");
     await Promise.allSettled(running.map((runner) => this.#waitFor(runner)));
     await this.store.close();
   }
 
-  /** Subscribes to changes of any task this process sees (for the list feed). */
-  onTaskChange(listener: (task: TaskJson) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  #emitChange(task: TaskJson): void {
+    this.index.update(task);
   }
 
-  #emitChange(task: TaskJson): void {
-    for (const listener of this.#listeners) listener(task);
+  /**
+   * Retention: removes finished tasks older than MAX_TASK_AGE_HOURS. Their
+   * endpoints then answer 410 (the volume keeps a tombstone) or 404.
+   */
+  async sweep(): Promise<number> {
+    const cutoff = this.#now().getTime() - this.config.MAX_TASK_AGE_HOURS * 3_600_000;
+    let removed = 0;
+    try {
+      await this.index.refresh();
+      for (const task of await this.index.all()) {
+        if (!isFinished(task.status) || !task.finishedAt || Date.parse(task.finishedAt) > cutoff) continue;
+        await this.store.deleteTask(task.id);
+        this.index.remove(task.id);
+        removed += 1;
+        this.#logger.info("task.expired", { taskId: task.id, finishedAt: task.finishedAt });
+      }
+    } catch (error) {
+      this.#logger.error("manager.sweep_failed", { error: errorMessage(error) });
+    }
+    return removed;
   }
 
   // ── submission ──────────────────────────────────────────────────────────
@@ -353,6 +379,7 @@ export class TaskManager {
       if (owner) await this.store.sendControl(id, "delete");
     }
     await this.store.deleteTask(id);
+    this.index.remove(id);
     this.#logger.info("task.deleted", { taskId: id });
   }
 
@@ -449,6 +476,9 @@ export class TaskManager {
       onRetry: () => {
         this.metrics.retries += 1;
       },
+      onAppend: (count) => {
+        this.metrics.eventsAppended += count;
+      },
     });
     this.#runners.set(task.id, runner);
     this.metrics.runsStarted += 1;
@@ -473,6 +503,8 @@ export class TaskManager {
       });
   }
 }
+
+const SWEEP_EVERY_MS = 60_000;
 
 function endAttempt(attempt: AttemptJson, outcome: AttemptJson["outcome"], now: string): void {
   attempt.outcome = outcome;

@@ -21,6 +21,7 @@ export interface RunnerOptions {
   /** Called whenever the in-memory task changes (list feeds, metrics). */
   onChange?: (task: TaskJson) => void;
   onRetry?: () => void;
+  onAppend?: (events: number) => void;
 }
 
 /** How a run ended, from the runner's point of view. */
@@ -194,6 +195,7 @@ export class TaskRunner {
     const events = await this.#options.store.append(this.#lease, records);
     const last = events.at(-1);
     if (last) this.#task.lastEventId = last.id;
+    this.#options.onAppend?.(events.length);
   }
 
   /** Notes a change; saves the snapshot now or at most every SAVE_EVERY_MS. */

@@ -1,0 +1,257 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../config";
+import { AppError } from "../errors";
+import { silentLogger } from "../log";
+import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
+import { FileTaskStore } from "../store/file-store";
+import { researchRequestSchema } from "./request";
+import { TaskManager } from "./task-manager";
+
+/**
+ * A small engine with the real step structure: plan, one search step per
+ * sub-question, then a report streamed in lines. Gates let a test hold it
+ * at a given step; counters tell which steps ran.
+ */
+class ScriptedEngine implements ResearchEngine {
+  runs = 0;
+  stepCalls: string[] = [];
+  gate: Promise<void> | null = null;
+  failTimes = 0;
+  transientFailures = 0;
+
+  async run(context: ResearchContext): Promise<ResearchResult> {
+    this.runs += 1;
+    const questions = await context.step("plan", async () => {
+      this.stepCalls.push("plan");
+      return ["alpha", "beta", "gamma"];
+    });
+    const learnings: string[] = [];
+    for (const [index, question] of questions.entries()) {
+      if (context.finishRequested()) break;
+      const learned = await context.step(`search:${question}`, async () => {
+        this.stepCalls.push(`search:${question}`);
+        if (this.transientFailures > 0) {
+          this.transientFailures -= 1;
+          throw new AppError("provider_error", "busy", { retryable: true });
+        }
+        if (this.failTimes > 0) {
+          this.failTimes -= 1;
+          throw new AppError("provider_error", "the provider said no");
+        }
+        if (this.gate) await Promise.race([this.gate, abortable(context.signal)]);
+        return `learned about ${question}`;
+      });
+      learnings.push(learned);
+      await context.progress({ step: "search", percentage: ((index + 1) / 4) * 100, message: question });
+    }
+    const lines = ["# Report\n", ...learnings.map((learning) => `- ${learning}\n`), "Done.\n"];
+    const report = lines.join("");
+    if (!report.startsWith(context.reportSoFar)) throw new Error("report prefix mismatch");
+    let written = context.reportSoFar.length;
+    for (const line of lines) {
+      const end = report.indexOf(line, written - line.length >= 0 ? written - line.length : 0) + line.length;
+      if (end <= written) continue;
+      await context.output(report.slice(written, end));
+      written = end;
+    }
+    return { report, sources: [], learnings };
+  }
+}
+
+function abortable(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+const roots: string[] = [];
+const managers: TaskManager[] = [];
+afterEach(async () => {
+  for (const manager of managers.splice(0)) await manager.shutdown().catch(() => undefined);
+  for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+});
+
+function setup(env: Record<string, string> = {}, root?: string) {
+  const dir = root ?? fs.mkdtempSync(path.join(os.tmpdir(), "fathom-manager-"));
+  if (!root) roots.push(dir);
+  const config = parseConfig({
+    TASK_STORAGE_DIR: dir,
+    LEASE_TTL_MS: "400",
+    LEASE_RENEW_MS: "100",
+    TAKEOVER_SCAN_MS: "50",
+    FOLLOW_POLL_MS: "20",
+    ...env,
+  });
+  const store = new FileTaskStore({ root: dir, leaseTtlMs: config.LEASE_TTL_MS, pollMs: config.FOLLOW_POLL_MS });
+  const engine = new ScriptedEngine();
+  const manager = new TaskManager({ config, store, engine, logger: silentLogger });
+  managers.push(manager);
+  return { manager, engine, store, dir };
+}
+
+async function until<T>(probe: () => Promise<T | null | undefined | false> | T, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function outputs(store: FileTaskStore, id: string, after = 0): Promise<string> {
+  const { events } = await store.read(id, after, 100_000);
+  return events.filter((event) => event.type === "output").map((event) => String(event.data.text)).join("");
+}
+
+describe("TaskManager", () => {
+  it("turns 50 simultaneous identical requests into one task and one run", async () => {
+    const { manager, engine, store } = setup();
+    manager.start();
+    const results = await Promise.all(Array.from({ length: 50 }, () => manager.submit({ query: "same question" }, "r")));
+    expect(new Set(results.map((result) => result.task.id)).size).toBe(1);
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+    const id = results[0]!.task.id;
+    const done = await until(async () => {
+      const task = await store.getTask(id);
+      return task?.status === "completed" ? task : null;
+    });
+    expect(engine.runs).toBe(1);
+    expect(done.attempts).toHaveLength(1);
+    expect(done.result?.report).toBe(await outputs(store, id));
+  });
+
+  it("applies defaults before fingerprinting", async () => {
+    const { manager } = setup();
+    const a = await manager.submit(researchRequestSchema.parse({ query: "  defaults   matter " }), "r");
+    const b = await manager.submit(
+      researchRequestSchema.parse({ query: "defaults matter", depth: 2, breadth: 3, language: "en", fresh: false }),
+      "r",
+    );
+    expect(b.task.id).toBe(a.task.id);
+    const c = await manager.submit({ query: "defaults matter", depth: 3 }, "r");
+    expect(c.task.id).not.toBe(a.task.id);
+  });
+
+  it("continues a task from its last completed step after its owner vanished", async () => {
+    const first = setup();
+    first.engine.gate = new Promise(() => {}); // holds the first search forever
+    first.manager.start();
+    const { task } = await first.manager.submit({ query: "interrupted" }, "r");
+    await until(() => first.engine.stepCalls.includes("search:alpha"));
+    // The owner "dies": it stops renewing and never writes again.
+    (first.manager as unknown as { shutdown: () => Promise<void> }).shutdown = async () => {};
+    first.store.close();
+    const second = setup({}, first.dir);
+    second.manager.start();
+    const done = await until(async () => {
+      const current = await second.store.getTask(task.id);
+      return current?.status === "completed" ? current : null;
+    });
+    expect(second.engine.stepCalls).toEqual(["search:alpha", "search:beta", "search:gamma"]);
+    expect(done.attempts.map((attempt) => attempt.kind)).toEqual(["first", "takeover"]);
+    expect(done.attempts[0]!.outcome).toBe("interrupted");
+    expect(done.result?.report).toBe(await outputs(second.store, task.id));
+  });
+
+  it("retries transient step failures, fails on permanent ones, and retries the task on a new request", async () => {
+    const { manager, engine, store } = setup({ STEP_MAX_RETRIES: "2" });
+    engine.transientFailures = 1;
+    engine.failTimes = 1;
+    manager.start();
+    const { task } = await manager.submit({ query: "flaky" }, "r");
+    const failed = await until(async () => {
+      const current = await store.getTask(task.id);
+      return current?.status === "failed" ? current : null;
+    });
+    expect(failed.error?.message).toContain("the provider said no");
+    expect(manager.metrics.retries).toBe(1);
+    const again = await manager.submit({ query: "flaky" }, "r");
+    expect(again.task.id).toBe(task.id);
+    const done = await until(async () => {
+      const current = await store.getTask(task.id);
+      return current?.status === "completed" ? current : null;
+    });
+    expect(done.attempts.map((attempt) => attempt.outcome)).toEqual(["failed", "completed"]);
+    expect(engine.stepCalls.filter((call) => call === "plan")).toHaveLength(1);
+  });
+
+  it("cancels, pauses, resumes and finishes now", async () => {
+    const { manager, engine, store } = setup();
+    let release: () => void = () => {};
+    engine.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    manager.start();
+    const { task } = await manager.submit({ query: "controlled" }, "r");
+    await until(() => engine.stepCalls.includes("search:alpha"));
+    const paused = await manager.control(task.id, "pause");
+    expect(paused.status).toBe("paused");
+    await expect(manager.control(task.id, "pause")).rejects.toMatchObject({ code: "conflict" });
+    const resumed = await manager.control(task.id, "resume");
+    expect(resumed.status).toBe("queued");
+    await until(async () => (await store.getTask(task.id))?.status === "running");
+    await manager.control(task.id, "finish");
+    release();
+    const done = await until(async () => {
+      const current = await store.getTask(task.id);
+      return current?.status === "completed" ? current : null;
+    });
+    expect(done.result?.learnings.length).toBeLessThan(3);
+    expect(done.result?.report).toBe(await outputs(store, task.id));
+    await expect(manager.control(task.id, "cancel")).rejects.toMatchObject({ code: "conflict" });
+
+    engine.gate = new Promise(() => {});
+    const other = await manager.submit({ query: "to cancel" }, "r");
+    await until(() => engine.stepCalls.filter((call) => call === "search:alpha").length >= 2);
+    const cancelled = await manager.control(other.task.id, "cancel");
+    expect(cancelled.status).toBe("cancelled");
+    expect((await manager.control(other.task.id, "cancel")).status).toBe("cancelled");
+  });
+
+  it("runs at most MAX_CONCURRENT_TASKS at once and reports queue positions", async () => {
+    const { manager, engine, store } = setup({ MAX_CONCURRENT_TASKS: "1" });
+    let release: () => void = () => {};
+    engine.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    manager.start();
+    const ids = [];
+    for (const query of ["one", "two", "three"]) ids.push((await manager.submit({ query }, "r")).task.id);
+    await until(() => manager.queuePosition(ids[2]!) === 2);
+    expect(manager.queuePosition(ids[1]!)).toBe(1);
+    expect(manager.runningCount).toBe(1);
+    engine.gate = null;
+    release();
+    const finished = await until(async () => {
+      const tasks = await Promise.all(ids.map((id) => store.getTask(id)));
+      return tasks.every((task) => task?.status === "completed") ? tasks : null;
+    }, 20_000);
+    const starts = finished.map((task) => Date.parse(task!.startedAt!));
+    const ends = finished.map((task) => Date.parse(task!.finishedAt!));
+    expect(starts[1]).toBeGreaterThanOrEqual(ends[0]!);
+    expect(starts[2]).toBeGreaterThanOrEqual(ends[1]!);
+  });
+
+  it("removes finished tasks older than the retention, by an injected clock", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fathom-retention-"));
+    roots.push(dir);
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const config = parseConfig({ TASK_STORAGE_DIR: dir, MAX_TASK_AGE_HOURS: "1", TAKEOVER_SCAN_MS: "20" });
+    const store = new FileTaskStore({ root: dir, leaseTtlMs: 6000, pollMs: 20 });
+    const manager = new TaskManager({ config, store, engine: new ScriptedEngine(), logger: silentLogger, now: () => new Date(now) });
+    managers.push(manager);
+    manager.start();
+    const { task } = await manager.submit({ query: "old news" }, "r");
+    await until(async () => (await store.getTask(task.id))?.status === "completed");
+    expect(await manager.sweep()).toBe(0);
+    now += 2 * 3_600_000;
+    expect(await manager.sweep()).toBe(1);
+    expect(await store.getTask(task.id)).toBeNull();
+    expect(await store.wasDeleted(task.id)).toBe(true);
+  });
+});
