@@ -1,0 +1,48 @@
+"use client";
+
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import { apiFetch, type TaskListItem, type TaskListResponse } from "./api";
+import { RelativeTime } from "./relative-time";
+import { StatusPill } from "./status-pill";
+
+/** The last few tasks under the form, so returning to one is a click away. */
+export function RecentTasks() {
+  const [tasks, setTasks] = useState<TaskListItem[] | null>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    apiFetch<TaskListResponse>("/api/tasks?limit=5", { signal: controller.signal })
+      .then((page) => setTasks(page.tasks))
+      .catch((error: unknown) => {
+        // The form above already tells when the server is unreachable; this list is a convenience.
+        if (!controller.signal.aborted) console.warn("Fathom: recent tasks unavailable", error);
+      });
+    return () => controller.abort();
+  }, []);
+  if (!tasks || tasks.length === 0) return null;
+  return (
+    <section className="recent" aria-labelledby="recent-heading">
+      <div className="recent-head">
+        <h2 id="recent-heading" className="section-title">
+          Recent research
+        </h2>
+        <Link href="/tasks" className="text-link">
+          All tasks →
+        </Link>
+      </div>
+      <ul className="recent-list">
+        {tasks.map((task) => (
+          <li key={task.id}>
+            <Link href={`/tasks/${task.id}`} className="recent-item">
+              <span className="recent-query">{task.query}</span>
+              <StatusPill status={task.status} />
+              <span className="muted small recent-age">
+                <RelativeTime iso={task.createdAt} />
+              </span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,320 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
+import {
+  ApiError,
+  apiFetch,
+  describeError,
+  type ProvidersResponse,
+  type RangeLimit,
+  type ResearchCreated,
+  type ResearchRequest,
+} from "./api";
+import { backoffDelay } from "./backoff";
+import { Icon } from "./icons";
+
+const providerNames: Record<string, string> = {
+  offline: "Offline (extractive)",
+  openai: "OpenAI-compatible",
+  local: "Local corpus",
+  searxng: "SearXNG",
+  tavily: "Tavily",
+};
+
+const examples = [
+  "Louisiana Purchase and the acquisition of territory",
+  "How did presidents talk about the national debt?",
+  "Railroads, canals and internal improvements",
+];
+
+const numberFormat = new Intl.NumberFormat("en-US");
+
+type ProvidersState =
+  | { kind: "loading" }
+  | { kind: "ready"; providers: ProvidersResponse }
+  | { kind: "retrying"; message: string; retryAt: number };
+
+/** Loads the server's providers and limits, retrying with backoff while the server is unreachable. */
+function useProviders(): ProvidersState {
+  const [state, setState] = useState<ProvidersState>({ kind: "loading" });
+  useEffect(() => {
+    let attempt = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const controller = new AbortController();
+    const load = () => {
+      apiFetch<ProvidersResponse>("/api/providers", { signal: controller.signal })
+        .then((providers) => setState({ kind: "ready", providers }))
+        .catch((error: unknown) => {
+          if (controller.signal.aborted) return;
+          const delay = backoffDelay(attempt++);
+          setState({ kind: "retrying", message: describeError(error), retryAt: Date.now() + delay });
+          timer = setTimeout(load, delay);
+        });
+    };
+    load();
+    const onOnline = () => {
+      clearTimeout(timer);
+      attempt = 0;
+      load();
+    };
+    window.addEventListener("online", onOnline);
+    return () => {
+      controller.abort();
+      clearTimeout(timer);
+      window.removeEventListener("online", onOnline);
+    };
+  }, []);
+  return state;
+}
+
+function Segmented({
+  legend,
+  hint,
+  limit,
+  value,
+  onChange,
+  disabled,
+}: {
+  legend: string;
+  hint: string;
+  limit: RangeLimit;
+  value: number;
+  onChange: (value: number) => void;
+  disabled: boolean;
+}) {
+  const name = useId();
+  const values: number[] = [];
+  for (let n = limit.min; n <= limit.max; n++) values.push(n);
+  return (
+    <fieldset className="field segmented-field" disabled={disabled}>
+      <legend className="field-label">
+        {legend} <span className="field-hint">{hint}</span>
+      </legend>
+      <div className="segmented">
+        {values.map((n) => (
+          <label key={n} className="segment">
+            <input type="radio" name={name} value={n} checked={value === n} onChange={() => onChange(n)} />
+            <span>{n}</span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+function validate(question: string, maxLength: number | null): string | null {
+  const trimmed = question.trim();
+  if (trimmed.length === 0) return "Write a question to research first.";
+  if (maxLength !== null && trimmed.length > maxLength)
+    return `The question is ${numberFormat.format(trimmed.length)} characters long; the limit is ${numberFormat.format(maxLength)}. Shorten it a little.`;
+  return null;
+}
+
+/** The question box and the options that matter; starting a task opens its page. */
+export function ResearchForm() {
+  const router = useRouter();
+  const providers = useProviders();
+  const [question, setQuestion] = useState("");
+  const [depth, setDepth] = useState<number | null>(null);
+  const [breadth, setBreadth] = useState<number | null>(null);
+  const [llm, setLlm] = useState<string | null>(null);
+  const [search, setSearch] = useState<string | null>(null);
+  const [fresh, setFresh] = useState(false);
+  const [submitted, setSubmitted] = useState(false);
+  const [submitting, setSubmitting] = useState(false);
+  const [serverError, setServerError] = useState<string | null>(null);
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const questionId = useId();
+  const errorId = useId();
+  const counterId = useId();
+
+  const ready = providers.kind === "ready" ? providers.providers : null;
+  const maxLength = ready?.limits.queryMaxLength ?? null;
+  const length = question.trim().length;
+  const tooLong = maxLength !== null && length > maxLength;
+  const validation = validate(question, maxLength);
+  // Say "too long" as soon as it is; say "empty" only once they tried to start.
+  const shownError = tooLong || submitted ? validation : null;
+
+  const depthValue = depth ?? ready?.limits.depth.default ?? 1;
+  const breadthValue = breadth ?? ready?.limits.breadth.default ?? 1;
+  const llmValue =
+    llm ?? ready?.llm.find((p) => p.default)?.name ?? ready?.llm.find((p) => p.configured)?.name ?? "";
+  const searchValue =
+    search ??
+    ready?.search.find((p) => p.default)?.name ??
+    ready?.search.find((p) => p.configured)?.name ??
+    "";
+
+  async function submit(event?: FormEvent) {
+    event?.preventDefault();
+    setSubmitted(true);
+    setServerError(null);
+    if (validation || !ready) {
+      textarea.current?.focus();
+      return;
+    }
+    const body: ResearchRequest = { query: question.trim(), depth: depthValue, breadth: breadthValue };
+    if (llmValue) body.llm = { provider: llmValue };
+    if (searchValue) body.search = { provider: searchValue };
+    if (fresh) body.fresh = true;
+    setSubmitting(true);
+    try {
+      const created = await apiFetch<ResearchCreated>("/api/research", {
+        method: "POST",
+        body: JSON.stringify(body),
+      });
+      router.push(created.links?.page ?? `/tasks/${created.taskId}`);
+    } catch (error) {
+      setServerError(
+        error instanceof ApiError && error.unreachable
+          ? "The Fathom server can't be reached, so the research was not started. Check your connection and try again."
+          : describeError(error),
+      );
+      setSubmitting(false);
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && (event.metaKey || event.ctrlKey)) void submit();
+  }
+
+  const describedBy = [counterId, shownError ? errorId : null].filter(Boolean).join(" ");
+
+  return (
+    <form className="research-form" onSubmit={submit} noValidate>
+      <div className={`card question-card${shownError ? " has-error" : ""}`}>
+        <label htmlFor={questionId} className="visually-hidden">
+          Research question
+        </label>
+        <textarea
+          id={questionId}
+          ref={textarea}
+          name="query"
+          className="question-input"
+          placeholder="Ask a research question, e.g. how did the United States acquire the Louisiana territory?"
+          rows={4}
+          value={question}
+          onChange={(event) => setQuestion(event.target.value)}
+          onKeyDown={onKeyDown}
+          aria-invalid={shownError ? true : undefined}
+          aria-describedby={describedBy}
+          // biome-ignore lint/a11y/noAutofocus: the question box is the whole point of this page
+          autoFocus
+        />
+        <div className="question-footer">
+          <span id={counterId} className={`counter mono${tooLong ? " counter-over" : ""}`}>
+            {maxLength === null
+              ? numberFormat.format(length)
+              : `${numberFormat.format(length)} / ${numberFormat.format(maxLength)}`}
+          </span>
+          <span className="kbd-hint">
+            <kbd>Ctrl</kbd> + <kbd>Enter</kbd> to start
+          </span>
+        </div>
+      </div>
+      <p id={errorId} className="field-error" role="alert" data-testid="question-error">
+        {shownError ?? ""}
+      </p>
+
+      {providers.kind === "retrying" ? (
+        <div className="callout callout-warning" role="status">
+          <Icon name="alert" />
+          <div>{providers.message} Retrying…</div>
+        </div>
+      ) : null}
+
+      <div className="options card">
+        <Segmented
+          legend="Depth"
+          hint="rounds of follow-up"
+          limit={ready?.limits.depth ?? { min: 1, max: 1, default: 1 }}
+          value={depthValue}
+          onChange={setDepth}
+          disabled={!ready}
+        />
+        <Segmented
+          legend="Breadth"
+          hint="sub-questions per round"
+          limit={ready?.limits.breadth ?? { min: 1, max: 1, default: 1 }}
+          value={breadthValue}
+          onChange={setBreadth}
+          disabled={!ready}
+        />
+        <div className="field">
+          <label className="field-label" htmlFor={`${questionId}-llm`}>
+            Writer
+          </label>
+          <select
+            id={`${questionId}-llm`}
+            className="select"
+            value={llmValue}
+            onChange={(event) => setLlm(event.target.value)}
+            disabled={!ready}
+          >
+            {ready?.llm.map((provider) => (
+              <option key={provider.name} value={provider.name} disabled={!provider.configured}>
+                {providerNames[provider.name] ?? provider.name}
+                {provider.model ? ` · ${provider.model}` : ""}
+                {provider.configured ? "" : " (not configured)"}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor={`${questionId}-search`}>
+            Search
+          </label>
+          <select
+            id={`${questionId}-search`}
+            className="select"
+            value={searchValue}
+            onChange={(event) => setSearch(event.target.value)}
+            disabled={!ready}
+          >
+            {ready?.search.map((provider) => (
+              <option key={provider.name} value={provider.name} disabled={!provider.configured}>
+                {providerNames[provider.name] ?? provider.name}
+                {provider.configured ? "" : " (not configured)"}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+
+      <div className="form-actions">
+        <label className="checkbox">
+          <input type="checkbox" checked={fresh} onChange={(event) => setFresh(event.target.checked)} />
+          <span>Start over even if this exact question was researched before</span>
+        </label>
+        <button type="submit" className="button button-primary button-large" disabled={submitting || !ready}>
+          {submitting ? "Starting…" : "Start research"} <Icon name="arrow-right" />
+        </button>
+      </div>
+      {serverError ? (
+        <div className="callout callout-error" role="alert">
+          <Icon name="alert" />
+          <div>{serverError}</div>
+        </div>
+      ) : null}
+
+      <div className="examples">
+        <span className="muted small">Try</span>
+        {examples.map((example) => (
+          <button
+            key={example}
+            type="button"
+            className="chip"
+            onClick={() => {
+              setQuestion(example);
+              textarea.current?.focus();
+            }}
+          >
+            {example}
+          </button>
+        ))}
+      </div>
+    </form>
+  );
+}

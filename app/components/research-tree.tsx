@@ -1,0 +1,68 @@
+import { Icon } from "./icons";
+import type { TreeNode } from "./task-stream";
+
+const kindIcon = { question: "question", search: "search", learning: "bulb" } as const;
+const kindLabel = { question: "Sub-question", search: "Search", learning: "Learning" } as const;
+
+function Branch({ nodes, byParent }: { nodes: TreeNode[]; byParent: Map<string, TreeNode[]> }) {
+  return (
+    <ul className="tree-list">
+      {nodes.map((node) => {
+        const children = byParent.get(node.id) ?? [];
+        return (
+          <li key={node.id} className={`tree-node tree-${node.kind}`}>
+            <div className="tree-row">
+              <span className="tree-icon" title={kindLabel[node.kind]}>
+                <Icon name={kindIcon[node.kind]} size={14} />
+              </span>
+              <span className="visually-hidden">{kindLabel[node.kind]}: </span>
+              <span className="tree-label">{node.label}</span>
+            </div>
+            {children.length > 0 ? <Branch nodes={children} byParent={byParent} /> : null}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** The research tree (sub-questions → searches → learnings), in the order it grew. */
+export function ResearchTree({ nodes, sourceCount }: { nodes: TreeNode[]; sourceCount: number }) {
+  const ids = new Set(nodes.map((node) => node.id));
+  const roots: TreeNode[] = [];
+  const byParent = new Map<string, TreeNode[]>();
+  for (const node of nodes) {
+    if (node.parentId && ids.has(node.parentId)) {
+      const siblings = byParent.get(node.parentId) ?? [];
+      siblings.push(node);
+      byParent.set(node.parentId, siblings);
+    } else {
+      roots.push(node);
+    }
+  }
+  const counts = { question: 0, search: 0, learning: 0 };
+  for (const node of nodes) counts[node.kind] += 1;
+  return (
+    <div className="tree">
+      <dl className="tree-stats">
+        <div>
+          <dt>Questions</dt>
+          <dd>{counts.question}</dd>
+        </div>
+        <div>
+          <dt>Searches</dt>
+          <dd>{counts.search}</dd>
+        </div>
+        <div>
+          <dt>Sources</dt>
+          <dd>{sourceCount}</dd>
+        </div>
+      </dl>
+      {nodes.length === 0 ? (
+        <p className="muted small">The research plan appears here as the task explores its question.</p>
+      ) : (
+        <Branch nodes={roots} byParent={byParent} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,49 @@
+import { sourceAnchor } from "./remark-citations";
+import type { StreamSource } from "./task-stream";
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^www\./, "");
+  } catch {
+    return url;
+  }
+}
+
+/** Numbered sources; citations `[n]` in the report link to `#source-n`. */
+export function SourcesList({ sources }: { sources: StreamSource[] }) {
+  if (sources.length === 0) return <p className="muted small">Sources are listed here as they are found.</p>;
+  const sorted = [...sources].sort((a, b) => a.number - b.number);
+  return (
+    <ol className="sources">
+      {sorted.map((source) => (
+        <li key={source.number} id={sourceAnchor(source.number)} className="source" tabIndex={-1}>
+          <span className="source-number">{source.number}</span>
+          <div className="source-body">
+            {source.url ? (
+              <a className="source-title" href={source.url} target="_blank" rel="noopener noreferrer">
+                {source.title}
+              </a>
+            ) : (
+              <span className="source-title">{source.title}</span>
+            )}
+            <span className="source-meta mono">
+              {source.url ? hostOf(source.url) : (source.documentRef ?? "")}
+            </span>
+            {source.passages && source.passages.length > 0 ? (
+              <details className="source-passages">
+                <summary>
+                  {source.passages.length} passage{source.passages.length === 1 ? "" : "s"}
+                </summary>
+                {source.passages.map((passage, index) => (
+                  // Passages have no identity of their own; their order is fixed.
+                  // biome-ignore lint/suspicious/noArrayIndexKey: see above
+                  <blockquote key={index}>{passage}</blockquote>
+                ))}
+              </details>
+            ) : null}
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}

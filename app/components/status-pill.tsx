@@ -1,0 +1,23 @@
+import type { TaskStatus } from "./api";
+
+const labels: Record<TaskStatus, string> = {
+  queued: "Queued",
+  running: "Running",
+  paused: "Paused",
+  completed: "Completed",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+export function statusLabel(status: TaskStatus): string {
+  return labels[status] ?? status;
+}
+
+export function StatusPill({ status }: { status: TaskStatus }) {
+  return (
+    <span className={`pill pill-${status}`} data-status={status}>
+      <span className="pill-dot" aria-hidden="true" />
+      {statusLabel(status)}
+    </span>
+  );
+}

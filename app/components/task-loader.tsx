@@ -1,0 +1,69 @@
+"use client";
+
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import { ApiError, describeError, getTask, type TaskJson } from "./api";
+import { backoffDelay } from "./backoff";
+import { Icon } from "./icons";
+import { TaskView } from "./task-view";
+
+type State =
+  | { kind: "loading" }
+  | { kind: "ready"; task: TaskJson }
+  | { kind: "retrying"; message: string }
+  | { kind: "failed"; message: string; notFound: boolean };
+
+/**
+ * Loads a task in the browser when the server could not render it (an API
+ * behind a token). An unreachable server is retried with backoff.
+ */
+export function TaskLoader({ id }: { id: string }) {
+  const [state, setState] = useState<State>({ kind: "loading" });
+
+  useEffect(() => {
+    let attempt = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const controller = new AbortController();
+    const load = () => {
+      getTask(id, controller.signal)
+        .then((task) => setState({ kind: "ready", task }))
+        .catch((error: unknown) => {
+          if (controller.signal.aborted) return;
+          if (error instanceof ApiError && error.unreachable) {
+            setState({ kind: "retrying", message: error.message });
+            timer = setTimeout(load, backoffDelay(attempt++));
+            return;
+          }
+          const notFound = error instanceof ApiError && (error.status === 404 || error.status === 400);
+          setState({ kind: "failed", message: describeError(error), notFound });
+        });
+    };
+    load();
+    return () => {
+      controller.abort();
+      clearTimeout(timer);
+    };
+  }, [id]);
+
+  if (state.kind === "ready") return <TaskView initialTask={state.task} />;
+  if (state.kind === "failed") {
+    return (
+      <div className="empty-state">
+        <h1>{state.notFound ? "Task not found" : "This task can't be shown"}</h1>
+        <p className="muted">
+          {state.notFound
+            ? "No research task has this id. It may have been deleted or expired."
+            : state.message}
+        </p>
+        <Link href="/" className="button button-primary">
+          <Icon name="plus" /> New research
+        </Link>
+      </div>
+    );
+  }
+  return (
+    <div className="empty-state" aria-busy="true">
+      <p className="muted">{state.kind === "retrying" ? state.message : "Loading the task…"}</p>
+    </div>
+  );
+}

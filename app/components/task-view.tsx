@@ -1,0 +1,277 @@
+"use client";
+
+import Link from "next/link";
+import { useEffect, useState, useSyncExternalStore } from "react";
+import { describeError, isFinishedStatus, sendTaskAction, type TaskAction, type TaskJson } from "./api";
+import { ConnectionIndicator } from "./connection-indicator";
+import { ExportButtons } from "./export-buttons";
+import { Icon } from "./icons";
+import { MarkdownReport } from "./markdown-report";
+import { ProgressBar } from "./progress-bar";
+import { RelativeTime } from "./relative-time";
+import { ResearchTree } from "./research-tree";
+import { SourcesList } from "./sources-list";
+import { StatusPill } from "./status-pill";
+import { TaskStream } from "./task-stream";
+
+function stepLabel(task: TaskJson): string {
+  switch (task.status) {
+    case "queued":
+      return task.queuePosition ? `Queued · position ${task.queuePosition}` : "Queued";
+    case "paused":
+      return "Paused";
+    case "completed":
+      return "Completed";
+    case "failed":
+      return "Failed";
+    case "cancelled":
+      return "Cancelled";
+    default: {
+      const step = task.step?.trim();
+      if (!step) return "Starting";
+      return step.charAt(0).toUpperCase() + step.slice(1).replace(/[_-]+/g, " ");
+    }
+  }
+}
+
+function duration(task: TaskJson): string | null {
+  if (!task.startedAt || !task.finishedAt) return null;
+  const ms = Date.parse(task.finishedAt) - Date.parse(task.startedAt);
+  if (!Number.isFinite(ms) || ms < 0) return null;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${seconds % 60} s`;
+}
+
+function useTaskStream(id: string, initialTask: TaskJson) {
+  const [stream] = useState(() => new TaskStream(id, initialTask));
+  useEffect(() => {
+    stream.start();
+    return () => stream.stop();
+  }, [stream]);
+  const view = useSyncExternalStore(stream.subscribe, stream.getSnapshot, stream.getSnapshot);
+  return { stream, view };
+}
+
+function Controls({ task, onTask }: { task: TaskJson; onTask: (task: TaskJson) => void }) {
+  const [pending, setPending] = useState<TaskAction | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const status = task.status;
+
+  async function run(action: TaskAction) {
+    setPending(action);
+    setError(null);
+    try {
+      onTask(await sendTaskAction(task.id, action));
+    } catch (caught) {
+      setError(describeError(caught));
+    } finally {
+      setPending(null);
+    }
+  }
+
+  if (isFinishedStatus(status)) {
+    const took = duration(task);
+    return (
+      <p className="controls-summary muted">
+        {status === "completed"
+          ? "Research complete"
+          : status === "failed"
+            ? "Research failed"
+            : "Research cancelled"}
+        {took ? ` after ${took}` : ""}.
+      </p>
+    );
+  }
+
+  const canPause = status === "running" || status === "queued";
+  const finishing = task.finishRequested === true;
+  return (
+    <div className="controls">
+      <div className="button-group" role="group" aria-label="Task controls">
+        {status === "paused" ? (
+          <button type="button" className="button" onClick={() => run("resume")} disabled={pending !== null}>
+            <Icon name="play" /> {pending === "resume" ? "Resuming…" : "Resume"}
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="button"
+            onClick={() => run("pause")}
+            disabled={!canPause || pending !== null}
+          >
+            <Icon name="pause" /> {pending === "pause" ? "Pausing…" : "Pause"}
+          </button>
+        )}
+        <button
+          type="button"
+          className="button"
+          onClick={() => run("finish")}
+          disabled={status !== "running" || finishing || pending !== null}
+          title="Stop searching and write the report from what has been found so far"
+        >
+          <Icon name="flag" /> {pending === "finish" ? "Finishing…" : finishing ? "Finishing" : "Finish now"}
+        </button>
+        <button
+          type="button"
+          className="button button-danger"
+          onClick={() => run("cancel")}
+          disabled={pending !== null}
+          data-action="cancel"
+        >
+          <Icon name="stop" /> {pending === "cancel" ? "Cancelling…" : "Cancel"}
+        </button>
+      </div>
+      {error ? (
+        <p className="inline-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** The live page of one task: report, progress, research tree, sources, controls. */
+export function TaskView({ initialTask }: { initialTask: TaskJson }) {
+  const { stream, view } = useTaskStream(initialTask.id, initialTask);
+  const { task, markdown, connection } = view;
+  const finished = isFinishedStatus(task.status);
+  const streaming = !finished && connection.kind !== "gone";
+  const request = task.request;
+  const progress = task.status === "completed" ? 100 : task.progress;
+
+  return (
+    <div className="task-page">
+      <header className="task-header">
+        <div className="task-header-top">
+          <Link href="/tasks" className="back-link">
+            ← All tasks
+          </Link>
+          <ConnectionIndicator state={connection} />
+        </div>
+        <h1 className="task-title">{request.query}</h1>
+        <div className="task-meta">
+          <StatusPill status={task.status} />
+          <span className="meta-item">
+            Depth <strong>{request.depth}</strong>
+          </span>
+          <span className="meta-item">
+            Breadth <strong>{request.breadth}</strong>
+          </span>
+          <span className="meta-item">
+            {request.llm.provider}
+            {request.llm.model ? ` · ${request.llm.model}` : ""} / {request.search.provider}
+          </span>
+          <span className="meta-item">
+            Started <RelativeTime iso={task.createdAt} />
+          </span>
+        </div>
+      </header>
+
+      <section className="card progress-card" aria-label="Progress">
+        <div className="progress-head">
+          <span className="progress-step">{stepLabel(task)}</span>
+          <span className="progress-percent mono">{Math.round(progress)}%</span>
+        </div>
+        <ProgressBar value={progress} status={task.status} label="Research progress" />
+        <p className="progress-message" title={task.message ?? undefined}>
+          {task.message ?? "\u00a0"}
+        </p>
+        <div className="toolbar">
+          <Controls task={task} onTask={(next) => stream.applyTask(next)} />
+          <ExportButtons markdown={markdown} query={request.query} disabled={markdown.length === 0} />
+        </div>
+      </section>
+
+      {task.status === "failed" && task.error ? (
+        <div className="callout callout-error" role="alert">
+          <Icon name="alert" />
+          <div>
+            <strong>The research failed.</strong> {task.error.message}
+          </div>
+        </div>
+      ) : null}
+      {connection.kind === "gone" ? (
+        <div className="callout callout-error" role="alert">
+          <Icon name="alert" />
+          <div>{connection.message}</div>
+        </div>
+      ) : null}
+      {connection.kind === "unreachable" ? (
+        <div className="callout callout-warning" role="status">
+          <Icon name="alert" />
+          <div>
+            {connection.offline
+              ? "You are offline. The report continues where it stopped as soon as the connection is back."
+              : "The Fathom server can't be reached. The page keeps retrying and continues where it stopped."}
+          </div>
+        </div>
+      ) : null}
+      {view.notice ? (
+        <div className="callout callout-info" role="status">
+          <Icon name="refresh" />
+          <div>{view.notice}</div>
+        </div>
+      ) : null}
+
+      <div className="task-grid">
+        <article className="card report-card" aria-label="Report" aria-busy={streaming}>
+          {markdown.length > 0 ? (
+            <div className={`prose${streaming ? " prose-streaming" : ""}`}>
+              <MarkdownReport markdown={markdown} />
+            </div>
+          ) : (
+            <div className="report-empty">
+              {finished ? (
+                <p className="muted">This task ended before any of the report was written.</p>
+              ) : (
+                <>
+                  <p className="muted">
+                    {task.status === "queued"
+                      ? "Waiting for a free slot. The report is written here as soon as the research starts."
+                      : task.status === "paused"
+                        ? "Paused. Resume the task to continue the research."
+                        : "Researching. The report streams in here once the findings are in."}
+                  </p>
+                  <div className="skeleton-lines" aria-hidden="true">
+                    <span />
+                    <span />
+                    <span />
+                    <span />
+                  </div>
+                </>
+              )}
+            </div>
+          )}
+          {/* The raw markdown exactly as received, for export and for tests. */}
+          <pre
+            hidden
+            id="report-source"
+            data-origin={view.reportOrigin}
+            data-cursor={view.cursor}
+            data-status={task.status}
+            data-connection={connection.kind}
+          >
+            {markdown}
+          </pre>
+        </article>
+
+        <aside className="task-side">
+          <section className="card side-card" aria-labelledby="tree-heading">
+            <h2 id="tree-heading" className="side-heading">
+              Research
+            </h2>
+            <ResearchTree nodes={view.tree} sourceCount={view.sources.length} />
+          </section>
+          <section className="card side-card" aria-labelledby="sources-heading">
+            <h2 id="sources-heading" className="side-heading">
+              Sources <span className="count">{view.sources.length}</span>
+            </h2>
+            <SourcesList sources={view.sources} />
+          </section>
+        </aside>
+      </div>
+    </div>
+  );
+}

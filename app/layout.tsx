@@ -1,0 +1,59 @@
+import type { Metadata, Viewport } from "next";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { NavLinks } from "./components/nav-links";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "Fathom — deep research", template: "%s · Fathom" },
+  description:
+    "Ask a research question; Fathom researches it in the background and streams the report as it is written.",
+  icons: { icon: "/icon.svg" },
+};
+
+export const viewport: Viewport = {
+  width: "device-width",
+  initialScale: 1,
+  colorScheme: "light dark",
+  themeColor: [
+    { media: "(prefers-color-scheme: light)", color: "#fbfbfa" },
+    { media: "(prefers-color-scheme: dark)", color: "#0e0f11" },
+  ],
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
+        <header className="site-header">
+          <div className="site-header-inner">
+            <Link href="/" className="brand" aria-label="Fathom home">
+              <svg className="brand-mark" width="22" height="22" viewBox="0 0 32 32" aria-hidden="true">
+                <rect width="32" height="32" rx="8" fill="currentColor" />
+                <path
+                  d="M8 12h16M10 17h12M12 22h8"
+                  stroke="var(--brand-ink)"
+                  strokeWidth="2.4"
+                  strokeLinecap="round"
+                />
+              </svg>
+              <span className="brand-name">Fathom</span>
+            </Link>
+            <NavLinks />
+          </div>
+        </header>
+        <main id="main" className="site-main">
+          {children}
+        </main>
+        <footer className="site-footer">
+          <span>
+            Fathom researches in the background: close this tab and come back, the report keeps going.
+          </span>
+        </footer>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,32 @@
+import "server-only";
+import { cache } from "react";
+import type { TaskJson } from "@/app/components/api";
+import { getConfig } from "@/lib/config";
+import { getTaskManager } from "@/lib/tasks/manager-instance";
+import { isTaskId } from "@/lib/tasks/task-json";
+import { taskView } from "@/lib/tasks/task-view";
+
+/**
+ * What the task page knows before the browser connects:
+ * - `invalid` / `missing`: answer with the not-found page (a real 404);
+ * - `found`: the task as `GET /api/tasks/:id` shows it, rendered at once (a
+ *   finished task's whole report is in the first HTML);
+ * - `protected`: the API requires a token, which this page can't check, so it
+ *   shows nothing server-side and leaves the browser to ask the API (which
+ *   refuses without the token).
+ */
+export type LoadedTask =
+  | { kind: "invalid" }
+  | { kind: "missing" }
+  | { kind: "protected" }
+  | { kind: "found"; task: TaskJson };
+
+export const loadTask = cache(async (id: string): Promise<LoadedTask> => {
+  if (!isTaskId(id)) return { kind: "invalid" };
+  if (getConfig().FATHOM_API_TOKEN) return { kind: "protected" };
+  const manager = await getTaskManager();
+  const task = await manager.getTask(id);
+  if (!task) return { kind: "missing" };
+  // Exactly what `GET /api/tasks/:id` answers, so the page and the API agree.
+  return { kind: "found", task: taskView(task, manager.queuePosition(id)) };
+});

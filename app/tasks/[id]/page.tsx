@@ -1,0 +1,26 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { TaskLoader } from "@/app/components/task-loader";
+import { TaskView } from "@/app/components/task-view";
+import { loadTask } from "./load-task";
+
+interface Props {
+  params: Promise<{ id: string }>;
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { id } = await params;
+  const loaded = await loadTask(id);
+  if (loaded.kind === "found") return { title: loaded.task.request.query.slice(0, 80) };
+  if (loaded.kind === "protected") return { title: "Research task" };
+  return { title: "Task not found" };
+}
+
+export default async function TaskPage({ params }: Props) {
+  const { id } = await params;
+  const loaded = await loadTask(id);
+  if (loaded.kind === "invalid" || loaded.kind === "missing") notFound();
+  if (loaded.kind === "protected") return <TaskLoader id={id} />;
+  // Keyed by run, so a new run of the task starts from a clean page state.
+  return <TaskView key={`${loaded.task.id}:${loaded.task.runStartEventId}`} initialTask={loaded.task} />;
+}
