@@ -1,0 +1,268 @@
+import fs from "node:fs";
+import path from "node:path";
+import { EventSource } from "eventsource";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type TestServer, tempDir } from "./support/server";
+import { getJson, outputText, readSse, waitFor } from "./support/sse";
+
+/** The core contract against the real built server over real HTTP (DESIGN §2–4). */
+describe("research API", () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { OUTPUT_CHUNK_DELAY_MS: "15" } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const taskUrl = (id: string) => `${server.url}/api/tasks/${id}`;
+
+  it("streams a research request to done; the outputs concatenate to result.report", async () => {
+    const stream = await readSse(`${server.url}/api/research`, {
+      method: "POST",
+      body: { query: "What did presidents say about the Louisiana Purchase?", depth: 1, breadth: 2 },
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    expect(stream.headers.get("cache-control")).toContain("no-transform");
+    expect(stream.headers.get("x-accel-buffering")).toBe("no");
+    expect(stream.headers.get("x-request-id")).toMatch(/^[\w-]{10,}$/);
+    const id = stream.headers.get("x-task-id")!;
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(stream.ended).toBe(true);
+    expect(stream.events[0]!.event).toBe("task");
+    expect(stream.events[0]!.id).toBeNull();
+    const ids = stream.numbered.map((event) => event.id);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, index) => index + 1));
+    expect(stream.numbered.at(-1)!.event).toBe("done");
+    const { body: task } = await getJson(taskUrl(id));
+    expect(task.status).toBe("completed");
+    expect(task.result.report.length).toBeGreaterThan(200);
+    expect(outputText(stream.events)).toBe(task.result.report);
+    expect(task.result.sources.length).toBeGreaterThan(0);
+    for (const source of task.result.sources) {
+      expect(source.title).toEqual(expect.any(String));
+      expect(source.url ?? source.documentRef).toEqual(expect.any(String));
+    }
+    // Reconnecting with the last id of a finished task: nothing more, 204.
+    const again = await fetch(`${taskUrl(id)}/events`, { headers: { "Last-Event-ID": String(ids.at(-1)) } });
+    expect(again.status).toBe(204);
+  });
+
+  for (const via of ["Last-Event-ID", "lastEventId"] as const) {
+    it(`resumes after a disconnect with ${via}: no gap, no duplicate`, async () => {
+      const query = `State of the Union remarks on tariffs and trade (${via})`;
+      const first = await readSse(`${server.url}/api/research?query=${encodeURIComponent(query)}&depth=1&breadth=2`, {
+        until: (event) => event.event === "output",
+      });
+      const id = first.headers.get("x-task-id")!;
+      const cursor = first.numbered.at(-1)!.id!;
+      expect(first.ended).toBe(false);
+      const url = via === "lastEventId" ? `${taskUrl(id)}/events?lastEventId=${cursor}` : `${taskUrl(id)}/events`;
+      const second = await readSse(url, { headers: via === "Last-Event-ID" ? { "Last-Event-ID": String(cursor) } : {} });
+      expect(second.ended).toBe(true);
+      const all = [...first.numbered, ...second.numbered].map((event) => event.id);
+      expect(all).toEqual(Array.from({ length: all.length }, (_, index) => index + 1));
+      const { body: task } = await getJson(taskUrl(id));
+      expect(outputText([...first.events, ...second.events])).toBe(task.result.report);
+    });
+  }
+
+  it("is followed to the end by a standard EventSource, which then stops", async () => {
+    const { body } = await getJson(`${server.url}/api/research`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ query: "The Monroe Doctrine and European colonization", depth: 1, breadth: 1 }),
+    });
+    const source = new EventSource(`${server.url}${body.links.events}`);
+    const received: { id: string; type: string; data: string }[] = [];
+    for (const type of ["progress", "source", "output", "status", "done"]) {
+      source.addEventListener(type, (event) => received.push({ id: event.lastEventId, type, data: event.data }));
+    }
+    await waitFor("EventSource to close", async () => source.readyState === EventSource.CLOSED, 60_000);
+    source.close();
+    const ids = received.map((event) => Number(event.id));
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, index) => index + 1));
+    expect(received.at(-1)!.type).toBe("done");
+    const { body: task } = await getJson(`${server.url}/api/tasks/${body.taskId}`);
+    const text = received.filter((event) => event.type === "output").map((event) => JSON.parse(event.data).text).join("");
+    expect(text).toBe(task.result.report);
+  });
+
+  it("answers Accept: application/json with 202, the task id and links; identical requests share the task", async () => {
+    const request = () =>
+      getJson(`${server.url}/api/research`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ query: "Fifty identical requests about the Panama Canal" }),
+      });
+    const responses = await Promise.all(Array.from({ length: 50 }, request));
+    for (const response of responses) expect(response.status).toBe(202);
+    const ids = new Set(responses.map((response) => response.body.taskId));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids];
+    expect(responses[0]!.body.links).toEqual({
+      self: `/api/tasks/${id}`,
+      events: `/api/tasks/${id}/events`,
+      page: `/tasks/${id}`,
+    });
+    const task = await waitFor("completion", async () => {
+      const { body } = await getJson(taskUrl(id));
+      return body.status === "completed" ? body : null;
+    });
+    expect(task.attempts).toHaveLength(1);
+  });
+
+  it("serves health", async () => {
+    const { status, body } = await getJson(`${server.url}/api/health`);
+    expect(status).toBe(200);
+    expect(body.status).toBe("ok");
+  });
+});
+
+describe("bad input", () => {
+  let server: TestServer;
+  let outside: string;
+
+  beforeAll(async () => {
+    server = await startServer();
+    outside = path.dirname(path.join(server.dataDir, "tasks"));
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    getJson(`${server.url}/api/research`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", ...headers },
+      body,
+    });
+
+  const cases: [string, string, RegExp][] = [
+    ["malformed JSON", "{query:", /not valid JSON/],
+    ["a wrong type", JSON.stringify({ query: 42 }), /query/],
+    ["an unknown key", JSON.stringify({ query: "x", sneaky: true }), /sneaky/],
+    ["an empty query", JSON.stringify({ query: "   " }), /query/],
+    ["an over-long query", JSON.stringify({ query: "x".repeat(4001) }), /query.*4000/],
+    ["a depth out of range", JSON.stringify({ query: "x", depth: 9 }), /depth/],
+    ["a breadth out of range", JSON.stringify({ query: "x", breadth: 0 }), /breadth/],
+    ["an unknown provider", JSON.stringify({ query: "x", llm: { provider: "magic" } }), /llm\.provider/],
+  ];
+  for (const [name, body, message] of cases) {
+    it(`answers ${name} with a 400 that names the problem`, async () => {
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      expect(response.body.error.message).toMatch(message);
+    });
+  }
+
+  it("refuses a body over 64 KiB with 413", async () => {
+    const response = await post(JSON.stringify({ query: "x", pad: "y".repeat(70 * 1024) }));
+    expect(response.status).toBe(413);
+    expect(response.body.error.message).toMatch(/64 KiB/);
+  });
+
+  it("refuses a provider that is not configured, naming the variable", async () => {
+    const response = await post(JSON.stringify({ query: "x", llm: { provider: "openai" } }));
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(/OPENAI_API_KEY/);
+    const search = await post(JSON.stringify({ query: "x", search: { provider: "tavily" } }));
+    expect(search.status).toBe(400);
+    expect(search.body.error.message).toMatch(/TAVILY_API_KEY/);
+  });
+
+  const badIds = ["../../etc/passwd", "%2e%2e", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "x".repeat(10_000), "ABCDEF", "0".repeat(31)];
+  for (const bad of badIds) {
+    it(`answers the id ${bad.slice(0, 30)} with a 4xx and touches no file`, async () => {
+      for (const suffix of ["", "/events", "/cancel"]) {
+        const response = await fetch(`${server.url}/api/tasks/${bad}${suffix}`, {
+          method: suffix === "/cancel" ? "POST" : "GET",
+        });
+        expect(response.status).toBeGreaterThanOrEqual(400);
+        expect(response.status).toBeLessThan(500);
+        await response.body?.cancel();
+      }
+    });
+  }
+
+  it("answers an unknown task with 404 and a bad cursor with 400", async () => {
+    const missing = await getJson(`${server.url}/api/tasks/${"a".repeat(32)}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toMatch(/No task/);
+    const stream = await fetch(`${server.url}/api/tasks/${"a".repeat(32)}/events?lastEventId=abc`);
+    expect(stream.status).toBe(400);
+  });
+
+  it("keeps serving, and wrote nothing outside the task folder", async () => {
+    const { status } = await getJson(`${server.url}/api/health`);
+    expect(status).toBe(200);
+    const entries = fs.readdirSync(outside).filter((name) => name !== "tasks" && name !== "cache");
+    expect(entries).toEqual([]);
+    expect(fs.existsSync(path.join(outside, "etc"))).toBe(false);
+  });
+});
+
+describe("restart", () => {
+  it("finishes a task after SIGKILL and restart; the resumed stream keeps the invariant; the state file stays valid", async () => {
+    const dataDir = tempDir();
+    const env = { OUTPUT_CHUNK_DELAY_MS: "40", LEASE_TTL_MS: "2000", LEASE_RENEW_MS: "500" };
+    let server = await startServer({ dataDir, env });
+    const first = await readSse(`${server.url}/api/research`, {
+      method: "POST",
+      body: { query: "Railroads, canals and internal improvements", depth: 1, breadth: 2 },
+      until: (event) => event.event === "output" && Math.random() < 0.3,
+    });
+    const id = first.headers.get("x-task-id")!;
+    const stateFile = path.join(dataDir, "tasks", `${id}.json`);
+    let checks = 0;
+    const checker = setInterval(() => {
+      if (!fs.existsSync(stateFile)) return;
+      JSON.parse(fs.readFileSync(stateFile, "utf8"));
+      checks += 1;
+    }, 5);
+    server.signal("SIGKILL");
+    await server.exited;
+    server = await startServer({ dataDir, env });
+    try {
+      const cursor = first.numbered.at(-1)!.id!;
+      const second = await readSse(`${server.url}/api/tasks/${id}/events`, { headers: { "Last-Event-ID": String(cursor) } });
+      clearInterval(checker);
+      expect(second.ended).toBe(true);
+      const ids = [...first.numbered, ...second.numbered].map((event) => event.id);
+      expect(ids).toEqual(Array.from({ length: ids.length }, (_, index) => index + 1));
+      const { body: task } = await getJson(`${server.url}/api/tasks/${id}`);
+      expect(task.status).toBe("completed");
+      expect(outputText([...first.events, ...second.events])).toBe(task.result.report);
+      expect(task.attempts.map((attempt: { kind: string }) => attempt.kind)).toEqual(["first", "takeover"]);
+      expect(checks).toBeGreaterThan(0);
+    } finally {
+      clearInterval(checker);
+      await server.stop();
+    }
+  });
+
+  it("tolerates a torn last line in the event log", async () => {
+    const dataDir = tempDir();
+    let server = await startServer({ dataDir });
+    const done = await readSse(`${server.url}/api/research`, { method: "POST", body: { query: "Gold standard", depth: 1, breadth: 1 } });
+    const id = done.headers.get("x-task-id")!;
+    await server.stop();
+    const segment = fs
+      .readdirSync(path.join(dataDir, "tasks", id))
+      .filter((name) => name.startsWith("log-"))
+      .sort()
+      .at(-1)!;
+    fs.appendFileSync(path.join(dataDir, "tasks", id, segment), '{"id":999,"type":"output","data":{"te');
+    server = await startServer({ dataDir });
+    try {
+      const replay = await readSse(`${server.url}/api/tasks/${id}/events`);
+      expect(replay.numbered.map((event) => event.id)).toEqual(done.numbered.map((event) => event.id));
+      const { body: task } = await getJson(`${server.url}/api/tasks/${id}`);
+      expect(outputText(replay.events)).toBe(task.result.report);
+    } finally {
+      await server.stop();
+    }
+  });
+});
