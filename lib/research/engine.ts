@@ -77,7 +77,11 @@ export function createEngine(options: EngineOptions): ResearchEngine {
       /** Runs a step; its progress event is sent only when the step really runs (not when replayed). */
       const step = async <T>(
         key: string,
-        update: { step: string; message: string; detail?: Parameters<ResearchContext["progress"]>[0]["detail"] },
+        update: {
+          step: string;
+          message: string;
+          detail?: Parameters<ResearchContext["progress"]>[0]["detail"];
+        },
         run: () => Promise<T>,
       ): Promise<T> => {
         signal.throwIfAborted();
@@ -125,7 +129,12 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           {
             step: "search",
             message: `Searching: ${node.question.query}`,
-            detail: { kind: "search", id: `search:${node.id}`, parentId: `question:${node.id}`, label: node.question.query },
+            detail: {
+              kind: "search",
+              id: `search:${node.id}`,
+              parentId: `question:${node.id}`,
+              label: node.question.query,
+            },
           },
           async () => ({
             results: await search.search(node.question.query, {
@@ -137,14 +146,25 @@ export function createEngine(options: EngineOptions): ResearchEngine {
         );
         const read = await step<ReadRecord>(
           `read:${node.id}`,
-          { step: "read", message: `Reading ${searched.results.length} result${searched.results.length === 1 ? "" : "s"} for: ${label}` },
+          {
+            step: "read",
+            message: `Reading ${searched.results.length} result${searched.results.length === 1 ? "" : "s"} for: ${label}`,
+          },
           async () => {
             const documents = (
-              await Promise.all(searched.results.map((result) => reader.read(result, node.question.query, signal)))
-            ).filter((document): document is ReadDocument => document !== undefined && document.passages.length > 0);
+              await Promise.all(
+                searched.results.map((result) => reader.read(result, node.question.query, signal)),
+              )
+            ).filter(
+              (document): document is ReadDocument => document !== undefined && document.passages.length > 0,
+            );
             for (const document of documents) {
               const { title, url, documentRef } = document;
-              await context.source({ title, ...(url ? { url } : {}), ...(documentRef ? { documentRef } : {}) });
+              await context.source({
+                title,
+                ...(url ? { url } : {}),
+                ...(documentRef ? { documentRef } : {}),
+              });
             }
             return { documents };
           },
@@ -152,14 +172,21 @@ export function createEngine(options: EngineOptions): ResearchEngine {
         const numbered = numberPassages(read.documents, maxLearnChars);
         const learned = await step<LearnRecord>(
           `learn:${node.id}`,
-          { step: "learn", message: `Learning from ${numbered.length} passage${numbered.length === 1 ? "" : "s"}: ${label}` },
+          {
+            step: "learn",
+            message: `Learning from ${numbered.length} passage${numbered.length === 1 ? "" : "s"}: ${label}`,
+          },
           async () => {
             if (numbered.length === 0) return { learnings: [], followUps: [] };
             const output = await llm.learn({
               rootQuery: request.query,
               query: node.question.query,
               goal: node.question.goal,
-              passages: numbered.map(({ number, document, text }) => ({ number, title: document.title, text })),
+              passages: numbered.map(({ number, document, text }) => ({
+                number,
+                title: document.title,
+                text,
+              })),
               known: allLearnings.map((learning) => learning.text),
               count: learningsPerQuestion,
               followUpCount: node.depth > 1 ? childBreadth(node.breadth) : 0,
@@ -175,7 +202,11 @@ export function createEngine(options: EngineOptions): ResearchEngine {
               const sources = new Map<string, SourceRef>();
               for (const { document } of cited) {
                 const { title, url, documentRef } = document;
-                sources.set(sourceKey(document), { title, ...(url ? { url } : {}), ...(documentRef ? { documentRef } : {}) });
+                sources.set(sourceKey(document), {
+                  title,
+                  ...(url ? { url } : {}),
+                  ...(documentRef ? { documentRef } : {}),
+                });
               }
               learnings.push({
                 text: learning.text.trim(),
@@ -216,7 +247,11 @@ export function createEngine(options: EngineOptions): ResearchEngine {
         }
       };
 
-      const topQuestions = await planLevel("plan", { query: request.query, count: request.breadth, followUps: [] });
+      const topQuestions = await planLevel("plan", {
+        query: request.query,
+        count: request.breadth,
+        followUps: [],
+      });
       progress.drop((request.breadth - topQuestions.length) * nodeUnits(request.breadth, request.depth));
       for (const [index, question] of topQuestions.entries()) {
         await explore({ id: `${index + 1}`, question, breadth: request.breadth, depth: request.depth });
@@ -275,7 +310,8 @@ async function writeReport(
           entry = { ...source, number: sources.size + 1, passages: [] };
           sources.set(key, entry);
         }
-        for (const passage of learning.passages) if (!entry.passages.includes(passage)) entry.passages.push(passage);
+        for (const passage of learning.passages)
+          if (!entry.passages.includes(passage)) entry.passages.push(passage);
       }
     }
   }
@@ -296,11 +332,11 @@ async function writeReport(
 
   const chunker = createOutputChunker((text) => context.output(text));
   const prefix = context.reportSoFar;
-  const headingAt = prefix.indexOf(`\n${SOURCES_HEADING}\n`);
-  let body: string;
+  const headingAt = prefix.lastIndexOf(`\n${SOURCES_HEADING}\n`);
+  let report: string;
   if (headingAt >= 0) {
     // The body was finished before the interruption; only the sources list is left.
-    body = prefix.slice(0, headingAt + 1).replace(/\n+$/, "\n");
+    report = prefix.slice(0, headingAt + 1) + tail;
   } else {
     await llm.writeReport({
       query: context.request.query,
@@ -312,23 +348,25 @@ async function writeReport(
         ...(url ? { url } : {}),
         ...(documentRef ? { documentRef } : {}),
       })),
-      stats: { questions: outcomes.length, passages: outcomes.reduce((sum, outcome) => sum + outcome.passages, 0) },
+      stats: {
+        questions: outcomes.length,
+        passages: outcomes.reduce((sum, outcome) => sum + outcome.passages, 0),
+      },
       prefix,
       emit: (text) => chunker.write(text),
       signal: context.signal,
     });
-    body = prefix + chunker.written + pendingText(chunker);
+    const body = prefix + chunker.received;
+    const separator = tail === "" ? "" : body.endsWith("\n\n") ? "" : body.endsWith("\n") ? "\n" : "\n\n";
+    report = body + separator + tail;
   }
-  const separator = tail === "" ? "" : body.endsWith("\n\n") ? "" : body.endsWith("\n") ? "\n" : "\n\n";
-  const report = body + separator + tail;
-  const already = prefix.length > body.length ? prefix : body;
-  if (report.startsWith(already)) {
-    await chunker.write(report.slice(prefix.length + chunker.written.length + pendingText(chunker).length));
-  }
+  // Sent text cannot be taken back: should a resumed run's sources list
+  // differ from the one already sent, the new list follows the old text.
+  if (!report.startsWith(prefix)) report = `${prefix}\n\n${tail}`;
+  await chunker.write(report.slice(prefix.length + chunker.received.length));
   await chunker.flush();
-  const finalReport = prefix + chunker.written;
   return {
-    report: finalReport,
+    report,
     sources: sourceList,
     learnings: outcomes.flatMap(({ learnings }) => learnings.map((learning) => learning.text)),
   };

@@ -28,7 +28,10 @@ const jsonFileSchema = z.union([jsonDocumentSchema, z.array(jsonDocumentSchema)]
  * A file that cannot be parsed is skipped with a warning rather than failing
  * every search.
  */
-export function createFolderCorpus(directory: string, warn: (message: string) => void = console.warn): CorpusSource {
+export function createFolderCorpus(
+  directory: string,
+  warn: (message: string) => void = console.warn,
+): CorpusSource {
   const root = path.resolve(directory);
   const listFiles = async () => {
     const entries = await readdir(root, { recursive: true, withFileTypes: true });
@@ -36,7 +39,9 @@ export function createFolderCorpus(directory: string, warn: (message: string) =>
       .filter((entry) => entry.isFile())
       .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
       .filter((relative) => !relative.split(path.sep).some((part) => part.startsWith(".")))
-      .filter((relative) => (CORPUS_EXTENSIONS as readonly string[]).includes(path.extname(relative).toLowerCase()))
+      .filter((relative) =>
+        (CORPUS_EXTENSIONS as readonly string[]).includes(path.extname(relative).toLowerCase()),
+      )
       .sort();
   };
   return {

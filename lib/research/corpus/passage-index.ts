@@ -103,7 +103,9 @@ export async function buildPassageIndex(
   documents: readonly { ref: string; title: string; url?: string; text: string }[],
   fingerprint: string,
 ): Promise<{ index: PassageIndex; json: () => string }> {
-  const indexedDocuments: IndexedDocument[] = documents.map(({ ref, title, url }) => (url ? { ref, title, url } : { ref, title }));
+  const indexedDocuments: IndexedDocument[] = documents.map(({ ref, title, url }) =>
+    url ? { ref, title, url } : { ref, title },
+  );
   const passages: [number, string][] = [];
   const records: IndexedPassageRecord[] = [];
   documents.forEach((document, documentIndex) => {
@@ -224,7 +226,8 @@ async function readCachedIndex(
   try {
     raw = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") warn(`Could not read ${file}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      warn(`Could not read ${file}: ${(error as Error).message}`);
     return undefined;
   }
   try {

@@ -34,7 +34,10 @@ export function locateSotuDataDir(cwd: string = process.cwd()): string {
   }
   const found = candidates.find((candidate) => existsSync(candidate));
   if (found === undefined) {
-    throw new AppError("internal", `The default corpus (${PACKAGE}) was not found; looked in ${candidates[0]}`);
+    throw new AppError(
+      "internal",
+      `The default corpus (${PACKAGE}) was not found; looked in ${candidates[0]}`,
+    );
   }
   return found;
 }
@@ -53,7 +56,10 @@ export function createSotuCorpus(directory: string = locateSotuDataDir()): Corpu
           const raw = await readFile(path.join(directory, file), "utf8");
           const parsed = sotuFileSchema.safeParse(JSON.parse(raw));
           if (!parsed.success) {
-            throw new AppError("internal", `Unexpected State of the Union file ${file}: ${parsed.error.message}`);
+            throw new AppError(
+              "internal",
+              `Unexpected State of the Union file ${file}: ${parsed.error.message}`,
+            );
           }
           const { year, name, text } = parsed.data;
           const president = presidentName(name);

@@ -68,9 +68,19 @@ export class ProviderError extends AppError {
 
   constructor(
     message: string,
-    options: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown; details?: unknown },
+    options: {
+      retryable: boolean;
+      status?: number;
+      retryAfterMs?: number;
+      cause?: unknown;
+      details?: unknown;
+    },
   ) {
-    super("provider_error", message, { retryable: options.retryable, cause: options.cause, details: options.details });
+    super("provider_error", message, {
+      retryable: options.retryable,
+      cause: options.cause,
+      details: options.details,
+    });
     this.name = "ProviderError";
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
@@ -78,7 +88,11 @@ export class ProviderError extends AppError {
 }
 
 /** Reads an error response into a ProviderError carrying the provider's own message. */
-export async function errorFromResponse(provider: string, response: Response, now: number): Promise<ProviderError> {
+export async function errorFromResponse(
+  provider: string,
+  response: Response,
+  now: number,
+): Promise<ProviderError> {
   let body = "";
   try {
     body = (await response.text()).slice(0, 2000);
@@ -99,7 +113,11 @@ function providerMessage(body: string): string {
     if (parsed && typeof parsed === "object") {
       const record = parsed as Record<string, unknown>;
       const error = record.error;
-      if (error && typeof error === "object" && typeof (error as Record<string, unknown>).message === "string") {
+      if (
+        error &&
+        typeof error === "object" &&
+        typeof (error as Record<string, unknown>).message === "string"
+      ) {
         return (error as Record<string, string>).message!;
       }
       for (const key of ["error", "message", "detail"]) {
@@ -120,7 +138,10 @@ function providerMessage(body: string): string {
  * the two apart: a timeout is a transient provider failure, a parent abort is
  * a cancellation that must not be retried.
  */
-export function timeoutSignal(ms: number, parent?: AbortSignal): { signal: AbortSignal; timedOut: () => boolean; clear: () => void } {
+export function timeoutSignal(
+  ms: number,
+  parent?: AbortSignal,
+): { signal: AbortSignal; timedOut: () => boolean; clear: () => void } {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -149,11 +170,15 @@ export function classifyNetworkError(
 ): ProviderError {
   if (error instanceof ProviderError) return error;
   if (parent?.aborted) throw parent.reason ?? error;
-  if (timeout.timedOut()) return new ProviderError(`${provider} did not answer in time`, { retryable: true, cause: error });
-  return new ProviderError(`${provider} could not be reached: ${(error as Error)?.message ?? String(error)}`, {
-    retryable: true,
-    cause: error,
-  });
+  if (timeout.timedOut())
+    return new ProviderError(`${provider} did not answer in time`, { retryable: true, cause: error });
+  return new ProviderError(
+    `${provider} could not be reached: ${(error as Error)?.message ?? String(error)}`,
+    {
+      retryable: true,
+      cause: error,
+    },
+  );
 }
 
 /** Options of `withRetries`. */
@@ -164,6 +189,8 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Base of the exponential backoff in ms. Default 500. */
   baseDelayMs?: number;
+  /** Consulted before each retry; false makes the error final (e.g. output was already streamed). */
+  canRetry?: () => boolean;
 }
 
 /**
@@ -171,12 +198,16 @@ export interface RetryOptions {
  * Retryable ProviderErrors wait `Retry-After` when the server gave one, else
  * exponential backoff with jitter.
  */
-export async function withRetries<T>(attempt: (index: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function withRetries<T>(
+  attempt: (index: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   for (let index = 0; ; index++) {
     try {
       return await attempt(index);
     } catch (error) {
       if (!(error instanceof ProviderError) || !error.retryable || index >= options.maxRetries) throw error;
+      if (options.canRetry && !options.canRetry()) throw error;
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       const delay = error.retryAfterMs ?? backoffDelay(index, options.runtime.random, options.baseDelayMs);
       await options.runtime.sleep(delay, options.signal);

@@ -6,14 +6,13 @@
  */
 export function createOutputChunker(output: (text: string) => Promise<void>) {
   let buffer = "";
-  let written = "";
+  let received = "";
   const send = async (text: string) => {
-    if (text === "") return;
-    written += text;
-    await output(text);
+    if (text !== "") await output(text);
   };
   return {
     async write(text: string): Promise<void> {
+      received += text;
       buffer += text;
       // Each complete line is a piece; a blank line joins the piece before it.
       for (;;) {
@@ -33,9 +32,9 @@ export function createOutputChunker(output: (text: string) => Promise<void>) {
       buffer = "";
       await send(rest);
     },
-    /** Everything passed on so far. */
-    get written(): string {
-      return written;
+    /** Everything given to `write` so far (sent, or waiting for the end of its line). */
+    get received(): string {
+      return received;
     },
   };
 }

@@ -11,7 +11,8 @@ export function sourcesSection(sources: readonly (SourceRef & { number: number }
   if (sources.length === 0) return "";
   const lines = sources.map((source) => {
     const title = source.title.replace(/\s+/g, " ").trim() || source.url || source.documentRef || "Untitled";
-    if (source.url) return `${source.number}. [${escapeLinkText(title)}](${source.url.replace(/[()\s]/g, encodeURIComponent)})`;
+    if (source.url)
+      return `${source.number}. [${escapeLinkText(title)}](${source.url.replace(/[()\s]/g, encodeURIComponent)})`;
     return `${source.number}. ${title}${source.documentRef ? ` — ${source.documentRef}` : ""}`;
   });
   return `${SOURCES_HEADING}\n\n${lines.join("\n")}\n`;

@@ -21,7 +21,12 @@ export interface KeyTermOptions {
 }
 
 function isContent(lower: string): boolean {
-  return lower.length >= 3 && !INDEX_STOPWORDS.has(lower) && !QUESTION_STOPWORDS.has(lower) && /^\p{L}/u.test(lower);
+  return (
+    lower.length >= 3 &&
+    !INDEX_STOPWORDS.has(lower) &&
+    !QUESTION_STOPWORDS.has(lower) &&
+    /^\p{L}/u.test(lower)
+  );
 }
 
 /**
@@ -43,7 +48,10 @@ export function keyTerms(texts: readonly string[], options: KeyTermOptions = {})
       textCount.set(term, (textCount.get(term) ?? 0) + 1);
     }
     let forms = spellings.get(term);
-    if (forms === undefined) spellings.set(term, (forms = new Map()));
+    if (forms === undefined) {
+      forms = new Map();
+      spellings.set(term, forms);
+    }
     forms.set(surface, (forms.get(surface) ?? 0) + 1);
   };
   for (const text of texts) {
@@ -68,9 +76,14 @@ export function keyTerms(texts: readonly string[], options: KeyTermOptions = {})
     const rarity = words.reduce((sum, word) => sum + idf(word), 0) / words.length;
     // A phrase must recur to count; it then outranks its single words.
     const phraseBonus = words.length > 1 ? ((frequency.get(term) ?? 0) >= 2 ? 1.6 : 0) : 1;
-    const score = texts * Math.log(1 + (frequency.get(term) ?? 0)) * rarity * phraseBonus;
+    const surface = mostCommon(spellings.get(term)!);
+    // Names (usually written capitalised) make better sub-topics than common words.
+    const nameBonus = /^\p{Lu}/u.test(surface) ? 1.3 : 1;
+    // Rarity counts twice: words every document uses make poor sub-topics.
+    const score =
+      texts * Math.log(1 + (frequency.get(term) ?? 0)) * rarity * rarity * phraseBonus * nameBonus;
     if (score <= 0) continue;
-    results.push({ term, surface: mostCommon(spellings.get(term)!), score });
+    results.push({ term, surface, score });
   }
   results.sort((a, b) => b.score - a.score || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0));
   return results;
@@ -96,7 +109,8 @@ function mostCommon(forms: Map<string, number>): string {
   for (const [form, count] of forms) {
     // Prefer the most frequent spelling; on a tie, the capitalised one, then the first in code order.
     const better =
-      count > bestCount || (count === bestCount && (/^\p{Lu}/u.test(form) && !/^\p{Lu}/u.test(best) ? true : form < best));
+      count > bestCount ||
+      (count === bestCount && (/^\p{Lu}/u.test(form) && !/^\p{Lu}/u.test(best) ? true : form < best));
     if (better) {
       best = form;
       bestCount = count;

@@ -21,7 +21,10 @@ export function splitSentences(text: string): string[] {
     const end = match.index + match[0].trimEnd().length;
     const before = normalized.slice(start, match.index);
     const lastWord = /([\p{L}.]+)$/u.exec(before)?.[1]?.toLowerCase() ?? "";
-    if (match[0].startsWith(".") && (ABBREVIATIONS.has(lastWord.replace(/\.$/, "")) || /^\p{L}$/u.test(lastWord))) {
+    if (
+      match[0].startsWith(".") &&
+      (ABBREVIATIONS.has(lastWord.replace(/\.$/, "")) || /^\p{L}$/u.test(lastWord))
+    ) {
       continue;
     }
     sentences.push(normalized.slice(start, end).trim());

@@ -25,7 +25,7 @@ export const QUESTION_STOPWORDS: ReadonlySet<string> = new Set(
     "think thought view views mention mentioned discuss discussed talk talked speak spoke give gave know known " +
     "make made get got like want see way ways thing things kind role impact effect effects important main major " +
     "overview history summary summarize compare compared comparison question questions answer please find show " +
-    "president presidents address addresses state union speech speeches did does do use used example examples " +
+    "president presidents speech speeches did does do use used example examples go goes went gone come came " +
     "which whose various different across over time period"
   ).split(" "),
 );

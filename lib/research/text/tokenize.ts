@@ -29,7 +29,8 @@ export function tokenize(text: string): Token[] {
 export function stemTerm(term: string): string {
   let value = term.endsWith("'s") ? term.slice(0, -2) : term;
   if (value.length > 4 && value.endsWith("ies")) value = `${value.slice(0, -3)}y`;
-  else if (value.length > 3 && value.endsWith("s") && !/(ss|us|is|ous)$/.test(value)) value = value.slice(0, -1);
+  else if (value.length > 3 && value.endsWith("s") && !/(ss|us|is|ous)$/.test(value))
+    value = value.slice(0, -1);
   return value;
 }
 

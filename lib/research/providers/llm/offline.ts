@@ -63,8 +63,14 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
       const core = coreLabel(input.query);
       const questions: SubQuestion[] = [{ query: core, goal: core }];
       if (input.count <= 1) return questions;
-      const results = await options.search.search(core, { maxResults: 8, language: input.language, signal: input.signal });
-      const texts = results.flatMap((result) => result.passages ?? [result.snippet]).slice(0, feedbackPassages);
+      const results = await options.search.search(core, {
+        maxResults: 8,
+        language: input.language,
+        signal: input.signal,
+      });
+      const texts = results
+        .flatMap((result) => result.passages ?? [result.snippet])
+        .slice(0, feedbackPassages);
       const exclude = new Set(contentTerms(input.query, QUESTION_STOPWORDS));
       for (const term of await expansions(texts, exclude, input.count - 1)) {
         const label = `${core}: ${term.surface}`;
@@ -75,7 +81,9 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
 
     async learn(input: LearnInput): Promise<LearnOutput> {
       const rootTerms = contentTerms(input.rootQuery, QUESTION_STOPWORDS);
-      const nodeTerms = contentTerms(input.query, QUESTION_STOPWORDS).filter((term) => !rootTerms.includes(term));
+      const nodeTerms = contentTerms(input.query, QUESTION_STOPWORDS).filter(
+        (term) => !rootTerms.includes(term),
+      );
       const weights = new Map<string, number>();
       for (const term of nodeTerms) weights.set(term, 0.6);
       for (const term of rootTerms) weights.set(term, 1);
@@ -84,7 +92,8 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
 
       // Rarity of each question word among the candidate sentences.
       const containing = new Map<string, number>();
-      for (const candidate of candidates) for (const term of candidate.terms) containing.set(term, (containing.get(term) ?? 0) + 1);
+      for (const candidate of candidates)
+        for (const term of candidate.terms) containing.set(term, (containing.get(term) ?? 0) + 1);
       const relevance = (terms: Set<string>, rank: number) => {
         let score = 0;
         let covered = 0;
@@ -171,7 +180,8 @@ function jaccard(a: Set<string>, b: Set<string>): number {
 
 /**
  * Maximal marginal relevance: repeatedly takes the sentence with the best
- * `λ·relevance − (1−λ)·(similarity to what is already chosen or known)`.
+ * `λ·relevance − (1−λ)·(similarity to what is already chosen or known)`
+ * (similarity: Jaccard overlap of content words).
  * Near-duplicates of known learnings are skipped outright.
  */
 function selectByMmr<T extends Candidate & { relevance: number }>(
@@ -181,15 +191,21 @@ function selectByMmr<T extends Candidate & { relevance: number }>(
   known: Set<string>[],
 ): T[] {
   const maxRelevance = Math.max(...candidates.map((candidate) => candidate.relevance), 1e-9);
-  const remaining = candidates.filter((candidate) => !known.some((terms) => jaccard(candidate.terms, terms) > 0.6));
+  const remaining = candidates.filter(
+    (candidate) => !known.some((terms) => jaccard(candidate.terms, terms) > 0.6),
+  );
   const chosen: T[] = [];
   while (chosen.length < count && remaining.length > 0) {
     let bestIndex = -1;
     let bestScore = Number.NEGATIVE_INFINITY;
     remaining.forEach((candidate, index) => {
+      // A second sentence from an already quoted passage counts as half redundant:
+      // findings from more sources make a better-founded report.
       const redundancy = Math.max(
         0,
-        ...chosen.map((other) => jaccard(candidate.terms, other.terms)),
+        ...chosen.map((other) =>
+          Math.max(jaccard(candidate.terms, other.terms), other.passage === candidate.passage ? 0.5 : 0),
+        ),
         ...known.map((terms) => jaccard(candidate.terms, terms)),
       );
       const score = lambda * (candidate.relevance / maxRelevance) - (1 - lambda) * redundancy;
@@ -256,7 +272,9 @@ export function offlineReportBody(input: ReportInput): string {
     );
   }
   if (second) {
-    summary.push(`See also *${sourceTitle.get(second.citations[0] ?? 0) ?? "a source"}* ${cite(second.citations)}.`);
+    summary.push(
+      `See also *${sourceTitle.get(second.citations[0] ?? 0) ?? "a source"}* ${cite(second.citations)}.`,
+    );
   }
   summary.push("The findings below are quoted from the sources, grouped by the question that found them.");
   lines.push(summary.join(" "), "");

@@ -39,19 +39,28 @@ export function createSearxngSearch(options: SearxngSearchOptions): SearchProvid
     search(query, { maxResults, language, signal }) {
       return withRetries(
         async () => {
-          const url = new URL("search", options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`);
+          const url = new URL(
+            "search",
+            options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`,
+          );
           url.searchParams.set("q", query);
           url.searchParams.set("format", "json");
           if (language) url.searchParams.set("language", language);
           const timeout = timeoutSignal(options.timeoutMs ?? 15_000, signal);
           try {
-            const response = await runtime.fetch(url, { headers: { accept: "application/json" }, signal: timeout.signal });
+            const response = await runtime.fetch(url, {
+              headers: { accept: "application/json" },
+              signal: timeout.signal,
+            });
             if (!response.ok) throw await errorFromResponse("SearXNG", response, runtime.now());
             const parsed = searxngResponseSchema.safeParse(await readJsonBody("SearXNG", response));
             if (!parsed.success) {
-              throw new ProviderError(`SearXNG returned an unexpected answer: ${parsed.error.issues[0]?.message}`, {
-                retryable: false,
-              });
+              throw new ProviderError(
+                `SearXNG returned an unexpected answer: ${parsed.error.issues[0]?.message}`,
+                {
+                  retryable: false,
+                },
+              );
             }
             return toResults(parsed.data.results, maxResults);
           } catch (error) {
@@ -66,13 +75,20 @@ export function createSearxngSearch(options: SearxngSearchOptions): SearchProvid
   };
 }
 
-function toResults(results: z.infer<typeof searxngResponseSchema>["results"], maxResults: number): SearchResult[] {
+function toResults(
+  results: z.infer<typeof searxngResponseSchema>["results"],
+  maxResults: number,
+): SearchResult[] {
   const seen = new Set<string>();
   const output: SearchResult[] = [];
   for (const result of results) {
     if (!/^https?:\/\//i.test(result.url) || seen.has(result.url)) continue;
     seen.add(result.url);
-    output.push({ title: result.title.trim() || result.url, url: result.url, snippet: result.content?.trim() ?? "" });
+    output.push({
+      title: result.title.trim() || result.url,
+      url: result.url,
+      snippet: result.content?.trim() ?? "",
+    });
     if (output.length >= maxResults) break;
   }
   return output;

@@ -67,9 +67,12 @@ export function createTavilySearch(options: TavilySearchOptions): SearchProvider
             if (!response.ok) throw await errorFromResponse("Tavily", response, runtime.now());
             const parsed = tavilyResponseSchema.safeParse(await readJsonBody("Tavily", response));
             if (!parsed.success) {
-              throw new ProviderError(`Tavily returned an unexpected answer: ${parsed.error.issues[0]?.message}`, {
-                retryable: false,
-              });
+              throw new ProviderError(
+                `Tavily returned an unexpected answer: ${parsed.error.issues[0]?.message}`,
+                {
+                  retryable: false,
+                },
+              );
             }
             return parsed.data.results.slice(0, maxResults).map(
               (result): SearchResult => ({

@@ -1,0 +1,88 @@
+import type { Config } from "../config";
+import type { NormalizedRequest } from "../tasks/request";
+import { checkProviders } from "./check-providers";
+import type { CorpusSource } from "./corpus/corpus-document";
+import { createFolderCorpus } from "./corpus/folder-corpus";
+import { type PassageIndexCache, sharedPassageIndexCache } from "./corpus/passage-index";
+import { createSotuCorpus } from "./corpus/sotu-corpus";
+import type { ResearchProviders } from "./engine";
+import type { LlmProvider } from "./providers/llm/llm-provider";
+import { createOfflineLlm } from "./providers/llm/offline";
+import { createOpenAiLlm } from "./providers/llm/openai";
+import { createOpenAiClient } from "./providers/llm/openai-client";
+import type { ClientRuntime } from "./providers/provider-http";
+import { createLocalSearch } from "./providers/search/local";
+import type { SearchProvider } from "./providers/search/search-provider";
+import { createSearxngSearch } from "./providers/search/searxng";
+import { createTavilySearch } from "./providers/search/tavily";
+import { createPageReader } from "./web/page-reader";
+import { safeFetch } from "./web/safe-fetch";
+
+/** What provider construction needs besides the request. */
+export interface ProviderDependencies {
+  config: Config;
+  runtime: ClientRuntime;
+  /** Index cache of the local corpus. Default: the process-wide one for `config.dataDir`. */
+  indexes?: PassageIndexCache;
+}
+
+/** The corpus the `local` provider searches: `CORPUS_DIR`, else the State of the Union addresses. */
+export function configuredCorpus(config: Config): CorpusSource {
+  return config.CORPUS_DIR ? createFolderCorpus(config.CORPUS_DIR) : createSotuCorpus();
+}
+
+/** Builds the search provider, writer and page reader a request selects (the one place that chooses). */
+export function createProviders(
+  request: NormalizedRequest,
+  dependencies: ProviderDependencies,
+): ResearchProviders {
+  const { config, runtime } = dependencies;
+  checkProviders(request, config);
+  let search: SearchProvider;
+  switch (request.search.provider) {
+    case "local":
+      search = createLocalSearch({
+        corpus: configuredCorpus(config),
+        indexes: dependencies.indexes ?? sharedPassageIndexCache(config.dataDir),
+      });
+      break;
+    case "searxng":
+      search = createSearxngSearch({ baseUrl: config.SEARXNG_URL!, runtime });
+      break;
+    case "tavily":
+      search = createTavilySearch({
+        apiKey: config.TAVILY_API_KEY!,
+        baseUrl: config.TAVILY_BASE_URL,
+        runtime,
+      });
+      break;
+  }
+  let llm: LlmProvider;
+  switch (request.llm.provider) {
+    case "offline":
+      llm = createOfflineLlm({ search });
+      break;
+    case "openai":
+      llm = createOpenAiLlm({
+        client: createOpenAiClient({
+          baseUrl: config.OPENAI_BASE_URL,
+          apiKey: config.OPENAI_API_KEY,
+          model: request.llm.model ?? config.OPENAI_MODEL,
+          timeoutMs: config.OPENAI_TIMEOUT_MS,
+          maxRetries: config.OPENAI_MAX_RETRIES,
+          runtime,
+        }),
+      });
+      break;
+  }
+  const reader = createPageReader({
+    fetchPage: (url, signal) =>
+      safeFetch(url, {
+        allowPrivate: config.FETCH_ALLOW_PRIVATE,
+        timeoutMs: config.FETCH_TIMEOUT_MS,
+        maxBytes: config.FETCH_MAX_BYTES,
+        signal,
+      }),
+  });
+  return { search, llm, reader };
+}

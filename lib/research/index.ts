@@ -1,0 +1,45 @@
+import { type Config, getConfig } from "../config";
+import { type PassageIndexCache, sharedPassageIndexCache } from "./corpus/passage-index";
+import { configuredCorpus, createProviders } from "./create-providers";
+import { createEngine } from "./engine";
+import { type ClientRuntime, defaultClientRuntime } from "./providers/provider-http";
+import type { ResearchEngine } from "./types";
+
+export { checkProviders, modelName } from "./check-providers";
+export { type InMemoryRun, type InMemoryRunOptions, runEngineInMemory } from "./run-in-memory";
+export type * from "./types";
+
+/** Options of `createResearchEngine`. */
+export interface ResearchEngineOptions {
+  /** Configuration. Default `getConfig()`. */
+  config?: Config;
+  /** `fetch` used for the search and model APIs. Default the global fetch. */
+  fetch?: typeof fetch;
+  /** Timers and randomness of provider clients (tests inject fakes). Default: real ones. */
+  runtime?: ClientRuntime;
+  /** The local index cache. Default: the process-wide one for `config.dataDir`. */
+  indexes?: PassageIndexCache;
+}
+
+/**
+ * The research engine the task runner runs: providers are chosen per task
+ * from its request (`local`/`searxng`/`tavily` search, `offline`/`openai`
+ * writer) and configured from the environment.
+ */
+export function createResearchEngine(options: ResearchEngineOptions = {}): ResearchEngine {
+  const config = options.config ?? getConfig();
+  const runtime = options.runtime ?? defaultClientRuntime(options.fetch ?? globalThis.fetch);
+  return createEngine({
+    providers: (context) => createProviders(context.request, { config, runtime, indexes: options.indexes }),
+  });
+}
+
+/**
+ * Loads (or builds and caches) the local corpus's search index, so the first
+ * request does not wait for it. Safe to call at boot without awaiting: the
+ * index is shared with the tasks that need it.
+ */
+export async function warmUp(options: { config?: Config; indexes?: PassageIndexCache } = {}): Promise<void> {
+  const config = options.config ?? getConfig();
+  await (options.indexes ?? sharedPassageIndexCache(config.dataDir)).get(configuredCorpus(config));
+}
