@@ -76,3 +76,34 @@ export async function startServer(
       }),
   };
 }
+
+/** Writes an answer the way Chat Completions streams it: `data:` chunks, then `data: [DONE]`. */
+export function streamAnswer(
+  response: http.ServerResponse,
+  pieces: string[],
+  options: { done?: boolean } = {},
+): void {
+  response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  response.write(": keep-alive\n\n");
+  for (const [index, piece] of pieces.entries()) {
+    const chunk = {
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      choices: [
+        {
+          index: 0,
+          delta: index === 0 ? { role: "assistant", content: piece } : { content: piece },
+          finish_reason: null,
+        },
+      ],
+    };
+    response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  }
+  if (options.done !== false) {
+    response.write(
+      `data: ${JSON.stringify({ id: "chatcmpl-1", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
+    );
+    response.write("data: [DONE]\n\n");
+  }
+  response.end();
+}

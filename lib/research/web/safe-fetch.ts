@@ -17,6 +17,8 @@ export interface ResolvedAddress {
 export interface SafeFetchOptions {
   /** Allow private, loopback and link-local addresses (`FETCH_ALLOW_PRIVATE`). Default false. */
   allowPrivate?: boolean;
+  /** Individual non-public addresses to allow anyway (an internal mirror, a test server). Default: none. */
+  allowAddress?: (address: string) => boolean;
   /** Time limit of the whole fetch, redirects included (`FETCH_TIMEOUT_MS`). Default 10 000. */
   timeoutMs?: number;
   /** Bytes of (decoded) body kept; the rest is not downloaded (`FETCH_MAX_BYTES`). Default 2 000 000. */
@@ -55,7 +57,7 @@ async function systemResolve(hostname: string): Promise<ResolvedAddress[]> {
  */
 export async function resolveChecked(
   hostname: string,
-  options: Pick<SafeFetchOptions, "allowPrivate" | "resolve">,
+  options: Pick<SafeFetchOptions, "allowPrivate" | "allowAddress" | "resolve">,
 ): Promise<ResolvedAddress> {
   const host = classifyHost(hostname);
   let addresses: ResolvedAddress[];
@@ -72,7 +74,9 @@ export async function resolveChecked(
   }
   if (addresses.length === 0) throw new FetchRefusedError(`${hostname} has no address`);
   if (!options.allowPrivate) {
-    const blocked = addresses.find(({ address }) => isBlockedAddress(address));
+    const blocked = addresses.find(
+      ({ address }) => isBlockedAddress(address) && !options.allowAddress?.(address),
+    );
     if (blocked)
       throw new FetchRefusedError(
         `Refusing to fetch ${hostname}: ${blocked.address} is not a public address`,
