@@ -8,12 +8,12 @@ export function sourceAnchor(number: number): string {
   return `source-${number}`;
 }
 
+/** `[1, 3]` becomes two small links, `1` and `3`, without the brackets (the styling marks them). */
 function citationLinks(label: string): PhrasingContent[] {
-  const nodes: PhrasingContent[] = [{ type: "text", value: "[" }];
-  const parts = label.split(/(\s*[,–-]\s*)/);
-  for (const part of parts) {
+  const nodes: PhrasingContent[] = [];
+  for (const part of label.split(/\s*([,–-])\s*/)) {
     const number = Number(part);
-    if (part.trim() !== "" && Number.isInteger(number)) {
+    if (part !== "" && Number.isInteger(number)) {
       const link: Link = {
         type: "link",
         url: `#${sourceAnchor(number)}`,
@@ -22,11 +22,10 @@ function citationLinks(label: string): PhrasingContent[] {
         data: { hProperties: { className: ["citation"] } },
       };
       nodes.push(link);
-    } else {
-      nodes.push({ type: "text", value: part });
+    } else if (part === "–" || part === "-") {
+      nodes.push({ type: "text", value: "–" });
     }
   }
-  nodes.push({ type: "text", value: "]" });
   return nodes;
 }
 

@@ -1,8 +1,13 @@
 import { Icon } from "./icons";
 import type { TreeNode } from "./task-stream";
 
-const kindIcon = { question: "question", search: "search", learning: "bulb" } as const;
-const kindLabel = { question: "Sub-question", search: "Search", learning: "Learning" } as const;
+const kindIcon = { question: "question", search: "search", learning: "bulb", source: "doc" } as const;
+const kindLabel = {
+  question: "Sub-question",
+  search: "Search",
+  learning: "Learning",
+  source: "Source",
+} as const;
 
 function Branch({ nodes, byParent }: { nodes: TreeNode[]; byParent: Map<string, TreeNode[]> }) {
   return (
@@ -40,14 +45,18 @@ export function ResearchTree({ nodes, sourceCount }: { nodes: TreeNode[]; source
       roots.push(node);
     }
   }
-  const counts = { question: 0, search: 0, learning: 0 };
+  const counts = { question: 0, search: 0, learning: 0, source: 0 };
   for (const node of nodes) counts[node.kind] += 1;
+  // Searches name the sub-question they belong to even when the engine sends no node for it.
+  const questions =
+    counts.question ||
+    new Set(nodes.filter((node) => node.kind === "search").map((node) => node.parentId ?? node.id)).size;
   return (
     <div className="tree">
       <dl className="tree-stats">
         <div>
           <dt>Questions</dt>
-          <dd>{counts.question}</dd>
+          <dd>{questions}</dd>
         </div>
         <div>
           <dt>Searches</dt>

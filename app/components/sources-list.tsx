@@ -9,15 +9,34 @@ function hostOf(url: string): string {
   }
 }
 
-/** Numbered sources; citations `[n]` in the report link to `#source-n`. */
+function keyOf(source: StreamSource): string {
+  return source.number !== undefined
+    ? `n${source.number}`
+    : (source.url ?? source.documentRef ?? source.title);
+}
+
+/**
+ * The sources: found so far while the research runs, then the report's
+ * numbered sources, which citations `[n]` link to (`#source-n`).
+ */
 export function SourcesList({ sources }: { sources: StreamSource[] }) {
   if (sources.length === 0) return <p className="muted small">Sources are listed here as they are found.</p>;
-  const sorted = [...sources].sort((a, b) => a.number - b.number);
+  const sorted = [...sources].sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
   return (
     <ol className="sources">
       {sorted.map((source) => (
-        <li key={source.number} id={sourceAnchor(source.number)} className="source" tabIndex={-1}>
-          <span className="source-number">{source.number}</span>
+        <li
+          key={keyOf(source)}
+          id={source.number !== undefined ? sourceAnchor(source.number) : undefined}
+          className="source"
+          tabIndex={source.number !== undefined ? -1 : undefined}
+        >
+          <span
+            className={`source-number${source.number === undefined ? " source-found" : ""}`}
+            aria-hidden={source.number === undefined}
+          >
+            {source.number ?? "•"}
+          </span>
           <div className="source-body">
             {source.url ? (
               <a className="source-title" href={source.url} target="_blank" rel="noopener noreferrer">

@@ -46,9 +46,18 @@ function isListItem(value: unknown): value is TaskListItem {
 }
 
 function rowDetail(task: TaskListItem): string {
-  if (task.status === "queued")
-    return task.queuePosition ? `Waiting · position ${task.queuePosition}` : "Waiting for a slot";
-  return task.message ?? task.step ?? "";
+  switch (task.status) {
+    case "queued":
+      return task.queuePosition ? `Waiting · position ${task.queuePosition}` : "Waiting for a slot";
+    case "completed":
+      return "Report ready";
+    case "cancelled":
+      return "Cancelled";
+    case "paused":
+      return "Paused";
+    default:
+      return task.message ?? task.step ?? "";
+  }
 }
 
 interface ListState {

@@ -4,14 +4,19 @@ import { backoffDelay } from "./backoff";
 /** A node of the research tree, built from `progress` events that carry a `detail`. */
 export interface TreeNode {
   id: string;
-  kind: "question" | "search" | "learning";
+  /** `source`: a document found by the search it hangs under (from `source` events). */
+  kind: "question" | "search" | "learning" | "source";
   label: string;
   parentId?: string;
 }
 
-/** A source as the page knows it: from `source` events while streaming, from the result when finished. */
+/**
+ * A source as the page knows it: while streaming, each distinct source found
+ * so far (no number: citation numbers are only assigned when the report is
+ * written); when finished, the result's numbered sources.
+ */
 export interface StreamSource {
-  number: number;
+  number?: number;
   title: string;
   url?: string;
   documentRef?: string;
@@ -113,7 +118,7 @@ function parseData(raw: string): Record<string, unknown> | null {
   }
 }
 
-const treeKinds = new Set(["question", "search", "learning"]);
+const treeKinds = new Set(["question", "search", "learning", "source"]);
 
 /**
  * Follows one task's event stream (DESIGN §4) with a native `EventSource`.
@@ -436,13 +441,26 @@ export class TaskStream {
         }
         case "source": {
           const title = text(data.title) ?? text(data.url) ?? text(data.documentRef) ?? "Untitled source";
-          const number = typeof data.number === "number" ? data.number : view.sources.length + 1;
-          const entry: StreamSource = { number, title };
           const url = text(data.url);
           const documentRef = text(data.documentRef);
-          if (url) entry.url = url;
-          if (documentRef) entry.documentRef = documentRef;
-          patch.sources = [...view.sources.filter((s) => s.number !== number), entry];
+          const key = url ?? documentRef ?? title;
+          if (!view.sources.some((known) => (known.url ?? known.documentRef ?? known.title) === key)) {
+            const entry: StreamSource = { title };
+            if (url) entry.url = url;
+            if (documentRef) entry.documentRef = documentRef;
+            patch.sources = [...view.sources, entry];
+          }
+          // In the tree, a source hangs under the search that found it: the latest one.
+          const search = view.tree.findLast((node) => node.kind === "search");
+          if (search) {
+            const node: TreeNode = {
+              id: `source:${search.id}:${key}`,
+              kind: "source",
+              label: title,
+              parentId: search.id,
+            };
+            if (!view.tree.some((existing) => existing.id === node.id)) patch.tree = [...view.tree, node];
+          }
           break;
         }
         case "status": {
@@ -470,7 +488,12 @@ export class TaskStream {
           const task: TaskJson = { ...view.task };
           if (status) task.status = status;
           if (status === "completed") task.progress = 100;
+          const error = text(data.error);
+          if (error) task.error = { code: task.error?.code ?? "error", message: error };
           patch.task = task;
+          // The summary carries the numbered sources the report cites.
+          const sources = record(data.result).sources;
+          if (Array.isArray(sources) && sources.length > 0) patch.sources = sources as StreamSource[];
           break;
         }
       }

@@ -14,6 +14,15 @@ import { SourcesList } from "./sources-list";
 import { StatusPill } from "./status-pill";
 import { TaskStream } from "./task-stream";
 
+const stepNames: Record<string, string> = {
+  plan: "Planning",
+  search: "Searching",
+  read: "Reading",
+  learn: "Learning",
+  report: "Writing the report",
+  write: "Writing the report",
+};
+
 function stepLabel(task: TaskJson): string {
   switch (task.status) {
     case "queued":
@@ -29,8 +38,30 @@ function stepLabel(task: TaskJson): string {
     default: {
       const step = task.step?.trim();
       if (!step) return "Starting";
-      return step.charAt(0).toUpperCase() + step.slice(1).replace(/[_-]+/g, " ");
+      return stepNames[step] ?? step.charAt(0).toUpperCase() + step.slice(1).replace(/[_-]+/g, " ");
     }
+  }
+}
+
+/** The line under the progress bar: the server's message while running, a summary once finished. */
+function progressMessage(task: TaskJson, markdown: string, sourceCount: number): string | null {
+  switch (task.status) {
+    case "completed": {
+      const words = markdown.split(/\s+/).filter(Boolean).length;
+      return `A report of ${words.toLocaleString("en-US")} words citing ${sourceCount} source${sourceCount === 1 ? "" : "s"}.`;
+    }
+    case "cancelled":
+      return markdown
+        ? "Cancelled. The part of the report written so far is kept below."
+        : "Cancelled before the report was written.";
+    case "failed":
+      return task.error?.message ?? "The research failed.";
+    case "queued":
+      return "Waiting for a free research slot.";
+    case "paused":
+      return "Paused. Resume to continue from the last completed step.";
+    default:
+      return task.message;
   }
 }
 
@@ -140,6 +171,7 @@ export function TaskView({ initialTask }: { initialTask: TaskJson }) {
   const streaming = !finished && connection.kind !== "gone";
   const request = task.request;
   const progress = task.status === "completed" ? 100 : task.progress;
+  const message = progressMessage(task, markdown, view.sources.length);
 
   return (
     <div className="task-page">
@@ -175,8 +207,8 @@ export function TaskView({ initialTask }: { initialTask: TaskJson }) {
           <span className="progress-percent mono">{Math.round(progress)}%</span>
         </div>
         <ProgressBar value={progress} status={task.status} label="Research progress" />
-        <p className="progress-message" title={task.message ?? undefined}>
-          {task.message ?? "\u00a0"}
+        <p className="progress-message" title={message ?? undefined}>
+          {message ?? "\u00a0"}
         </p>
         <div className="toolbar">
           <Controls task={task} onTask={(next) => stream.applyTask(next)} />
