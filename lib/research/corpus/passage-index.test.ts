@@ -31,6 +31,7 @@ describe("passage index cache", () => {
     const [first, second] = await Promise.all([cache.get(counted), cache.get(counted)]);
     expect(first).toBe(second);
     expect(loads).toBe(1);
+    await cache.settled();
     const files = readdirSync(path.join(dataDir, "cache"));
     expect(files).toHaveLength(1);
     expect(JSON.parse(readFileSync(path.join(dataDir, "cache", files[0]!), "utf8"))).toMatchObject({
@@ -56,6 +57,7 @@ describe("passage index cache", () => {
     const dataDir = temporaryDirectory();
     const cache = createPassageIndexCache({ dataDir, now: () => now, recheckMs: 1000 });
     const before = await cache.get(corpus);
+    await cache.settled();
     writeFileSync(path.join(directory, "c.txt"), "Cherries are small stone fruits.");
     now = 500;
     expect(await cache.get(corpus)).toBe(before);
@@ -66,6 +68,7 @@ describe("passage index cache", () => {
     // An edit (size or mtime) counts too, and a stale cache file is not reused by a new process.
     writeFileSync(path.join(directory, "a.txt"), "Apricots grow on trees.");
     utimesSync(path.join(directory, "a.txt"), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    await cache.settled();
     const reloaded = await createPassageIndexCache({ dataDir }).get(corpus);
     expect(reloaded.search("apricots", 5)).toHaveLength(1);
   });
@@ -74,7 +77,9 @@ describe("passage index cache", () => {
     const directory = corpusWith({ "a.txt": "Apples grow on trees." });
     const dataDir = temporaryDirectory();
     const corpus = createFolderCorpus(directory);
-    await createPassageIndexCache({ dataDir }).get(corpus);
+    const first = createPassageIndexCache({ dataDir });
+    await first.get(corpus);
+    await first.settled();
     const file = path.join(dataDir, "cache", readdirSync(path.join(dataDir, "cache"))[0]!);
     writeFileSync(file, '{"format": "something else"');
     const warnings: string[] = [];

@@ -149,6 +149,8 @@ export interface PassageIndexCache {
    * Concurrent callers share one promise.
    */
   get(corpus: CorpusSource): Promise<PassageIndex>;
+  /** Resolves once every cache file being written has been written (or failed, with a warning). */
+  settled(): Promise<void>;
 }
 
 interface CacheEntry {
@@ -162,6 +164,7 @@ export function createPassageIndexCache(options: PassageIndexCacheOptions): Pass
   const recheckMs = options.recheckMs ?? 10_000;
   const warn = options.warn ?? ((message: string) => console.warn(message));
   const entries = new Map<string, CacheEntry>();
+  const pendingWrites = new Set<Promise<void>>();
 
   const cacheFile = (corpus: CorpusSource) => {
     const id = createHash("sha256").update(`${corpus.kind}\0${corpus.directory}`).digest("hex").slice(0, 16);
@@ -174,12 +177,18 @@ export function createPassageIndexCache(options: PassageIndexCacheOptions): Pass
     if (cached) return cached;
     const documents = await corpus.loadDocuments();
     const built = await buildPassageIndex(documents, fingerprint);
-    try {
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, built.json());
-    } catch (error) {
-      warn(`Could not write the search index cache ${file}: ${(error as Error).message}`);
-    }
+    // The index is usable now; the cache file is written after (serializing
+    // takes a while), and `settled()` waits for it.
+    const write = (async () => {
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFileAtomic(file, built.json());
+      } catch (error) {
+        warn(`Could not write the search index cache ${file}: ${(error as Error).message}`);
+      }
+    })();
+    pendingWrites.add(write);
+    void write.finally(() => pendingWrites.delete(write));
     return built.index;
   }
 
@@ -194,6 +203,9 @@ export function createPassageIndexCache(options: PassageIndexCacheOptions): Pass
   }
 
   return {
+    async settled() {
+      while (pendingWrites.size > 0) await Promise.all(pendingWrites);
+    },
     get(corpus) {
       const key = cacheFile(corpus);
       const entry = entries.get(key);

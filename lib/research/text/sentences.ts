@@ -19,7 +19,8 @@ export function splitSentences(text: string): string[] {
   let start = 0;
   for (const match of normalized.matchAll(boundary)) {
     const end = match.index + match[0].trimEnd().length;
-    const before = normalized.slice(start, match.index);
+    // Only the word before the period matters (a short window keeps this linear).
+    const before = normalized.slice(Math.max(start, match.index - 40), match.index);
     const lastWord = /([\p{L}.]+)$/u.exec(before)?.[1]?.toLowerCase() ?? "";
     if (
       match[0].startsWith(".") &&
