@@ -69,6 +69,13 @@ describe("offline research over the State of the Union corpus", () => {
       new Set(["plan", "search", "read", "learn", "report"]),
     );
     expect(run.sources.length).toBeGreaterThan(0);
+    // The research tree: sub-questions, their searches and what each search taught, all connected.
+    const tree = run.progress.flatMap((update) => (update.detail ? [update.detail] : []));
+    const ids = new Set(tree.map((node) => node.id));
+    expect(tree.filter((node) => node.kind === "question")).toHaveLength(9);
+    expect(tree.filter((node) => node.kind === "search")).toHaveLength(9);
+    expect(tree.filter((node) => node.kind === "learning").length).toBe(learnings.length);
+    for (const node of tree) if (node.parentId) expect(ids.has(node.parentId)).toBe(true);
   });
 
   it("is deterministic: the same request gives the same report byte for byte", async () => {

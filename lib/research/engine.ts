@@ -39,7 +39,6 @@ interface ResearchNode {
   question: SubQuestion;
   breadth: number;
   depth: number;
-  parentId?: string;
 }
 
 interface NodeOutcome {
@@ -111,6 +110,22 @@ export function createEngine(options: EngineOptions): ResearchEngine {
                 signal,
               })
             ).slice(0, input.count);
+            // The research tree grows by the planned sub-questions (sent from inside the
+            // step, so a resumed run does not send them again).
+            for (const [index, question] of questions.entries()) {
+              const id = input.parentId ? `${input.parentId}.${index + 1}` : `${index + 1}`;
+              await context.progress({
+                step: "plan",
+                percentage: progress.percentage,
+                message: `Sub-question: ${question.goal}`,
+                detail: {
+                  kind: "question",
+                  id: `question:${id}`,
+                  ...(input.parentId ? { parentId: `question:${input.parentId}` } : {}),
+                  label: question.goal,
+                },
+              });
+            }
             return { questions };
           },
         );
@@ -215,6 +230,19 @@ export function createEngine(options: EngineOptions): ResearchEngine {
                 relevance: learning.relevance ?? 0,
               });
             }
+            for (const [index, learning] of learnings.entries()) {
+              await context.progress({
+                step: "learn",
+                percentage: progress.percentage,
+                message: `Learned: ${learning.text.length > 120 ? `${learning.text.slice(0, 117)}…` : learning.text}`,
+                detail: {
+                  kind: "learning",
+                  id: `learning:${node.id}.${index + 1}`,
+                  parentId: `search:${node.id}`,
+                  label: learning.text,
+                },
+              });
+            }
             return { learnings, followUps: output.followUps };
           },
         );
@@ -242,7 +270,6 @@ export function createEngine(options: EngineOptions): ResearchEngine {
             question,
             breadth: nextBreadth,
             depth: node.depth - 1,
-            parentId: node.id,
           });
         }
       };
