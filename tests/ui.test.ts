@@ -442,7 +442,7 @@ describeUi("web UI when the server goes away", () => {
 
     await server.stop();
     await waitForReport(page, (s) => s.connection === "unreachable", "the page to notice", 20_000);
-    await poll(() => page.locator(".callout-warning").textContent()).toMatch(/can't be reached/i);
+    await poll(() => page.locator(".progress-message").textContent()).toMatch(/can't be reached/i);
     await shoot(page, "task-server-unreachable-desktop");
 
     server = await startServer({ env: SERVER_ENV, dataDir, port });

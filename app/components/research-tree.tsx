@@ -9,21 +9,44 @@ const kindLabel = {
   source: "Source",
 } as const;
 
+function Row({ node }: { node: TreeNode }) {
+  return (
+    <div className="tree-row">
+      <span className="tree-icon" title={kindLabel[node.kind]}>
+        <Icon name={kindIcon[node.kind]} size={14} />
+      </span>
+      <span className="visually-hidden">{kindLabel[node.kind]}: </span>
+      <span className="tree-label">{node.label}</span>
+    </div>
+  );
+}
+
 function Branch({ nodes, byParent }: { nodes: TreeNode[]; byParent: Map<string, TreeNode[]> }) {
   return (
     <ul className="tree-list">
       {nodes.map((node) => {
         const children = byParent.get(node.id) ?? [];
+        const sources = children.filter((child) => child.kind === "source");
+        const others = children.filter((child) => child.kind !== "source");
         return (
           <li key={node.id} className={`tree-node tree-${node.kind}`}>
-            <div className="tree-row">
-              <span className="tree-icon" title={kindLabel[node.kind]}>
-                <Icon name={kindIcon[node.kind]} size={14} />
-              </span>
-              <span className="visually-hidden">{kindLabel[node.kind]}: </span>
-              <span className="tree-label">{node.label}</span>
-            </div>
-            {children.length > 0 ? <Branch nodes={children} byParent={byParent} /> : null}
+            <Row node={node} />
+            {sources.length > 0 ? (
+              // Sources found by a search fold away: a deep research finds dozens.
+              <details className="tree-sources">
+                <summary>
+                  {sources.length} source{sources.length === 1 ? "" : "s"} found
+                </summary>
+                <ul className="tree-list">
+                  {sources.map((source) => (
+                    <li key={source.id} className="tree-node tree-source">
+                      <Row node={source} />
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            ) : null}
+            {others.length > 0 ? <Branch nodes={others} byParent={byParent} /> : null}
           </li>
         );
       })}
@@ -31,7 +54,7 @@ function Branch({ nodes, byParent }: { nodes: TreeNode[]; byParent: Map<string, 
   );
 }
 
-/** The research tree (sub-questions → searches → learnings), in the order it grew. */
+/** The research tree (sub-questions → searches → sources found), in the order it grew. */
 export function ResearchTree({ nodes, sourceCount }: { nodes: TreeNode[]; sourceCount: number }) {
   const ids = new Set(nodes.map((node) => node.id));
   const roots: TreeNode[] = [];

@@ -12,7 +12,7 @@ import { RelativeTime } from "./relative-time";
 import { ResearchTree } from "./research-tree";
 import { SourcesList } from "./sources-list";
 import { StatusPill } from "./status-pill";
-import { TaskStream } from "./task-stream";
+import { type StreamView, TaskStream } from "./task-stream";
 
 const stepNames: Record<string, string> = {
   plan: "Planning",
@@ -60,8 +60,12 @@ function progressMessage(task: TaskJson, markdown: string, sourceCount: number):
       return "Waiting for a free research slot.";
     case "paused":
       return "Paused. Resume to continue from the last completed step.";
-    default:
-      return task.message;
+    default: {
+      // When the message only repeats the step, say how far the report got instead.
+      if (task.message && task.message !== stepLabel(task)) return task.message;
+      const words = markdown.split(/\s+/).filter(Boolean).length;
+      return words > 0 ? `${words.toLocaleString("en-US")} words written so far.` : task.message;
+    }
   }
 }
 
@@ -73,6 +77,23 @@ function duration(task: TaskJson): string | null {
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${seconds % 60} s`;
+}
+
+/** What the line under the progress bar says: trouble with the connection first, then the task's own message. */
+function statusLine(view: StreamView): { text: string | null; tone: "warning" | "info" | "error" | null } {
+  const { connection, task } = view;
+  if (connection.kind === "unreachable")
+    return {
+      tone: "warning",
+      text: connection.offline
+        ? "You are offline. The report continues where it stopped as soon as the connection is back."
+        : "The Fathom server can't be reached. Retrying; the report continues where it stopped.",
+    };
+  if (connection.kind === "reconnecting")
+    return { tone: "warning", text: "The connection was interrupted. Reconnecting; nothing is lost." };
+  if (view.notice) return { tone: "info", text: view.notice };
+  const text = progressMessage(task, view.markdown, view.sources.length);
+  return { tone: task.status === "failed" ? "error" : null, text };
 }
 
 function useTaskStream(id: string, initialTask: TaskJson) {
@@ -171,7 +192,7 @@ export function TaskView({ initialTask }: { initialTask: TaskJson }) {
   const streaming = !finished && connection.kind !== "gone";
   const request = task.request;
   const progress = task.status === "completed" ? 100 : task.progress;
-  const message = progressMessage(task, markdown, view.sources.length);
+  const line = statusLine(view);
 
   return (
     <div className="task-page">
@@ -207,8 +228,15 @@ export function TaskView({ initialTask }: { initialTask: TaskJson }) {
           <span className="progress-percent mono">{Math.round(progress)}%</span>
         </div>
         <ProgressBar value={progress} status={task.status} label="Research progress" />
-        <p className="progress-message" title={message ?? undefined}>
-          {message ?? "\u00a0"}
+        {/* One line, whatever it says: a dropped connection must not push the report down. */}
+        <p
+          className={`progress-message${line.tone ? ` progress-message-${line.tone}` : ""}`}
+          title={line.text ?? undefined}
+        >
+          {line.tone ? <Icon name={line.tone === "info" ? "refresh" : "alert"} size={14} /> : null}
+          <span className="progress-message-text" role={line.tone ? "status" : undefined}>
+            {line.text ?? "\u00a0"}
+          </span>
         </p>
         <div className="toolbar">
           <Controls task={task} onTask={(next) => stream.applyTask(next)} />
@@ -230,23 +258,6 @@ export function TaskView({ initialTask }: { initialTask: TaskJson }) {
           <div>{connection.message}</div>
         </div>
       ) : null}
-      {connection.kind === "unreachable" ? (
-        <div className="callout callout-warning" role="status">
-          <Icon name="alert" />
-          <div>
-            {connection.offline
-              ? "You are offline. The report continues where it stopped as soon as the connection is back."
-              : "The Fathom server can't be reached. The page keeps retrying and continues where it stopped."}
-          </div>
-        </div>
-      ) : null}
-      {view.notice ? (
-        <div className="callout callout-info" role="status">
-          <Icon name="refresh" />
-          <div>{view.notice}</div>
-        </div>
-      ) : null}
-
       <div className="task-grid">
         <article className="card report-card" aria-label="Report" aria-busy={streaming}>
           {markdown.length > 0 ? (
