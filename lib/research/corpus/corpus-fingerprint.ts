@@ -11,9 +11,11 @@ import type { CorpusSource } from "./corpus-document";
  */
 export async function corpusFingerprint(corpus: CorpusSource, version: string): Promise<string> {
   const hash = createHash("sha256").update(`${version}\n${corpus.kind}\n`);
-  for (const file of await corpus.listFiles()) {
-    const info = await stat(path.join(corpus.directory, file));
+  const files = await corpus.listFiles();
+  const infos = await Promise.all(files.map((file) => stat(path.join(corpus.directory, file))));
+  files.forEach((file, index) => {
+    const info = infos[index]!;
     hash.update(`${file}\0${info.size}\0${Math.trunc(info.mtimeMs)}\n`);
-  }
+  });
   return hash.digest("hex");
 }
