@@ -16,7 +16,9 @@ function Row({ node }: { node: TreeNode }) {
         <Icon name={kindIcon[node.kind]} size={14} />
       </span>
       <span className="visually-hidden">{kindLabel[node.kind]}: </span>
-      <span className="tree-label">{node.label}</span>
+      <span className="tree-label" title={node.kind === "learning" ? node.label : undefined}>
+        {node.label}
+      </span>
     </div>
   );
 }
