@@ -22,7 +22,8 @@ ENV NODE_ENV=production \
     NEXT_TELEMETRY_DISABLED=1 \
     PORT=3000 \
     HOSTNAME=0.0.0.0 \
-    TASK_STORAGE_DIR=/app/data/tasks
+    TASK_STORAGE_DIR=/app/data/tasks \
+    NEXT_MANUAL_SIG_HANDLE=true
 RUN groupadd --system --gid 1001 fathom \
  && useradd --system --uid 1001 --gid fathom --home /app fathom \
  && mkdir -p /app/data/tasks && chown -R fathom:fathom /app/data

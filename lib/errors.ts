@@ -12,8 +12,11 @@ export type ErrorCode =
   | "storage_error"
   | "internal";
 
+const brand = Symbol.for("fathom.AppError");
+
 /** The one error type Fathom throws on purpose. `message` is safe to show to a client. */
 export class AppError extends Error {
+  readonly [brand] = true;
   readonly code: ErrorCode;
   readonly details?: unknown;
   /** True for failures worth retrying (a provider's 429/5xx, a network error). */
@@ -32,8 +35,17 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Brand check rather than `instanceof`: Next.js may bundle this module more
+ * than once (instrumentation and each route), and an error thrown by one copy
+ * must still be recognized by another.
+ */
 export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
+  return (
+    error instanceof Error &&
+    (error as { [brand]?: unknown })[brand] === true &&
+    typeof (error as { code?: unknown }).code === "string"
+  );
 }
 
 /** A readable message for any thrown value. */

@@ -1,28 +1,45 @@
-// `npm start`: builds when the sources changed, then runs the production
-// server in this process (so a signal sent to it reaches the server itself).
+// `npm start`: builds when the sources changed, then runs the Next.js
+// standalone server — exactly what the Docker image runs — in this process
+// (so a signal sent to it reaches the server itself).
+import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { ensureBuild } from "./ensure-build.mjs";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`Usage: npm start
+  console.log(`Usage: npm start [-- --no-build]
 
-Starts Fathom's production server, building it first when the sources changed.
-Environment: PORT (default 3000), HOSTNAME (default 0.0.0.0), TASK_STORAGE_DIR
-(default ./data/tasks) and the rest listed in .env.example.`);
+Starts Fathom's production server, building it first when the sources changed
+(--no-build: run the existing build as it is).
+Environment: PORT (default 3000), HOSTNAME (listen address, default 0.0.0.0),
+TASK_STORAGE_DIR (default ./data/tasks) and the rest listed in .env.example.`);
   process.exit(0);
 }
 
-process.env.NODE_ENV = "production";
-process.env.NEXT_TELEMETRY_DISABLED ??= "1";
-ensureBuild();
-
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-const port = Number(process.env.PORT ?? "3000");
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`Fathom cannot start. Invalid configuration:\n  PORT: expected a port number, got "${process.env.PORT}"`);
+process.env.NEXT_TELEMETRY_DISABLED ??= "1";
+if (!process.argv.includes("--no-build")) ensureBuild();
+
+const port = process.env.PORT ?? "3000";
+if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+  console.error(`Fathom cannot start. Invalid configuration:\n  PORT: expected a port number, got "${port}"`);
   process.exit(1);
 }
-// HOSTNAME is also set by shells to the machine's name; only an address-like value is used.
-const hostname = /^[\d.:]+$|^localhost$/.test(process.env.HOSTNAME ?? "") ? process.env.HOSTNAME : undefined;
-const { nextStart } = await import("next/dist/cli/next-start.js");
-await nextStart({ port, hostname }, root);
+// Shells and containers set HOSTNAME to the machine's name; only an address is a listen address.
+if (!/^[\d.]+$|^[\da-f:]+$|^localhost$/i.test(process.env.HOSTNAME ?? "")) process.env.HOSTNAME = "0.0.0.0";
+
+// The standalone server changes into its own folder: make paths absolute first.
+const cwd = process.cwd();
+process.env.TASK_STORAGE_DIR = path.resolve(cwd, process.env.TASK_STORAGE_DIR || "./data/tasks");
+if (process.env.CORPUS_DIR) process.env.CORPUS_DIR = path.resolve(cwd, process.env.CORPUS_DIR);
+
+// Fathom handles SIGTERM/SIGINT itself: it hands running tasks back, then exits
+// (Next.js would otherwise wait for every open event stream to end).
+process.env.NEXT_MANUAL_SIG_HANDLE = "true";
+
+// What the Dockerfile copies next to the standalone server.
+const standalone = path.join(root, ".next", "standalone");
+fs.cpSync(path.join(root, "public"), path.join(standalone, "public"), { recursive: true });
+fs.cpSync(path.join(root, ".next", "static"), path.join(standalone, ".next", "static"), { recursive: true });
+
+createRequire(import.meta.url)(path.join(standalone, "server.js"));

@@ -110,7 +110,7 @@ export class FileTaskStore implements TaskStore {
   #ready: Promise<void> | null = null;
 
   constructor(options: FileStoreOptions) {
-    this.#root = path.resolve(options.root);
+    this.#root = path.resolve(/*turbopackIgnore: true*/ options.root);
     this.#ttl = options.leaseTtlMs;
     this.#pollMs = options.pollMs;
     this.#now = options.now ?? (() => performance.now());
@@ -125,38 +125,54 @@ export class FileTaskStore implements TaskStore {
 
   #taskDir(taskId: string): string {
     assertId(taskId);
-    return path.join(this.#root, taskId);
+    return path.join(/*turbopackIgnore: true*/ this.#root, taskId);
   }
   #statePath(taskId: string): string {
     assertId(taskId);
-    return path.join(this.#root, `${taskId}.json`);
+    return path.join(/*turbopackIgnore: true*/ this.#root, `${taskId}.json`);
   }
   #epochPath(taskId: string, epoch: number): string {
-    return path.join(this.#taskDir(taskId), `epoch-${epoch}.json`);
+    return path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `epoch-${epoch}.json`);
   }
   #segmentPath(taskId: string, epoch: number): string {
-    return path.join(this.#taskDir(taskId), `log-${epoch}.ndjson`);
+    return path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `log-${epoch}.ndjson`);
   }
   #beatPath(taskId: string, epoch: number): string {
-    return path.join(this.#taskDir(taskId), `beat-${epoch}.json`);
+    return path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `beat-${epoch}.json`);
   }
   #releasedPath(taskId: string, epoch: number): string {
-    return path.join(this.#taskDir(taskId), `released-${epoch}`);
+    return path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `released-${epoch}`);
   }
 
   async #ensureRoot(): Promise<void> {
     this.#ready ??= (async () => {
-      for (const folder of [this.#root, ...[".active", ".deleted", ".tmp"].map((name) => path.join(this.#root, name))]) {
+      for (const folder of [this.#root, ...[".active", ".deleted", ".tmp"].map((name) => path.join(/*turbopackIgnore: true*/ this.#root, name))]) {
         await fs.mkdir(folder, { recursive: true });
       }
-    })();
+    })().catch((error) => {
+      this.#ready = null;
+      throw storageError(`create the storage folder ${this.#root}`, error);
+    });
     return this.#ready;
+  }
+
+  /** Runs `work`; if the storage folders vanished (an operator wiped the volume), recreates them and retries once. */
+  async #withRoot<T>(work: () => Promise<T>): Promise<T> {
+    await this.#ensureRoot();
+    try {
+      return await work();
+    } catch (error) {
+      if (!isCode(error, "ENOENT")) throw error;
+      this.#ready = null;
+      await this.#ensureRoot();
+      return work();
+    }
   }
 
   /** Writes `content` to `target` only if `target` does not exist (atomic, one winner). */
   async #createExclusive(target: string, content: string): Promise<boolean> {
     await this.#ensureRoot();
-    const staging = path.join(this.#root, ".tmp", `${path.basename(target)}.${nanoid(10)}`);
+    const staging = path.join(/*turbopackIgnore: true*/ this.#root, ".tmp", `${path.basename(target)}.${nanoid(10)}`);
     await writeFileAtomic(staging, content);
     try {
       await fs.link(staging, target);
@@ -172,16 +188,15 @@ export class FileTaskStore implements TaskStore {
   // ── tasks ────────────────────────────────────────────────────────────────
 
   async createTask(task: TaskJson): Promise<{ created: boolean; task: TaskJson }> {
-    await this.#ensureRoot();
     const content = `${JSON.stringify(task)}\n`;
     // Active marker first: a crash after it leaves a marker without a task
     // (ignored by the scan), never a task nobody will run.
-    await fs.writeFile(path.join(this.#root, ".active", task.id), "");
+    await this.#withRoot(() => fs.writeFile(path.join(/*turbopackIgnore: true*/ this.#root, ".active", task.id), ""));
     await fs.mkdir(this.#taskDir(task.id), { recursive: true });
     const created = await this.#createExclusive(this.#statePath(task.id), content);
     if (created) {
-      await fs.unlink(path.join(this.#root, ".deleted", task.id)).catch(ignoreMissing);
-      await writeFileAtomic(path.join(this.#taskDir(task.id), "created.json"), content);
+      await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", task.id)).catch(ignoreMissing);
+      await writeFileAtomic(path.join(/*turbopackIgnore: true*/ this.#taskDir(task.id), "created.json"), content);
       return { created: true, task };
     }
     const existing = await this.getTask(task.id);
@@ -200,7 +215,7 @@ export class FileTaskStore implements TaskStore {
 
   /** A damaged snapshot: start from the creation snapshot and replay the log over it. */
   async #recoverState(taskId: string): Promise<TaskJson | null> {
-    const createdText = await readText(path.join(this.#taskDir(taskId), "created.json"));
+    const createdText = await readText(path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), "created.json"));
     const created = createdText === null ? null : parseJson(createdText, taskJsonSchema);
     if (!created) return null;
     const { events } = await this.readLog(taskId);
@@ -218,8 +233,8 @@ export class FileTaskStore implements TaskStore {
 
   async deleteTask(taskId: string): Promise<void> {
     await this.#ensureRoot();
-    await fs.writeFile(path.join(this.#root, ".deleted", taskId), new Date().toISOString());
-    await fs.unlink(path.join(this.#root, ".active", taskId)).catch(ignoreMissing);
+    await fs.writeFile(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId), new Date().toISOString());
+    await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".active", taskId)).catch(ignoreMissing);
     await fs.unlink(this.#statePath(taskId)).catch(ignoreMissing);
     await fs.rm(this.#taskDir(taskId), { recursive: true, force: true });
     this.#epochCache.delete(taskId);
@@ -233,12 +248,11 @@ export class FileTaskStore implements TaskStore {
   /** True when the task was deleted (a tombstone remains). */
   async wasDeleted(taskId: string): Promise<boolean> {
     assertId(taskId);
-    return exists(path.join(this.#root, ".deleted", taskId));
+    return exists(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId));
   }
 
   async listTaskIds(): Promise<string[]> {
-    await this.#ensureRoot();
-    const names = await fs.readdir(this.#root);
+    const names = await this.#withRoot(() => fs.readdir(this.#root));
     return names.filter((name) => name.endsWith(".json")).map((name) => name.slice(0, -5)).filter(isTaskId);
   }
 
@@ -276,14 +290,13 @@ export class FileTaskStore implements TaskStore {
   }
 
   async listActiveTaskIds(): Promise<string[]> {
-    await this.#ensureRoot();
-    return (await fs.readdir(path.join(this.#root, ".active"))).filter(isTaskId);
+    return (await this.#withRoot(() => fs.readdir(path.join(/*turbopackIgnore: true*/ this.#root, ".active")))).filter(isTaskId);
   }
 
   async setActive(taskId: string, active: boolean): Promise<void> {
     assertId(taskId);
     await this.#ensureRoot();
-    const marker = path.join(this.#root, ".active", taskId);
+    const marker = path.join(/*turbopackIgnore: true*/ this.#root, ".active", taskId);
     if (active) await fs.writeFile(marker, "");
     else await fs.unlink(marker).catch(ignoreMissing);
   }
@@ -602,7 +615,7 @@ export class FileTaskStore implements TaskStore {
   // ── controls ─────────────────────────────────────────────────────────────
 
   async sendControl(taskId: string, action: ControlAction): Promise<void> {
-    const target = path.join(this.#taskDir(taskId), `control-${Date.now()}-${nanoid(8)}.json`);
+    const target = path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `control-${Date.now()}-${nanoid(8)}.json`);
     await writeFileAtomic(target, JSON.stringify({ action }));
   }
 
@@ -616,7 +629,7 @@ export class FileTaskStore implements TaskStore {
     }
     const actions: ControlAction[] = [];
     for (const name of names) {
-      const file = path.join(this.#taskDir(taskId), name);
+      const file = path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), name);
       const text = await readText(file);
       await fs.unlink(file).catch(ignoreMissing);
       const parsed = text ? parseJson(text, z.object({ action: z.enum(["cancel", "pause", "finish", "delete"]) })) : null;

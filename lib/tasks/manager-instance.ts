@@ -34,18 +34,33 @@ export function getTaskManager(): Promise<TaskManager> {
       logger,
       checkProviders: (request) => checkProviders(request, config),
     });
-    manager.start();
-    // Build or load the search index now, so the first request does not wait for it.
-    void warmUp({ config }).catch((error: unknown) =>
-      logger.warn("research.warm_up_failed", { error: error instanceof Error ? error.message : String(error) }),
-    );
+    // Load (or build and cache) the search index before running tasks: a
+    // cold build keeps the CPU busy for seconds, which must not happen while
+    // this process holds leases it has to renew. Requests are accepted (and
+    // queued) meanwhile.
+    void warmUp({ config })
+      .catch((error: unknown) =>
+        logger.warn("research.warm_up_failed", { error: error instanceof Error ? error.message : String(error) }),
+      )
+      .finally(() => manager.start());
+    // Hand running tasks back (released leases: another process continues
+    // them at once) before exiting. The start script sets
+    // NEXT_MANUAL_SIG_HANDLE so that Next.js leaves the signals to us.
+    let stopping = false;
     const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       logger.info("manager.stopping", { signal });
-      await manager.shutdown().catch(() => undefined);
+      const deadline = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+      await Promise.race([manager.shutdown(), deadline]).catch((error: unknown) =>
+        logger.error("manager.shutdown_failed", { error: error instanceof Error ? error.message : String(error) }),
+      );
       process.exit(0);
     };
-    process.once("SIGTERM", () => void stop("SIGTERM"));
-    process.once("SIGINT", () => void stop("SIGINT"));
+    // `on`, not `once`: write-file-atomic's exit hook re-raises a signal that
+    // no other listener is left to handle, which would kill the process mid-shutdown.
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
     return manager;
   })();
   return holder[key];

@@ -37,6 +37,9 @@ export function replayEvents(created: TaskJson, events: TaskEvent[]): TaskJson {
         if (status) task.status = status;
         const result = resultJsonSchema.safeParse({ ...(event.data.result as object), report });
         if (result.success) task.result = result.data;
+        else if (report) task.result = { report, sources: [], learnings: [] };
+        if (typeof event.data.error === "string") task.error = { code: "failed", message: event.data.error };
+        if (status === "completed") task.progress = 100;
         break;
       }
       case "source":

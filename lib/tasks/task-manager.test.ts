@@ -220,7 +220,7 @@ describe("TaskManager", () => {
       release = resolve;
     });
     manager.start();
-    const ids = [];
+    const ids: string[] = [];
     for (const query of ["one", "two", "three"]) ids.push((await manager.submit({ query }, "r")).task.id);
     await until(() => manager.queuePosition(ids[2]!) === 2);
     expect(manager.queuePosition(ids[1]!)).toBe(1);

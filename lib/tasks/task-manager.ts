@@ -61,6 +61,7 @@ export class TaskManager {
   #scanning = false;
   #scanAgain = false;
   #closed = false;
+  #started = false;
 
   constructor(options: TaskManagerOptions) {
     this.#options = options;
@@ -76,6 +77,7 @@ export class TaskManager {
   /** Starts the periodic scan (recovery at boot, queue, takeover). */
   start(): void {
     if (this.#scanTimer) return;
+    this.#started = true;
     this.#logger.info("manager.started", { store: this.store.kind, maxConcurrent: this.config.MAX_CONCURRENT_TASKS });
     this.#scanTimer = setInterval(() => this.scan(), this.config.TAKEOVER_SCAN_MS);
     this.#scanTimer.unref();
@@ -391,7 +393,7 @@ export class TaskManager {
 
   /** Looks for work: queued tasks when a slot is free, running tasks whose owner died. */
   scan(): void {
-    if (this.#closed) return;
+    if (this.#closed || !this.#started) return;
     if (this.#scanning) {
       this.#scanAgain = true;
       return;

@@ -3,8 +3,9 @@ import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
 import type { ProgressUpdate, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "../research/types";
 import type { AcquiredLease, ControlAction, TaskStore } from "../store/types";
-import type { NewRecord } from "./events";
+import type { NewRecord, TaskEvent } from "./events";
 import { assertTransition } from "./lifecycle";
+import { replayEvents } from "./replay";
 import type { AttemptJson, TaskJson, TaskStatus } from "./task-json";
 
 export interface RunnerOptions {
@@ -75,6 +76,11 @@ export class TaskRunner {
     const controlTimer = setInterval(() => void this.#pollControls(), this.#options.controlPollMs);
     try {
       const log = await store.readLog(this.#task.id);
+      const lastEvent = log.events.at(-1);
+      if (lastEvent && lastEvent.type === "done" && lastEvent.id >= this.#task.runStartEventId) {
+        // The previous owner finished but died before saving the state: finish the snapshot, run nothing.
+        return await this.#settleFromLog(log.events);
+      }
       const checkpoints = new Map<string, unknown>();
       for (const checkpoint of log.checkpoints) {
         if (checkpoint.run === this.#task.run) checkpoints.set(checkpoint.key, checkpoint.result);
@@ -94,6 +100,26 @@ export class TaskRunner {
       clearInterval(renewTimer);
       clearInterval(controlTimer);
     }
+  }
+
+  async #settleFromLog(events: TaskEvent[]): Promise<RunOutcome> {
+    const settled = replayEvents(this.#task, events);
+    const now = this.#options.now().toISOString();
+    for (const attempt of settled.attempts) {
+      if (attempt.outcome === "running") {
+        attempt.outcome = settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled" ? settled.status : "interrupted";
+        attempt.endedAt = now;
+        attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
+      }
+    }
+    settled.finishedAt ??= now;
+    this.#task = settled;
+    await this.#save();
+    await this.#options.store.setActive(settled.id, false);
+    this.#logger.info("task.settled_from_log", { status: settled.status });
+    return settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled"
+      ? settled.status
+      : "stopped";
   }
 
   async #begin(kind: AttemptJson["kind"], lastEventId: number): Promise<void> {

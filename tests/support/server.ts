@@ -48,7 +48,7 @@ export function tempDir(prefix = "fathom-test-"): string {
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], {
+  const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs"), "--no-build"], {
     cwd: root,
     env: {
       ...process.env,

@@ -1,4 +1,4 @@
-import { AppError } from "@/lib/errors";
+import { isAppError } from "@/lib/errors";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskView } from "@/lib/tasks/task-view";
 import { json, preflight, route, taskIdFrom } from "../../_lib/http";
@@ -23,7 +23,7 @@ export const DELETE = route<Context>(async (_request, context, requestId) => {
   const manager = await getTaskManager();
   await findTask(manager, id);
   await manager.delete(id).catch((error: unknown) => {
-    if (error instanceof AppError && error.code === "not_found") return;
+    if (isAppError(error) && error.code === "not_found") return;
     throw error;
   });
   return new Response(null, { status: 204, headers: { "X-Request-ID": requestId, "X-Task-ID": id } });
