@@ -13,14 +13,7 @@ import {
 } from "./api";
 import { backoffDelay } from "./backoff";
 import { Icon } from "./icons";
-
-const providerNames: Record<string, string> = {
-  offline: "Offline (extractive)",
-  openai: "OpenAI-compatible",
-  local: "Local corpus",
-  searxng: "SearXNG",
-  tavily: "Tavily",
-};
+import { providerName } from "./provider-names";
 
 const examples = [
   "Louisiana Purchase and the acquisition of territory",
@@ -255,7 +248,7 @@ export function ResearchForm() {
           >
             {ready?.llm.map((provider) => (
               <option key={provider.name} value={provider.name} disabled={!provider.configured}>
-                {providerNames[provider.name] ?? provider.name}
+                {providerName(provider.name)}
                 {provider.model ? ` · ${provider.model}` : ""}
                 {provider.configured ? "" : " (not configured)"}
               </option>
@@ -275,7 +268,7 @@ export function ResearchForm() {
           >
             {ready?.search.map((provider) => (
               <option key={provider.name} value={provider.name} disabled={!provider.configured}>
-                {providerNames[provider.name] ?? provider.name}
+                {providerName(provider.name)}
                 {provider.configured ? "" : " (not configured)"}
               </option>
             ))}

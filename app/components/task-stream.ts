@@ -334,7 +334,8 @@ export class TaskStream {
         if (this.#stopped || this.#probe !== probe) return;
         if (error instanceof ApiError && (error.status === 404 || error.status === 410)) {
           this.#gone("This task no longer exists: it was deleted or has expired.");
-        } else if (error instanceof ApiError && error.status === 400) {
+        } else if (error instanceof ApiError && [400, 401, 403].includes(error.status)) {
+          // A malformed id, or an API that wants a token this page does not have: retrying won't help.
           this.#gone(error.message);
         } else if (error instanceof ApiError && !error.unreachable) {
           this.#scheduleReconnect("reconnecting");

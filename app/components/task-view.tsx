@@ -8,6 +8,7 @@ import { ExportButtons } from "./export-buttons";
 import { Icon } from "./icons";
 import { MarkdownReport } from "./markdown-report";
 import { ProgressBar } from "./progress-bar";
+import { providerName } from "./provider-names";
 import { RelativeTime } from "./relative-time";
 import { ResearchTree } from "./research-tree";
 import { SourcesList } from "./sources-list";
@@ -212,12 +213,12 @@ export function TaskView({ initialTask }: { initialTask: TaskJson }) {
           <span className="meta-item">
             Breadth <strong>{request.breadth}</strong>
           </span>
-          <span className="meta-item">
-            {request.llm.provider}
-            {request.llm.model ? ` · ${request.llm.model}` : ""} / {request.search.provider}
+          <span className="meta-item" title="Writer and search provider">
+            {providerName(request.llm.provider)}
+            {request.llm.model ? ` · ${request.llm.model}` : ""} · {providerName(request.search.provider)}
           </span>
           <span className="meta-item">
-            Started <RelativeTime iso={task.createdAt} />
+            Created <RelativeTime iso={task.createdAt} />
           </span>
         </div>
       </header>

@@ -1,0 +1,12 @@
+const names: Record<string, string> = {
+  offline: "Offline (extractive)",
+  openai: "OpenAI-compatible",
+  local: "Local corpus",
+  searxng: "SearXNG",
+  tavily: "Tavily",
+};
+
+/** A provider's name as people read it; unknown names are shown as they are. */
+export function providerName(name: string): string {
+  return names[name] ?? name;
+}
