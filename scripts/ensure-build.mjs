@@ -30,6 +30,16 @@ export function buildIsCurrent() {
   return sourceFolders.every((folder) => newestMtime(path.join(root, folder)) <= built);
 }
 
+/**
+ * What the Dockerfile does after the build: the standalone server serves
+ * `public/` and `.next/static/` from its own folder.
+ */
+export function prepareStandalone() {
+  const standalone = path.join(root, ".next", "standalone");
+  fs.cpSync(path.join(root, "public"), path.join(standalone, "public"), { recursive: true });
+  fs.cpSync(path.join(root, ".next", "static"), path.join(standalone, ".next", "static"), { recursive: true });
+}
+
 export function ensureBuild() {
   if (buildIsCurrent()) return;
   console.error("Building Fathom (next build)…");
@@ -42,6 +52,7 @@ export function ensureBuild() {
     console.error("The build failed.");
     process.exit(result.status ?? 1);
   }
+  prepareStandalone();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) ensureBuild();

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { ensureBuild } from "./ensure-build.mjs";
+import { ensureBuild, prepareStandalone } from "./ensure-build.mjs";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(`Usage: npm start [-- --no-build]
@@ -37,9 +37,7 @@ if (process.env.CORPUS_DIR) process.env.CORPUS_DIR = path.resolve(cwd, process.e
 // (Next.js would otherwise wait for every open event stream to end).
 process.env.NEXT_MANUAL_SIG_HANDLE = "true";
 
-// What the Dockerfile copies next to the standalone server.
 const standalone = path.join(root, ".next", "standalone");
-fs.cpSync(path.join(root, "public"), path.join(standalone, "public"), { recursive: true });
-fs.cpSync(path.join(root, ".next", "static"), path.join(standalone, ".next", "static"), { recursive: true });
+if (!fs.existsSync(path.join(standalone, ".next", "static"))) prepareStandalone();
 
 createRequire(import.meta.url)(path.join(standalone, "server.js"));
