@@ -16,6 +16,12 @@ export interface TaskStreamOptions {
   /** Counts open connections (metrics). */
   onOpen?: () => void;
   onClose?: () => void;
+  /**
+   * Asked on idle heartbeats: true when the task is finished and has no
+   * events after `lastEventId`. Ends a stream whose task finished without a
+   * `done` event in its log (its disk filled up), instead of waiting forever.
+   */
+  isSettled?: (lastEventId: number) => Promise<boolean>;
 }
 
 /**
@@ -55,7 +61,16 @@ export function createTaskEventStream(options: TaskStreamOptions): ReadableStrea
         } catch {
           // The stream was closed under us; cancel() does the cleanup.
           cleanup("write after close");
+          return;
         }
+        options
+          .isSettled?.(cursor)
+          .then((settled) => {
+            if (!settled || closed) return;
+            cleanup("task settled");
+            controller.close();
+          })
+          .catch((error: unknown) => logger.warn("stream.settle_check_failed", { taskId, error: String(error) }));
       }, options.heartbeatMs);
       heartbeat.unref?.();
       const onEvents = (events: TaskEvent[]) => {

@@ -93,6 +93,7 @@ interface Following {
 }
 
 const SAFETY = 0.8;
+const RESERVE_BYTES = 256 * 1024;
 
 export class FileTaskStore implements TaskStore {
   readonly kind = "file" as const;
@@ -149,11 +150,31 @@ export class FileTaskStore implements TaskStore {
       for (const folder of [this.#root, ...[".active", ".deleted", ".tmp"].map((name) => path.join(/*turbopackIgnore: true*/ this.#root, name))]) {
         await fs.mkdir(folder, { recursive: true });
       }
+      await this.#keepReserve();
     })().catch((error) => {
       this.#ready = null;
       throw storageError(`create the storage folder ${this.#root}`, error);
     });
     return this.#ready;
+  }
+
+  /**
+   * A little space held back for a full disk: when an append fails with
+   * ENOSPC the reserve is freed, so the task can still record that it failed
+   * (a status event, a `done` event, a small state file). Recreated later.
+   */
+  async #keepReserve(): Promise<void> {
+    const reserve = path.join(/*turbopackIgnore: true*/ this.#root, ".tmp", "reserve");
+    if (await exists(reserve)) return;
+    await fs.writeFile(reserve, Buffer.alloc(RESERVE_BYTES)).catch((error) => {
+      // No room for the reserve: the disk is already full, nothing to hold back.
+      this.#logger?.warn("store.reserve_unavailable", { error: errorMessage(error) });
+      return fs.unlink(reserve).catch(() => undefined);
+    });
+  }
+
+  async #freeReserve(): Promise<void> {
+    await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".tmp", "reserve")).catch(ignoreMissing);
   }
 
   /** Runs `work`; if the storage folders vanished (an operator wiped the volume), recreates them and retries once. */
@@ -195,6 +216,7 @@ export class FileTaskStore implements TaskStore {
     await fs.mkdir(this.#taskDir(task.id), { recursive: true });
     const created = await this.#createExclusive(this.#statePath(task.id), content);
     if (created) {
+      await this.#keepReserve();
       await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", task.id)).catch(ignoreMissing);
       await writeFileAtomic(path.join(/*turbopackIgnore: true*/ this.#taskDir(task.id), "created.json"), content);
       return { created: true, task };
@@ -491,6 +513,7 @@ export class FileTaskStore implements TaskStore {
       await held.handle.truncate(held.offset).catch((truncateError) =>
         this.#logger?.error("store.truncate_failed", { taskId: lease.taskId, error: errorMessage(truncateError) }),
       );
+      if (isCode(error, "ENOSPC")) await this.#freeReserve();
       throw storageError("append to the event log", error);
     }
     held.offset += bytes.length;

@@ -4,7 +4,9 @@ import { findRedisServer, type RedisTestServer, startRedisServer } from "../../t
 import { freePort } from "../../tests/support/server";
 import { parseConfig } from "../config";
 import { silentLogger } from "../log";
+import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
 import type { NewRecord, TaskEvent } from "../tasks/events";
+import { TaskManager } from "../tasks/task-manager";
 import { describeTaskStoreContract, makeTask, type StoreHarness } from "./contract";
 import { createRedisStore, RedisTaskStore } from "./redis-store";
 import type { TaskStore } from "./types";
@@ -23,6 +25,31 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await sleep(20);
   }
+}
+
+/** Steps that each write a line of the report; `gate` holds the engine between two lines. */
+class LineEngine implements ResearchEngine {
+  gate: Promise<void> | null = null;
+  async run(context: ResearchContext): Promise<ResearchResult> {
+    const lines = Array.from({ length: 6 }, (_, index) => `line ${index + 1}\n`);
+    const report = lines.join("");
+    let written = context.reportSoFar.length;
+    for (const [index, line] of lines.entries()) {
+      const end = report.indexOf(line) + line.length;
+      if (end <= written) continue;
+      if (index === 3 && this.gate) await Promise.race([this.gate, aborted(context.signal)]);
+      await context.output(line);
+      written = end;
+    }
+    return { report, sources: [], learnings: [] };
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
 }
 
 function running(): RedisTestServer {
@@ -303,6 +330,58 @@ describe.runIf(binary !== null || required)("RedisTaskStore on a real redis-serv
         for (const store of stores) await store.close();
       }
     });
+
+    it("runs a task through a Redis outage: the owner stops, the task resumes when Redis returns, the report is whole", async () => {
+      const prefix = `manager:${Date.now()}:`;
+      const config = parseConfig({
+        TASK_STORE: running().url,
+        REDIS_KEY_PREFIX: prefix,
+        LEASE_TTL_MS: "800",
+        LEASE_RENEW_MS: "200",
+        TAKEOVER_SCAN_MS: "50",
+        FOLLOW_POLL_MS: "20",
+      });
+      const store = await createRedisStore(config, silentLogger);
+      const engine = new LineEngine();
+      let release = () => {};
+      engine.gate = new Promise((resolve) => {
+        release = resolve;
+      });
+      const manager = new TaskManager({ config, store, engine, logger: silentLogger });
+      const reader = await open({ prefix });
+      try {
+        manager.start();
+        const { task } = await manager.submit({ query: "through an outage" }, "request");
+        const received: TaskEvent[] = [];
+        const unsubscribe = reader.subscribe(task.id, 0, (events) => received.push(...events));
+        await until(() => received.filter((event) => event.type === "output").length === 3);
+
+        await running().kill();
+        await sleep(300);
+        release();
+        await running().start();
+
+        const done = await until(
+          async () => (await reader.getTask(task.id))?.status === "completed",
+          20_000,
+        ).then(() => reader.getTask(task.id));
+        await until(() => received.some((event) => event.type === "done"));
+        unsubscribe();
+        const streamed = received
+          .filter((event) => event.type === "output")
+          .map((event) => String(event.data.text))
+          .join("");
+        expect(streamed).toBe(Array.from({ length: 6 }, (_, index) => `line ${index + 1}\n`).join(""));
+        expect(done?.result?.report).toBe(streamed);
+        expect(received.map((event) => event.id)).toEqual(
+          Array.from({ length: received.length }, (_, index) => index + 1),
+        );
+        expect(done?.attempts.length).toBeGreaterThanOrEqual(2);
+      } finally {
+        await manager.shutdown();
+        await reader.close();
+      }
+    }, 40_000);
   });
 });
 

@@ -440,7 +440,14 @@ export class TaskManager {
     const ordered = [...candidates.filter((task) => task.status === "running"), ...queued];
     for (const task of ordered) {
       if (this.#closed || this.#runners.size >= this.config.MAX_CONCURRENT_TASKS) break;
-      const lease = await this.store.acquireLease(task.id, this.ownerId);
+      let lease: AcquiredLease | null;
+      try {
+        lease = await this.store.acquireLease(task.id, this.ownerId);
+      } catch (error) {
+        // One damaged task must not stop the others from running.
+        this.#logger.error("manager.acquire_failed", { taskId: task.id, error: errorMessage(error) });
+        continue;
+      }
       if (!lease) continue;
       const current = await this.store.getTask(task.id);
       if (!current || (current.status !== "queued" && current.status !== "running")) {

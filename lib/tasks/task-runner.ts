@@ -311,7 +311,14 @@ export class TaskRunner {
     }
     const message = errorMessage(error);
     this.#logger.error("task.failed", { error: message });
-    return this.#finish("failed", { code: isAppError(error) ? error.code : "internal", message }, await this.#partialResult());
+    // After a storage failure the snapshot must stay small to fit what space is
+    // left; the text written so far is in the log either way.
+    const storageFailed = isAppError(error) && error.code === "storage_error";
+    return this.#finish(
+      "failed",
+      { code: isAppError(error) ? error.code : "internal", message },
+      storageFailed ? null : await this.#partialResult(),
+    );
   }
 
   /** What a cancelled or failed task keeps: the report text streamed so far, if any. */
@@ -392,8 +399,12 @@ export class TaskRunner {
         this.#lose(writeError);
         return "lost";
       }
+      // The log could not take the final events (a full disk): the state
+      // snapshot is small and may still fit; the events already written stay readable.
       this.#logger.error("task.finish_write_failed", { error: errorMessage(writeError) });
-      throw writeError;
+      await this.#save().catch((saveError) =>
+        this.#logger.error("task.final_state_unsaved", { error: errorMessage(saveError) }),
+      );
     }
     return status;
   }

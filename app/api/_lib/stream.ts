@@ -48,6 +48,10 @@ export function streamTask(
     logger: getLogger().child({ requestId, ownerId: manager.ownerId }),
     onOpen: connectionOpened,
     onClose: connectionClosed,
+    isSettled: async (lastEventId) => {
+      const current = await manager.getTask(task.id);
+      return current !== null && isFinished(current.status) && lastEventId >= current.lastEventId;
+    },
   });
   return new Response(stream, {
     status: 200,
