@@ -361,10 +361,14 @@ describe.runIf(binary !== null || required)("RedisTaskStore on a real redis-serv
         release();
         await running().start();
 
-        const done = await until(
-          async () => (await reader.getTask(task.id))?.status === "completed",
-          20_000,
-        ).then(() => reader.getTask(task.id));
+        // Until the store has reconnected, reads fail with a retryable storage error.
+        const status = () =>
+          reader.getTask(task.id).then(
+            (stored) => stored?.status,
+            () => null,
+          );
+        await until(async () => (await status()) === "completed", 20_000);
+        const done = await reader.getTask(task.id);
         await until(() => received.some((event) => event.type === "done"));
         unsubscribe();
         const streamed = received

@@ -58,9 +58,11 @@ import type {
  * (`lease_lost`); it can never land after a takeover. Event ids come from a
  * counter in the task hash, assigned inside the same script.
  *
- * Leases: acquiring is `SET lease NX PX ttl` with `INCR`-like epoch bump,
- * in one script; Redis's own expiry is the lease clock, so no host's clock is
- * compared with another's. Kinds: "new" (never owned), "released" (the last
+ * Leases: acquiring is one script — if the lease key is absent, bump the
+ * epoch in the task hash and `SET lease "<epoch>:<ownerId>" PX ttl` — so each
+ * epoch has exactly one winner. Redis's own expiry is the lease clock: no
+ * host's clock is compared with another's. A task created again after a
+ * delete continues the deleted one's epochs (kept in its tombstone). Kinds: "new" (never owned), "released" (the last
  * owner released it), "expired" (the lease key vanished by expiry). The owner
  * also fences itself, like the file store: once its own monotonic clock says
  * it has not renewed for 80% of the lease time, it refuses its own writes.
@@ -81,7 +83,10 @@ import type {
  *
  * Not supported: Redis Cluster (scripts touch a task's keys and the global
  * sets together). Durability is Redis's: run it with `appendonly yes` so an
- * acknowledged event survives a Redis restart.
+ * acknowledged event survives a Redis restart, and `maxmemory-policy
+ * noeviction` so no key is evicted (a warning is logged at start-up otherwise).
+ * Replication is asynchronous: a write acknowledged by a primary that fails
+ * before a replica got it is lost when the replica is promoted.
  */
 
 export interface RedisStoreOptions {
@@ -192,6 +197,7 @@ export class RedisTaskStore implements TaskStore {
   /** Connects to `url` and returns a store that owns the connection. */
   static async connect(options: RedisStoreConnectOptions): Promise<RedisTaskStore> {
     const redis = await connectRedis({ url: options.url, logger: options.logger });
+    await warnAboutEviction(redis, options.logger);
     return new RedisTaskStore({ ...options, redis });
   }
 
@@ -837,6 +843,23 @@ export class RedisTaskStore implements TaskStore {
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────
+
+/**
+ * A Redis that evicts keys under memory pressure can drop a task's log or a
+ * lease: say so at start-up. Managed services often forbid CONFIG; then we
+ * cannot tell, and say nothing.
+ */
+async function warnAboutEviction(redis: Redis, logger: Logger | undefined): Promise<void> {
+  try {
+    const reply = await redis.config("GET", "maxmemory-policy");
+    const policy = Array.isArray(reply) ? reply[1] : undefined;
+    if (typeof policy === "string" && policy !== "noeviction") {
+      logger?.warn("store.redis_eviction", { maxmemoryPolicy: policy, expected: "noeviction" });
+    }
+  } catch (error) {
+    logger?.debug("store.redis_config_unreadable", { error: errorMessage(error) });
+  }
+}
 
 const xreadReplySchema = z
   .array(z.tuple([z.string(), z.array(z.tuple([z.string(), z.array(z.string())]))]))
