@@ -266,3 +266,22 @@ describe("restart", () => {
     }
   });
 });
+
+describe("start-up", () => {
+  const refuses = async (env: Record<string, string>, message: RegExp) => {
+    const server = await startServer({ env, waitReady: false });
+    const code = await Promise.race([server.exited, new Promise<"running">((resolve) => setTimeout(() => resolve("running"), 30_000))]);
+    if (code === "running") await server.stop();
+    expect(code).toBe(1);
+    expect(server.output()).toMatch(message);
+  };
+
+  it("refuses a bad configuration value, naming the variable", async () => {
+    await refuses({ LEASE_TTL_MS: "soon" }, /LEASE_TTL_MS/);
+    await refuses({ TASK_STORE: "postgres://x" }, /TASK_STORE/);
+  });
+
+  it("refuses to start when Redis is unreachable", async () => {
+    await refuses({ TASK_STORE: "redis://127.0.0.1:1/0" }, /Cannot connect to Redis/);
+  });
+});

@@ -1,13 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { findRedisServer, type RedisTestServer, startRedisServer } from "./support/redis";
 import { startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, outputText, type ReceivedEvent, readSse, waitFor } from "./support/sse";
 
 /**
- * Several real server processes sharing one data directory (DESIGN §5): one
- * task, one run, takeover of a dead owner, fencing of a paused one, and
- * followers that stream what another process writes.
+ * Several real server processes sharing one store (DESIGN §5, §7): one task,
+ * one run, takeover of a dead owner, fencing of a paused one, and followers
+ * that stream what another process writes. The same suite runs on a shared
+ * data directory and on Redis (where the processes share nothing but Redis).
  */
 const fast = { LEASE_TTL_MS: "1500", LEASE_RENEW_MS: "400", TAKEOVER_SCAN_MS: "250", FOLLOW_POLL_MS: "100" };
 
@@ -17,8 +19,33 @@ afterEach(async () => {
   servers = [];
 });
 
-async function cluster(count: number, env: Record<string, string> = {}, dataDir = tempDir()): Promise<TestServer[]> {
-  const started = await Promise.all(Array.from({ length: count }, () => startServer({ dataDir, env })));
+type Mode = "file" | "redis";
+let redis: RedisTestServer | null = null;
+let clusterCount = 0;
+
+/** Where one cluster keeps its tasks: a shared folder, or a Redis key prefix. */
+interface Shared {
+  dataDir: string;
+  env: Record<string, string>;
+}
+
+function shared(mode: Mode): Shared {
+  clusterCount += 1;
+  if (mode === "file") return { dataDir: tempDir(), env: {} };
+  return { dataDir: "", env: { TASK_STORE: redis!.url, REDIS_KEY_PREFIX: `fathom-test-${clusterCount}:` } };
+}
+
+/** One more process on the cluster's store (in Redis mode each gets its own, unshared data folder). */
+function join(where: Shared, env: Record<string, string>): Promise<TestServer> {
+  return startServer({ dataDir: where.dataDir || tempDir(), env: { ...env, ...where.env } });
+}
+
+async function cluster(
+  where: Shared,
+  count: number,
+  env: Record<string, string> = {},
+): Promise<TestServer[]> {
+  const started = await Promise.all(Array.from({ length: count }, () => join(where, env)));
   servers.push(...started);
   return started;
 }
@@ -52,143 +79,181 @@ async function completed(server: TestServer, id: string, timeoutMs = 90_000) {
   );
 }
 
-describe("several processes on one volume", () => {
-  it("turns 100 simultaneous identical requests over 3 processes into one task and one run", async () => {
-    const nodes = await cluster(3, fast);
-    const responses = await Promise.all(
-      Array.from({ length: 100 }, (_, index) =>
-        getJson(`${nodes[index % 3]!.url}/api/research`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ query: "One run across three servers: the Erie Canal", depth: 1, breadth: 2 }),
-        }),
-      ),
-    );
-    const ids = new Set(responses.map((response) => response.body.taskId));
-    expect(ids.size).toBe(1);
-    expect(responses.filter((response) => response.body.created)).toHaveLength(1);
-    const [id] = [...ids];
-    const task = await completed(nodes[1]!, id);
-    expect(task.attempts).toHaveLength(1);
-    const replay = await readSse(`${nodes[2]!.url}/api/tasks/${id}/events`);
-    expect(replay.numbered.filter((event) => event.event === "done")).toHaveLength(1);
-  });
+function describeCluster(mode: Mode): void {
+  describe(`several processes on one ${mode === "file" ? "volume" : "Redis"}`, () => {
+    if (mode === "redis") {
+      const binary = findRedisServer();
+      beforeAll(async () => {
+        if (!binary) {
+          if (process.env.CI === "true")
+            throw new Error("redis-server is required in CI (apt-get install redis-server)");
+          return;
+        }
+        redis = await startRedisServer(binary);
+      });
+      afterAll(async () => {
+        await redis?.stop();
+        redis = null;
+      });
+      if (!binary && process.env.CI !== "true") {
+        it.skip("skipped: redis-server is not installed (CI=true makes this a failure)", () => {});
+        return;
+      }
+    }
 
-  it("streams from a process that does not own the task: every event, in order, ending with the task", async () => {
-    const nodes = await cluster(2, { ...fast, OUTPUT_CHUNK_DELAY_MS: "20" });
-    const { body } = await getJson(`${nodes[0]!.url}/api/research`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ query: "Followers: tariffs in the nineteenth century", depth: 1, breadth: 2 }),
+    it("turns 100 simultaneous identical requests over 3 processes into one task and one run", async () => {
+      const nodes = await cluster(shared(mode), 3, fast);
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, (_, index) =>
+          getJson(`${nodes[index % 3]!.url}/api/research`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", Accept: "application/json" },
+            body: JSON.stringify({
+              query: "One run across three servers: the Erie Canal",
+              depth: 1,
+              breadth: 2,
+            }),
+          }),
+        ),
+      );
+      const ids = new Set(responses.map((response) => response.body.taskId));
+      expect(ids.size).toBe(1);
+      expect(responses.filter((response) => response.body.created)).toHaveLength(1);
+      const [id] = [...ids];
+      const task = await completed(nodes[1]!, id);
+      expect(task.attempts).toHaveLength(1);
+      const replay = await readSse(`${nodes[2]!.url}/api/tasks/${id}/events`);
+      expect(replay.numbered.filter((event) => event.event === "done")).toHaveLength(1);
     });
-    const owner = await ownerOf(nodes, body.taskId);
-    const follower = nodes.find((node) => node !== owner)!;
-    const stream = await readSse(`${follower.url}/api/tasks/${body.taskId}/events`);
-    expect(stream.ended).toBe(true);
-    expectContiguous(stream.numbered);
-    expect(stream.numbered.at(-1)!.event).toBe("done");
-    const task = await completed(follower, body.taskId);
-    expect(outputText(stream.events)).toBe(task.result.report);
-  });
 
-  it("continues a task whose owner was killed (SIGKILL) on a survivor; the reconnected stream keeps the invariant", async () => {
-    const nodes = await cluster(3, { ...fast, OUTPUT_CHUNK_DELAY_MS: "60" });
-    const first = await readSse(`${nodes[0]!.url}/api/research`, {
-      method: "POST",
-      body: { query: "Takeover: the annexation of Texas", depth: 1, breadth: 2 },
-      until: (event) => event.event === "output",
-    });
-    const id = first.headers.get("x-task-id")!;
-    const owner = await ownerOf(nodes, id);
-    owner.signal("SIGKILL");
-    const killedAt = performance.now();
-    const survivors = nodes.filter((node) => node !== owner);
-    const resumed = await readSse(`${survivors[0]!.url}/api/tasks/${id}/events`, {
-      headers: { "Last-Event-ID": String(first.numbered.at(-1)!.id) },
-      until: (event) => event.event === "status" && event.data.attempt === "takeover",
-    });
-    const takeoverMs = performance.now() - killedAt;
-    console.log(`takeover after SIGKILL: ${Math.round(takeoverMs)} ms (lease ${fast.LEASE_TTL_MS} ms)`);
-    const rest = await readSse(`${survivors[1]!.url}/api/tasks/${id}/events`, {
-      headers: { "Last-Event-ID": String(resumed.numbered.at(-1)!.id) },
-    });
-    const all = [...first.events, ...resumed.events, ...rest.events];
-    expectContiguous(all.filter((event) => event.id !== null));
-    const task = await completed(survivors[1]!, id);
-    expect(outputText(all)).toBe(task.result.report);
-    expect(task.attempts.map((attempt: { kind: string }) => attempt.kind)).toEqual(["first", "takeover"]);
-  });
-
-  it("fences an owner paused past its lease (SIGSTOP): nothing it writes after SIGCONT reaches the log", async () => {
-    const dataDir = tempDir();
-    const nodes = await cluster(2, { ...fast, OUTPUT_CHUNK_DELAY_MS: "60" }, dataDir);
-    const first = await readSse(`${nodes[0]!.url}/api/research`, {
-      method: "POST",
-      body: { query: "Fencing: the Missouri Compromise", depth: 1, breadth: 2 },
-      until: (event) => event.event === "output",
-    });
-    const id = first.headers.get("x-task-id")!;
-    const owner = await ownerOf(nodes, id);
-    const other = nodes.find((node) => node !== owner)!;
-    owner.signal("SIGSTOP");
-    // Another process takes over while the owner sleeps.
-    await waitFor("takeover", async () => {
-      const { body } = await getJson(`${other.url}/api/tasks/${id}`);
-      return body.attempts?.some((attempt: { kind: string }) => attempt.kind === "takeover");
-    });
-    owner.signal("SIGCONT");
-    const task = await completed(other, id);
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // let the woken owner try to write
-    const replay = await readSse(`${other.url}/api/tasks/${id}/events`);
-    expectContiguous(replay.numbered);
-    expect(replay.numbered.filter((event) => event.event === "done")).toHaveLength(1);
-    expect(outputText(replay.events)).toBe(task.result.report);
-    // The stale owner's segment ends where the takeover sealed it.
-    const taskDir = path.join(dataDir, "tasks", id);
-    const claim = JSON.parse(fs.readFileSync(path.join(taskDir, "epoch-2.json"), "utf8"));
-    expect(fs.statSync(path.join(taskDir, "log-1.ndjson")).size).toBe(claim.sealedAt.offset);
-    const { body: final } = await getJson(`${owner.url}/api/tasks/${id}`);
-    expect(final.status).toBe("completed");
-  });
-
-  it("survives owners killed at random points: no task lost, no corrupt file, no gap or duplicate", async () => {
-    const iterations = Number(process.env.KILL_ITERATIONS ?? 20);
-    const dataDir = tempDir();
-    const env = { ...fast, OUTPUT_CHUNK_DELAY_MS: "10" };
-    let nodes = await cluster(2, env, dataDir);
-    for (let iteration = 0; iteration < iterations; iteration++) {
-      const query = `Random kill ${iteration}: ${["tariffs", "railroads", "banks", "canals", "gold"][iteration % 5]}`;
-      const first = await readSse(`${nodes[iteration % 2]!.url}/api/research`, {
+    it("streams from a process that does not own the task: every event, in order, ending with the task", async () => {
+      const nodes = await cluster(shared(mode), 2, { ...fast, OUTPUT_CHUNK_DELAY_MS: "20" });
+      const { body } = await getJson(`${nodes[0]!.url}/api/research`, {
         method: "POST",
-        body: { query, depth: 1, breadth: 1 + (iteration % 2) },
-        stopAfter: 1 + Math.floor(Math.random() * 25),
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ query: "Followers: tariffs in the nineteenth century", depth: 1, breadth: 2 }),
+      });
+      const owner = await ownerOf(nodes, body.taskId);
+      const follower = nodes.find((node) => node !== owner)!;
+      const stream = await readSse(`${follower.url}/api/tasks/${body.taskId}/events`);
+      expect(stream.ended).toBe(true);
+      expectContiguous(stream.numbered);
+      expect(stream.numbered.at(-1)!.event).toBe("done");
+      const task = await completed(follower, body.taskId);
+      expect(outputText(stream.events)).toBe(task.result.report);
+    });
+
+    it("continues a task whose owner was killed (SIGKILL) on a survivor; the reconnected stream keeps the invariant", async () => {
+      const nodes = await cluster(shared(mode), 3, { ...fast, OUTPUT_CHUNK_DELAY_MS: "60" });
+      const first = await readSse(`${nodes[0]!.url}/api/research`, {
+        method: "POST",
+        body: { query: "Takeover: the annexation of Texas", depth: 1, breadth: 2 },
+        until: (event) => event.event === "output",
       });
       const id = first.headers.get("x-task-id")!;
-      const { body: before } = await getJson(`${nodes[0]!.url}/api/tasks/${id}`);
-      let victim: TestServer | undefined;
-      if (before.status !== "completed") {
-        victim = await ownerOf(nodes, id).catch(() => undefined);
-        victim?.signal("SIGKILL");
+      const owner = await ownerOf(nodes, id);
+      owner.signal("SIGKILL");
+      const killedAt = performance.now();
+      const survivors = nodes.filter((node) => node !== owner);
+      const resumed = await readSse(`${survivors[0]!.url}/api/tasks/${id}/events`, {
+        headers: { "Last-Event-ID": String(first.numbered.at(-1)!.id) },
+        until: (event) => event.event === "status" && event.data.attempt === "takeover",
+      });
+      const takeoverMs = performance.now() - killedAt;
+      console.log(`takeover after SIGKILL: ${Math.round(takeoverMs)} ms (lease ${fast.LEASE_TTL_MS} ms)`);
+      const rest = await readSse(`${survivors[1]!.url}/api/tasks/${id}/events`, {
+        headers: { "Last-Event-ID": String(resumed.numbered.at(-1)!.id) },
+      });
+      const all = [...first.events, ...resumed.events, ...rest.events];
+      expectContiguous(all.filter((event) => event.id !== null));
+      const task = await completed(survivors[1]!, id);
+      expect(outputText(all)).toBe(task.result.report);
+      expect(task.attempts.map((attempt: { kind: string }) => attempt.kind)).toEqual(["first", "takeover"]);
+    });
+
+    it("fences an owner paused past its lease (SIGSTOP): nothing it writes after SIGCONT reaches the log", async () => {
+      const where = shared(mode);
+      const nodes = await cluster(where, 2, { ...fast, OUTPUT_CHUNK_DELAY_MS: "60" });
+      const first = await readSse(`${nodes[0]!.url}/api/research`, {
+        method: "POST",
+        body: { query: "Fencing: the Missouri Compromise", depth: 1, breadth: 2 },
+        until: (event) => event.event === "output",
+      });
+      const id = first.headers.get("x-task-id")!;
+      const owner = await ownerOf(nodes, id);
+      const other = nodes.find((node) => node !== owner)!;
+      owner.signal("SIGSTOP");
+      // Another process takes over while the owner sleeps.
+      await waitFor("takeover", async () => {
+        const { body } = await getJson(`${other.url}/api/tasks/${id}`);
+        return body.attempts?.some((attempt: { kind: string }) => attempt.kind === "takeover");
+      });
+      owner.signal("SIGCONT");
+      const task = await completed(other, id);
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // let the woken owner try to write
+      const replay = await readSse(`${other.url}/api/tasks/${id}/events`);
+      expectContiguous(replay.numbered);
+      expect(replay.numbered.filter((event) => event.event === "done")).toHaveLength(1);
+      expect(outputText(replay.events)).toBe(task.result.report);
+      if (mode === "file") {
+        // The stale owner's segment ends where the takeover sealed it.
+        const taskDir = path.join(where.dataDir, "tasks", id);
+        const claim = JSON.parse(fs.readFileSync(path.join(taskDir, "epoch-2.json"), "utf8"));
+        expect(fs.statSync(path.join(taskDir, "log-1.ndjson")).size).toBe(claim.sealedAt.offset);
       }
-      if (victim) {
-        await victim.exited;
-        const survivor = nodes.find((node) => node !== victim)!;
-        servers = servers.filter((server) => server !== victim);
-        const replacement = await startServer({ dataDir, env });
-        servers.push(replacement);
-        nodes = [survivor, replacement];
+      const { body: final } = await getJson(`${owner.url}/api/tasks/${id}`);
+      expect(final.status).toBe("completed");
+    });
+
+    it("survives owners killed at random points: no task lost, no corrupt file, no gap or duplicate", async () => {
+      const iterations = Number(process.env.KILL_ITERATIONS ?? 20);
+      const where = shared(mode);
+      const env = { ...fast, OUTPUT_CHUNK_DELAY_MS: "10" };
+      let nodes = await cluster(where, 2, env);
+      for (let iteration = 0; iteration < iterations; iteration++) {
+        const query = `Random kill ${iteration}: ${["tariffs", "railroads", "banks", "canals", "gold"][iteration % 5]}`;
+        const first = await readSse(`${nodes[iteration % 2]!.url}/api/research`, {
+          method: "POST",
+          body: { query, depth: 1, breadth: 1 + (iteration % 2) },
+          stopAfter: 1 + Math.floor(Math.random() * 25),
+        });
+        const id = first.headers.get("x-task-id")!;
+        const { body: before } = await getJson(`${nodes[0]!.url}/api/tasks/${id}`);
+        let victim: TestServer | undefined;
+        if (before.status !== "completed") {
+          victim = await ownerOf(nodes, id).catch(() => undefined);
+          victim?.signal("SIGKILL");
+        }
+        if (victim) {
+          await victim.exited;
+          const survivor = nodes.find((node) => node !== victim)!;
+          servers = servers.filter((server) => server !== victim);
+          const replacement = await join(where, env);
+          servers.push(replacement);
+          nodes = [survivor, replacement];
+        }
+        const cursor = first.numbered.at(-1)?.id ?? 0;
+        const rest = await readSse(`${nodes[0]!.url}/api/tasks/${id}/events?lastEventId=${cursor}`, {
+          timeoutMs: 90_000,
+        });
+        const task = await completed(nodes[1]!, id);
+        const all = [...first.numbered, ...rest.numbered];
+        expectContiguous(all);
+        expect(outputText([...first.events, ...rest.events])).toBe(task.result.report);
       }
-      const cursor = first.numbered.at(-1)?.id ?? 0;
-      const rest = await readSse(`${nodes[0]!.url}/api/tasks/${id}/events?lastEventId=${cursor}`, { timeoutMs: 90_000 });
-      const task = await completed(nodes[1]!, id);
-      const all = [...first.numbered, ...rest.numbered];
-      expectContiguous(all);
-      expect(outputText([...first.events, ...rest.events])).toBe(task.result.report);
-    }
-    // Every state file on the volume parses.
-    const folder = path.join(dataDir, "tasks");
-    const states = fs.readdirSync(folder).filter((name) => name.endsWith(".json"));
-    expect(states).toHaveLength(iterations);
-    for (const name of states) expect(() => JSON.parse(fs.readFileSync(path.join(folder, name), "utf8"))).not.toThrow();
+      const { body: list } = await getJson(`${nodes[0]!.url}/api/tasks?status=completed&limit=200`);
+      expect(list.total).toBe(iterations);
+      if (mode === "file") {
+        // Every state file on the volume parses.
+        const folder = path.join(where.dataDir, "tasks");
+        const states = fs.readdirSync(folder).filter((name) => name.endsWith(".json"));
+        expect(states).toHaveLength(iterations);
+        for (const name of states)
+          expect(() => JSON.parse(fs.readFileSync(path.join(folder, name), "utf8"))).not.toThrow();
+      }
+    });
   });
-});
+}
+
+describeCluster("file");
+describeCluster("redis");
