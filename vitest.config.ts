@@ -5,6 +5,8 @@ const alias = { "@": path.resolve(__dirname) };
 
 export default defineConfig({
   test: {
+    // The JSON report lets CI print a plain "N passed, N failed" line.
+    reporters: ["default", ["json", { outputFile: "test-artifacts/vitest-report.json" }]],
     projects: [
       {
         resolve: { alias },
