@@ -15,6 +15,8 @@ export default defineConfig({
           include: ["lib/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
+          // Unit suites first, then the end-to-end ones (which limit their own parallelism).
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -27,6 +29,7 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Each file starts its own server processes; two at a time fit this machine.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           // The suites run against the built app: build it once, first.
           globalSetup: ["tests/support/global-setup.ts"],
         },
