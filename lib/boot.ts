@@ -12,7 +12,8 @@ export async function boot(): Promise<void> {
     getConfig();
     await getTaskManager();
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
     console.error(`Fathom cannot start. ${message}`);
     process.exit(1);
   }

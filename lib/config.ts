@@ -101,7 +101,9 @@ export class ConfigError extends Error {
 export function parseConfig(environment: Record<string, string | undefined>): Config {
   const parsed = configSchema.safeParse(environment);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const storageDir = path.resolve(parsed.data.TASK_STORAGE_DIR);

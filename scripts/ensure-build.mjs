@@ -37,17 +37,23 @@ export function buildIsCurrent() {
 export function prepareStandalone() {
   const standalone = path.join(root, ".next", "standalone");
   fs.cpSync(path.join(root, "public"), path.join(standalone, "public"), { recursive: true });
-  fs.cpSync(path.join(root, ".next", "static"), path.join(standalone, ".next", "static"), { recursive: true });
+  fs.cpSync(path.join(root, ".next", "static"), path.join(standalone, ".next", "static"), {
+    recursive: true,
+  });
 }
 
 export function ensureBuild() {
   if (buildIsCurrent()) return;
   console.error("Building Fathom (next build)…");
-  const result = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
-  });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"],
+    {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    },
+  );
   if (result.status !== 0) {
     console.error("The build failed.");
     process.exit(result.status ?? 1);

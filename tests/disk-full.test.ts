@@ -20,7 +20,8 @@ try {
   execFileSync("mount", ["-t", "tmpfs", "-o", "size=600k", "tmpfs", mountPoint], { stdio: "ignore" });
   mounted = true;
 } catch {
-  if (process.env.CI === "true") throw new Error("CI must be able to mount a tmpfs for the disk-full test (run as root).");
+  if (process.env.CI === "true")
+    throw new Error("CI must be able to mount a tmpfs for the disk-full test (run as root).");
   console.warn("disk-full test skipped: mounting a tmpfs needs root");
 }
 

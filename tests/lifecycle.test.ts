@@ -27,7 +27,11 @@ describe("task lifecycle", () => {
     getJson(`${server.url}/api/tasks/${id}/${action}`, { method: "POST" });
   const state = async (id: string) => (await getJson(`${server.url}/api/tasks/${id}`)).body;
   const until = (id: string, status: string) =>
-    waitFor(`${id} to be ${status}`, async () => ((await state(id)).status === status ? state(id) : null), 90_000);
+    waitFor(
+      `${id} to be ${status}`,
+      async () => ((await state(id)).status === status ? state(id) : null),
+      90_000,
+    );
 
   it("queues tasks beyond MAX_CONCURRENT_TASKS, reports positions, and runs them one after another", async () => {
     const ids = [await create(), await create(), await create()];
@@ -47,19 +51,26 @@ describe("task lifecycle", () => {
 
   it("pauses and resumes a running task; the stream across it keeps the invariant", async () => {
     const id = await create();
-    const first = await readSse(`${server.url}/api/tasks/${id}/events`, { until: (event) => event.event === "output" });
+    const first = await readSse(`${server.url}/api/tasks/${id}/events`, {
+      until: (event) => event.event === "output",
+    });
     const paused = await control(id, "pause");
     expect(paused.status).toBe(200);
     expect(paused.body.status).toBe("paused");
     expect((await control(id, "pause")).status).toBe(409);
     const resumed = await control(id, "resume");
     expect(resumed.body.status).toBe("queued");
-    const rest = await readSse(`${server.url}/api/tasks/${id}/events?lastEventId=${first.numbered.at(-1)!.id}`);
+    const rest = await readSse(
+      `${server.url}/api/tasks/${id}/events?lastEventId=${first.numbered.at(-1)!.id}`,
+    );
     const task = await until(id, "completed");
     const ids = [...first.numbered, ...rest.numbered].map((event) => event.id);
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, index) => index + 1));
     expect(outputText([...first.events, ...rest.events])).toBe(task.result.report);
-    expect(task.attempts.map((attempt: { outcome: string }) => attempt.outcome)).toEqual(["paused", "completed"]);
+    expect(task.attempts.map((attempt: { outcome: string }) => attempt.outcome)).toEqual([
+      "paused",
+      "completed",
+    ]);
   });
 
   it("finishes now: the report is written from what was found so far", async () => {
@@ -76,11 +87,15 @@ describe("task lifecycle", () => {
 
   it("cancels a running task (idempotently); it keeps what it had and its stream ends", async () => {
     const id = await create();
-    const first = await readSse(`${server.url}/api/tasks/${id}/events`, { until: (event) => event.event === "output" });
+    const first = await readSse(`${server.url}/api/tasks/${id}/events`, {
+      until: (event) => event.event === "output",
+    });
     const cancelled = await control(id, "cancel");
     expect(cancelled.body.status).toBe("cancelled");
     expect((await control(id, "cancel")).body.status).toBe("cancelled");
-    const rest = await readSse(`${server.url}/api/tasks/${id}/events?lastEventId=${first.numbered.at(-1)!.id}`);
+    const rest = await readSse(
+      `${server.url}/api/tasks/${id}/events?lastEventId=${first.numbered.at(-1)!.id}`,
+    );
     expect(rest.ended).toBe(true);
     expect(rest.numbered.at(-1)!.event).toBe("done");
     const task = await state(id);
@@ -119,7 +134,9 @@ describe("task lifecycle", () => {
     expect(page.body.total).toBeGreaterThanOrEqual(5);
     const next = await getJson(`${server.url}/api/tasks?limit=2&cursor=${page.body.nextCursor}`);
     expect(next.body.tasks[0].id).not.toBe(page.body.tasks[1].id);
-    expect(Date.parse(next.body.tasks[0].createdAt)).toBeLessThanOrEqual(Date.parse(page.body.tasks[1].createdAt));
+    expect(Date.parse(next.body.tasks[0].createdAt)).toBeLessThanOrEqual(
+      Date.parse(page.body.tasks[1].createdAt),
+    );
     const text = await getJson(`${server.url}/api/tasks?q=gadsden`);
     expect(text.body.tasks.map((task: { query: string }) => task.query)).toEqual([
       "Completed tasks refuse controls: the Gadsden Purchase",
@@ -144,13 +161,16 @@ describe("task lifecycle", () => {
 
   it("sends live list changes on one connection", async () => {
     const changes = readSse(`${server.url}/api/tasks/events`, {
-      until: (event) => event.event === "task" && event.data.query.includes("Live list") && event.data.status === "completed",
+      until: (event) =>
+        event.event === "task" && event.data.query.includes("Live list") && event.data.status === "completed",
       timeoutMs: 90_000,
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     await create("Live list: the Oregon Trail");
     const result = await changes;
-    const statuses = result.events.filter((event) => event.data.query?.includes("Live list")).map((event) => event.data.status);
+    const statuses = result.events
+      .filter((event) => event.data.query?.includes("Live list"))
+      .map((event) => event.data.status);
     expect(statuses[0]).toBe("queued");
     expect(statuses).toContain("running");
     expect(statuses.at(-1)).toBe("completed");
@@ -198,11 +218,18 @@ describe("access token", () => {
       expect(without.status, `${method} ${route}`).toBe(401);
       const body = await without.json();
       expect(body.error.message).toBe("Missing or wrong API token.");
-      const wrong = await fetch(`${server.url}${route}`, { method, headers: { Authorization: "Bearer nope" } });
+      const wrong = await fetch(`${server.url}${route}`, {
+        method,
+        headers: { Authorization: "Bearer nope" },
+      });
       expect(wrong.status).toBe(401);
       const right = await fetch(`${server.url}${route}`, {
         method,
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json" },
+        headers: {
+          Authorization: `Bearer ${token}`,
+          "Content-Type": "application/json",
+          Accept: "application/json",
+        },
         body: method === "POST" && route === "/api/research" ? JSON.stringify({ query: "token" }) : undefined,
       });
       expect(right.status, `${method} ${route}`).not.toBe(401);

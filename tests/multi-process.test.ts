@@ -143,6 +143,36 @@ function describeCluster(mode: Mode): void {
       expect(outputText(stream.events)).toBe(task.result.report);
     });
 
+    it("passes controls sent to a process that does not own the task to its owner", async () => {
+      const nodes = await cluster(shared(mode), 2, { ...fast, OUTPUT_CHUNK_DELAY_MS: "150" });
+      const first = await readSse(`${nodes[0]!.url}/api/research`, {
+        method: "POST",
+        body: { query: "Controls across servers: the Bank of the United States", depth: 1, breadth: 2 },
+        until: (event) => event.event === "output",
+      });
+      const id = first.headers.get("x-task-id")!;
+      const owner = await ownerOf(nodes, id);
+      const other = nodes.find((node) => node !== owner)!;
+      const paused = await getJson(`${other.url}/api/tasks/${id}/pause`, { method: "POST" });
+      expect(paused.status).toBe(200);
+      expect(paused.body.status).toBe("paused");
+      const resumed = await getJson(`${other.url}/api/tasks/${id}/resume`, { method: "POST" });
+      expect(resumed.body.status).toBe("queued");
+      const runningAgain = await ownerOf(nodes, id);
+      const elsewhere = nodes.find((node) => node !== runningAgain)!;
+      const cancelled = await getJson(`${elsewhere.url}/api/tasks/${id}/cancel`, { method: "POST" });
+      expect(cancelled.body.status).toBe("cancelled");
+      const rest = await readSse(
+        `${elsewhere.url}/api/tasks/${id}/events?lastEventId=${first.numbered.at(-1)!.id}`,
+      );
+      expect(rest.ended).toBe(true);
+      const all = [...first.numbered, ...rest.numbered];
+      expectContiguous(all);
+      const { body: task } = await getJson(`${owner.url}/api/tasks/${id}`);
+      expect(task.status).toBe("cancelled");
+      expect(task.result?.report ?? "").toBe(outputText([...first.events, ...rest.events]));
+    });
+
     it("continues a task whose owner was killed (SIGKILL) on a survivor; the reconnected stream keeps the invariant", async () => {
       const nodes = await cluster(shared(mode), 3, { ...fast, OUTPUT_CHUNK_DELAY_MS: "60" });
       const first = await readSse(`${nodes[0]!.url}/api/research`, {
@@ -168,7 +198,11 @@ function describeCluster(mode: Mode): void {
       expectContiguous(all.filter((event) => event.id !== null));
       const task = await completed(survivors[1]!, id);
       expect(outputText(all)).toBe(task.result.report);
-      expect(task.attempts.map((attempt: { kind: string }) => attempt.kind)).toEqual(["first", "takeover"]);
+      // A loaded machine may stall the new owner past its (short, test) lease once more: more takeovers, same task.
+      const kinds = task.attempts.map((attempt: { kind: string }) => attempt.kind);
+      expect(kinds[0]).toBe("first");
+      expect(kinds.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(kinds.slice(1))).toEqual(new Set(["takeover"]));
     });
 
     it("fences an owner paused past its lease (SIGSTOP): nothing it writes after SIGCONT reaches the log", async () => {

@@ -51,9 +51,14 @@ export function createTaskEventStream(options: TaskStreamOptions): ReadableStrea
   return new ReadableStream<Uint8Array>({
     start(controller) {
       options.onOpen?.();
-      logger.info(options.afterId > 0 ? "stream.resumed" : "stream.opened", { taskId, from: options.afterId });
+      logger.info(options.afterId > 0 ? "stream.resumed" : "stream.opened", {
+        taskId,
+        from: options.afterId,
+      });
       controller.enqueue(
-        encodeText(encodeComment("fathom") + encodeRetry(options.retryMs) + encodeUnnumbered("task", options.snapshot)),
+        encodeText(
+          encodeComment("fathom") + encodeRetry(options.retryMs) + encodeUnnumbered("task", options.snapshot),
+        ),
       );
       heartbeat = setInterval(() => {
         try {
@@ -70,7 +75,9 @@ export function createTaskEventStream(options: TaskStreamOptions): ReadableStrea
             cleanup("task settled");
             controller.close();
           })
-          .catch((error: unknown) => logger.warn("stream.settle_check_failed", { taskId, error: String(error) }));
+          .catch((error: unknown) =>
+            logger.warn("stream.settle_check_failed", { taskId, error: String(error) }),
+          );
       }, options.heartbeatMs);
       heartbeat.unref?.();
       const onEvents = (events: TaskEvent[]) => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NewRecord, TaskEvent } from "../tasks/events";
-import type { TaskJson } from "../tasks/task-json";
+import { newTaskJson, type TaskJson } from "../tasks/task-json";
 import type { TaskStore } from "./types";
 
 /**
@@ -21,37 +21,19 @@ let counter = 0;
 
 export function makeTask(overrides: Partial<TaskJson> = {}): TaskJson {
   counter += 1;
-  const id = (overrides.id ?? `${Date.now().toString(16)}${counter.toString(16)}`.padEnd(32, "0")).slice(0, 32);
-  const now = new Date().toISOString();
-  return {
-    version: 1,
-    id,
-    request: {
-      query: `question ${counter}`,
-      depth: 1,
-      breadth: 1,
-      language: "en",
-      llm: { provider: "offline" },
-      search: { provider: "local", maxResults: 5 },
-    },
-    status: "queued",
-    priority: 0,
-    run: 1,
-    runStartEventId: 1,
-    progress: 0,
-    step: null,
-    message: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    finishedAt: null,
-    attempts: [],
-    lastEventId: 0,
-    finishRequested: false,
-    result: null,
-    error: null,
-    ...overrides,
+  const id = (overrides.id ?? `${Date.now().toString(16)}${counter.toString(16)}`.padEnd(32, "0")).slice(
+    0,
+    32,
+  );
+  const request: TaskJson["request"] = {
+    query: `question ${counter}`,
+    depth: 1,
+    breadth: 1,
+    language: "en",
+    llm: { provider: "offline" },
+    search: { provider: "local", maxResults: 5 },
   };
+  return { ...newTaskJson({ id, request, priority: 0, now: new Date().toISOString() }), ...overrides };
 }
 
 const output = (text: string): NewRecord => ({ event: { type: "output", data: { text } } });
@@ -81,7 +63,9 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
       const [a, b] = [await open(), await open()];
       const task = makeTask();
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, index) => (index % 2 ? a : b).createTask({ ...task, priority: index })),
+        Array.from({ length: 10 }, (_, index) =>
+          (index % 2 ? a : b).createTask({ ...task, priority: index }),
+        ),
       );
       expect(results.filter((result) => result.created)).toHaveLength(1);
       const stored = await a.getTask(task.id);
@@ -104,7 +88,9 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
       const [a, b, c] = [await open(), await open(), await open()];
       const task = makeTask();
       await a.createTask(task);
-      const leases = await Promise.all([a, b, c].map((store, index) => store.acquireLease(task.id, `owner-${index}`)));
+      const leases = await Promise.all(
+        [a, b, c].map((store, index) => store.acquireLease(task.id, `owner-${index}`)),
+      );
       const winners = leases.filter((lease) => lease !== null);
       expect(winners).toHaveLength(1);
       expect(winners[0]!.epoch).toBe(1);
@@ -122,7 +108,11 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
       const task = makeTask();
       await a.createTask(task);
       const first = (await a.acquireLease(task.id, "a"))!;
-      const appended = await a.append(first, [output("one"), { checkpoint: { run: 1, key: "k1", result: { x: 1 } } }, output("two")]);
+      const appended = await a.append(first, [
+        output("one"),
+        { checkpoint: { run: 1, key: "k1", result: { x: 1 } } },
+        output("two"),
+      ]);
       expect(appended.map((event) => event.id)).toEqual([1, 2]);
       await a.releaseLease(first);
       const second = (await b.acquireLease(task.id, "b"))!;
@@ -185,7 +175,8 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
       const unsubscribe = b.subscribe(task.id, 2, (events) => received.push(...events));
       for (let index = 6; index <= 40; index++) await a.append(lease, [output(`e${index}`)]);
       const deadline = Date.now() + 5000;
-      while (received.length < 38 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (received.length < 38 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       unsubscribe();
       expect(received.map((event) => event.id)).toEqual(Array.from({ length: 38 }, (_, index) => index + 3));
     });
@@ -212,7 +203,9 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
       const lease = (await store.acquireLease(task.id, "a"))!;
       await store.saveTask(lease, { ...task, status: "running", progress: 40 });
       expect((await store.getTask(task.id))?.progress).toBe(40);
-      await expect(store.saveTask({ ...lease, epoch: lease.epoch + 5 }, task)).rejects.toMatchObject({ code: "lease_lost" });
+      await expect(store.saveTask({ ...lease, epoch: lease.epoch + 5 }, task)).rejects.toMatchObject({
+        code: "lease_lost",
+      });
     });
 
     it("tracks the active set and passes controls to the owner", async () => {

@@ -40,7 +40,8 @@ export function parseRecord(line: string): LogRecord | null {
 /** Fast id probe without a full parse: lines of events start with `{"id":N,`. */
 function probeEventId(line: Buffer): number | null {
   // 7 = '{"id":'.length + 1
-  if (line.length < 8 || line[0] !== 0x7b || line[1] !== 0x22 || line[2] !== 0x69 || line[3] !== 0x64) return null;
+  if (line.length < 8 || line[0] !== 0x7b || line[1] !== 0x22 || line[2] !== 0x69 || line[3] !== 0x64)
+    return null;
   let id = 0;
   let index = 6;
   for (; index < line.length; index++) {

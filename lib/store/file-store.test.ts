@@ -39,7 +39,8 @@ describe("FileTaskStore on disk", () => {
     const task = makeTask();
     await writer.createTask(task);
     const lease = (await writer.acquireLease(task.id, "a"))!;
-    for (let index = 1; index <= 3; index++) await writer.append(lease, [{ event: { type: "output", data: { text: `part ${index} ✓` } } }]);
+    for (let index = 1; index <= 3; index++)
+      await writer.append(lease, [{ event: { type: "output", data: { text: `part ${index} ✓` } } }]);
     await writer.close();
     const segment = path.join(root, task.id, "log-1.ndjson");
     const full = fs.readFileSync(segment);
@@ -75,11 +76,14 @@ describe("FileTaskStore on disk", () => {
     clock += 150;
     const fresh = (await b.acquireLease(task.id, "b"))!;
     // The stale owner's write races past every check and lands in its old segment.
-    fs.appendFileSync(path.join(root, task.id, "log-1.ndjson"), `${JSON.stringify({ id: 2, type: "output", data: { text: "stale" } })}\n`);
-    await b.append(fresh, [{ event: { type: "output", data: { text: "new" } } }]);
-    const texts = (await new FileTaskStore({ root, leaseTtlMs: 100, pollMs: 20 }).read(task.id, 0)).events.map(
-      (event) => event.data.text,
+    fs.appendFileSync(
+      path.join(root, task.id, "log-1.ndjson"),
+      `${JSON.stringify({ id: 2, type: "output", data: { text: "stale" } })}\n`,
     );
+    await b.append(fresh, [{ event: { type: "output", data: { text: "new" } } }]);
+    const texts = (
+      await new FileTaskStore({ root, leaseTtlMs: 100, pollMs: 20 }).read(task.id, 0)
+    ).events.map((event) => event.data.text);
     expect(texts).toEqual(["kept", "new"]);
   });
 
@@ -90,13 +94,20 @@ describe("FileTaskStore on disk", () => {
     const task = makeTask();
     await store.createTask(task);
     const lease = (await store.acquireLease(task.id, "a"))!;
-    const batch = Array.from({ length: 500 }, (_, index) => ({ event: { type: "output" as const, data: { text: `t${index}` } } }));
+    const batch = Array.from({ length: 500 }, (_, index) => ({
+      event: { type: "output" as const, data: { text: `t${index}` } },
+    }));
     for (let round = 0; round < 20; round++) {
-      await store.append(lease, [...batch, { checkpoint: { run: 1, key: `k${round}`, result: "x".repeat(3000) } }]);
+      await store.append(lease, [
+        ...batch,
+        { checkpoint: { run: 1, key: `k${round}`, result: "x".repeat(3000) } },
+      ]);
     }
     for (const cursor of [0, 1, 4999, 5000, 7777, 9999]) {
       const { events } = await store.read(task.id, cursor, 3);
-      expect(events.map((event) => event.id)).toEqual([cursor + 1, cursor + 2, cursor + 3].filter((id) => id <= 10000));
+      expect(events.map((event) => event.id)).toEqual(
+        [cursor + 1, cursor + 2, cursor + 3].filter((id) => id <= 10000),
+      );
     }
     expect((await store.read(task.id, 10000)).events).toEqual([]);
   });

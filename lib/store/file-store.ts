@@ -7,11 +7,20 @@ import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
 import { AppError, errorMessage } from "../errors";
 import type { Logger } from "../log";
+import { parseJson } from "../parse-json";
 import type { Checkpoint, NewRecord, TaskEvent } from "../tasks/events";
 import { replayEvents } from "../tasks/replay";
-import { isTaskId, type TaskJson, taskJsonSchema } from "../tasks/task-json";
-import { encodeRecord, lastEventIdBefore, lastNewlineEnd, parseRecord, readLines, seekAfter } from "./file-log";
+import { isFinished, isTaskId, type TaskJson, taskJsonSchema } from "../tasks/task-json";
+import {
+  encodeRecord,
+  lastEventIdBefore,
+  lastNewlineEnd,
+  parseRecord,
+  readLines,
+  seekAfter,
+} from "./file-log";
 import { LogFollower } from "./log-follower";
+import { assertTaskId as assertId, leaseLost } from "./store-errors";
 import type {
   AcquiredLease,
   ControlAction,
@@ -147,7 +156,12 @@ export class FileTaskStore implements TaskStore {
 
   async #ensureRoot(): Promise<void> {
     this.#ready ??= (async () => {
-      for (const folder of [this.#root, ...[".active", ".deleted", ".tmp"].map((name) => path.join(/*turbopackIgnore: true*/ this.#root, name))]) {
+      for (const folder of [
+        this.#root,
+        ...[".active", ".deleted", ".tmp"].map((name) =>
+          path.join(/*turbopackIgnore: true*/ this.#root, name),
+        ),
+      ]) {
         await fs.mkdir(folder, { recursive: true });
       }
       await this.#keepReserve();
@@ -193,7 +207,11 @@ export class FileTaskStore implements TaskStore {
   /** Writes `content` to `target` only if `target` does not exist (atomic, one winner). */
   async #createExclusive(target: string, content: string): Promise<boolean> {
     await this.#ensureRoot();
-    const staging = path.join(/*turbopackIgnore: true*/ this.#root, ".tmp", `${path.basename(target)}.${nanoid(10)}`);
+    const staging = path.join(
+      /*turbopackIgnore: true*/ this.#root,
+      ".tmp",
+      `${path.basename(target)}.${nanoid(10)}`,
+    );
     await writeFileAtomic(staging, content);
     try {
       await fs.link(staging, target);
@@ -202,7 +220,9 @@ export class FileTaskStore implements TaskStore {
       if (isCode(error, "EEXIST")) return false;
       throw storageError(`create ${path.basename(target)}`, error);
     } finally {
-      await fs.unlink(staging).catch((error) => this.#logger?.warn("store.cleanup_failed", { error: errorMessage(error) }));
+      await fs
+        .unlink(staging)
+        .catch((error) => this.#logger?.warn("store.cleanup_failed", { error: errorMessage(error) }));
     }
   }
 
@@ -212,13 +232,20 @@ export class FileTaskStore implements TaskStore {
     const content = `${JSON.stringify(task)}\n`;
     // Active marker first: a crash after it leaves a marker without a task
     // (ignored by the scan), never a task nobody will run.
-    await this.#withRoot(() => fs.writeFile(path.join(/*turbopackIgnore: true*/ this.#root, ".active", task.id), ""));
+    await this.#withRoot(() =>
+      fs.writeFile(path.join(/*turbopackIgnore: true*/ this.#root, ".active", task.id), ""),
+    );
     await fs.mkdir(this.#taskDir(task.id), { recursive: true });
     const created = await this.#createExclusive(this.#statePath(task.id), content);
     if (created) {
       await this.#keepReserve();
-      await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", task.id)).catch(ignoreMissing);
-      await writeFileAtomic(path.join(/*turbopackIgnore: true*/ this.#taskDir(task.id), "created.json"), content);
+      await fs
+        .unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", task.id))
+        .catch(ignoreMissing);
+      await writeFileAtomic(
+        path.join(/*turbopackIgnore: true*/ this.#taskDir(task.id), "created.json"),
+        content,
+      );
       return { created: true, task };
     }
     const existing = await this.getTask(task.id);
@@ -237,7 +264,9 @@ export class FileTaskStore implements TaskStore {
 
   /** A damaged snapshot: start from the creation snapshot and replay the log over it. */
   async #recoverState(taskId: string): Promise<TaskJson | null> {
-    const createdText = await readText(path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), "created.json"));
+    const createdText = await readText(
+      path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), "created.json"),
+    );
     const created = createdText === null ? null : parseJson(createdText, taskJsonSchema);
     if (!created) return null;
     const { events } = await this.readLog(taskId);
@@ -255,7 +284,10 @@ export class FileTaskStore implements TaskStore {
 
   async deleteTask(taskId: string): Promise<void> {
     await this.#ensureRoot();
-    await fs.writeFile(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId), new Date().toISOString());
+    await fs.writeFile(
+      path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId),
+      new Date().toISOString(),
+    );
     await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".active", taskId)).catch(ignoreMissing);
     await fs.unlink(this.#statePath(taskId)).catch(ignoreMissing);
     await fs.rm(this.#taskDir(taskId), { recursive: true, force: true });
@@ -275,18 +307,33 @@ export class FileTaskStore implements TaskStore {
 
   async listTaskIds(): Promise<string[]> {
     const names = await this.#withRoot(() => fs.readdir(this.#root));
-    return names.filter((name) => name.endsWith(".json")).map((name) => name.slice(0, -5)).filter(isTaskId);
+    return names
+      .filter((name) => name.endsWith(".json"))
+      .map((name) => name.slice(0, -5))
+      .filter(isTaskId);
   }
 
+  /**
+   * Cheap enough to call per request: a finished task's snapshot only changes
+   * after it is made active again (retry, fresh run), so finished tasks that
+   * are not in `.active` are served from the cache without a stat; everything
+   * else is stat'ed and re-read only when its file was replaced.
+   */
   async listTasks(): Promise<TaskJson[]> {
-    const ids = await this.listTaskIds();
+    const [ids, active] = await Promise.all([this.listTaskIds(), this.listActiveTaskIds()]);
+    const activeIds = new Set(active);
     const tasks: TaskJson[] = [];
     const seen = new Set<string>();
-    // Bounded parallelism: stat everything, read only what changed since the last call.
-    const queue = [...ids];
+    const queue: string[] = [];
+    for (const id of ids) {
+      seen.add(id);
+      const cached = this.#snapshots.get(id);
+      if (cached && isFinished(cached.task.status) && !activeIds.has(id)) tasks.push(cached.task);
+      else queue.push(id);
+    }
+    // Bounded parallelism over what may have changed.
     const worker = async () => {
       for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
-        seen.add(id);
         // Atomic writes replace the file, so the inode changes with every save.
         let stat: { ino: number; mtimeMs: number; size: number };
         try {
@@ -296,7 +343,12 @@ export class FileTaskStore implements TaskStore {
           throw error;
         }
         const cached = this.#snapshots.get(id);
-        if (cached && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) {
+        if (
+          cached &&
+          cached.ino === stat.ino &&
+          cached.mtimeMs === stat.mtimeMs &&
+          cached.size === stat.size
+        ) {
           tasks.push(cached.task);
           continue;
         }
@@ -312,7 +364,9 @@ export class FileTaskStore implements TaskStore {
   }
 
   async listActiveTaskIds(): Promise<string[]> {
-    return (await this.#withRoot(() => fs.readdir(path.join(/*turbopackIgnore: true*/ this.#root, ".active")))).filter(isTaskId);
+    return (
+      await this.#withRoot(() => fs.readdir(path.join(/*turbopackIgnore: true*/ this.#root, ".active")))
+    ).filter(isTaskId);
   }
 
   async setActive(taskId: string, active: boolean): Promise<void> {
@@ -404,9 +458,13 @@ export class FileTaskStore implements TaskStore {
   async #writeBeat(held: Held): Promise<void> {
     const { taskId, epoch, ownerId } = held.lease;
     held.beat += 1;
-    await writeFileAtomic(this.#beatPath(taskId, epoch), JSON.stringify({ ownerId, epoch, beat: held.beat }), {
-      fsync: false,
-    });
+    await writeFileAtomic(
+      this.#beatPath(taskId, epoch),
+      JSON.stringify({ ownerId, epoch, beat: held.beat }),
+      {
+        fsync: false,
+      },
+    );
   }
 
   /** The lease this process holds for `lease`, still valid; otherwise `lease_lost`. */
@@ -510,9 +568,14 @@ export class FileTaskStore implements TaskStore {
       }
     } catch (error) {
       // Cut back to the last complete record so the next append is not glued to a fragment.
-      await held.handle.truncate(held.offset).catch((truncateError) =>
-        this.#logger?.error("store.truncate_failed", { taskId: lease.taskId, error: errorMessage(truncateError) }),
-      );
+      await held.handle
+        .truncate(held.offset)
+        .catch((truncateError) =>
+          this.#logger?.error("store.truncate_failed", {
+            taskId: lease.taskId,
+            error: errorMessage(truncateError),
+          }),
+        );
       if (isCode(error, "ENOSPC")) await this.#freeReserve();
       throw storageError("append to the event log", error);
     }
@@ -527,7 +590,11 @@ export class FileTaskStore implements TaskStore {
     const epochs = await this.#epochs(taskId);
     return epochs.map((claim, index) => {
       const next = epochs[index + 1];
-      return { epoch: claim.epoch, firstId: claim.sealedAt.lastEventId + 1, end: next ? next.sealedAt.offset : null };
+      return {
+        epoch: claim.epoch,
+        firstId: claim.sealedAt.lastEventId + 1,
+        end: next ? next.sealedAt.offset : null,
+      };
     });
   }
 
@@ -602,7 +669,9 @@ export class FileTaskStore implements TaskStore {
     assertId(taskId);
     let following = this.#following.get(taskId);
     if (!following) {
-      const follower = new LogFollower(afterId, { read: (cursor, limit) => this.read(taskId, cursor, limit) });
+      const follower = new LogFollower(afterId, {
+        read: (cursor, limit) => this.read(taskId, cursor, limit),
+      });
       let watcher: FSWatcher | null = null;
       try {
         // Change events are a latency optimization; polling is the guarantee
@@ -638,7 +707,10 @@ export class FileTaskStore implements TaskStore {
   // ── controls ─────────────────────────────────────────────────────────────
 
   async sendControl(taskId: string, action: ControlAction): Promise<void> {
-    const target = path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `control-${Date.now()}-${nanoid(8)}.json`);
+    const target = path.join(
+      /*turbopackIgnore: true*/ this.#taskDir(taskId),
+      `control-${Date.now()}-${nanoid(8)}.json`,
+    );
     await writeFileAtomic(target, JSON.stringify({ action }));
   }
 
@@ -655,7 +727,9 @@ export class FileTaskStore implements TaskStore {
       const file = path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), name);
       const text = await readText(file);
       await fs.unlink(file).catch(ignoreMissing);
-      const parsed = text ? parseJson(text, z.object({ action: z.enum(["cancel", "pause", "finish", "delete"]) })) : null;
+      const parsed = text
+        ? parseJson(text, z.object({ action: z.enum(["cancel", "pause", "finish", "delete"]) }))
+        : null;
       if (parsed) actions.push(parsed.action);
     }
     return actions;
@@ -669,20 +743,12 @@ export class FileTaskStore implements TaskStore {
 
 // ── helpers ──────────────────────────────────────────────────────────────
 
-function assertId(taskId: string): void {
-  if (!isTaskId(taskId)) throw new AppError("invalid_request", "Not a task id.");
-}
-
 function isCode(error: unknown, code: string): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
 }
 
 function ignoreMissing(error: unknown): void {
   if (!isCode(error, "ENOENT")) throw error;
-}
-
-function leaseLost(lease: Lease, why: string): AppError {
-  return new AppError("lease_lost", `Lease ${lease.epoch} of task ${lease.taskId} was lost (${why}).`);
 }
 
 function storageError(what: string, error: unknown): AppError {
@@ -716,15 +782,5 @@ async function openIfExists(file: string): Promise<FileHandle | null> {
   } catch (error) {
     if (isCode(error, "ENOENT")) return null;
     throw error;
-  }
-}
-
-function parseJson<T>(text: string, schema: z.ZodType<T>): T | null {
-  try {
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    // Unparseable JSON is reported as null; callers decide how to recover.
-    return null;
   }
 }

@@ -126,7 +126,8 @@ export class LogFollower {
   #accept(events: TaskEvent[]): void {
     this.#lastId = events[events.length - 1]!.id;
     this.#buffer.push(...events);
-    if (this.#buffer.length > this.#bufferSize) this.#buffer.splice(0, this.#buffer.length - this.#bufferSize);
+    if (this.#buffer.length > this.#bufferSize)
+      this.#buffer.splice(0, this.#buffer.length - this.#bufferSize);
     for (const listener of this.#listeners) {
       if (listener.catchingUp) continue;
       if (listener.cursor >= this.#lastId) continue;

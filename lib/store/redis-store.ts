@@ -11,8 +11,10 @@ import {
   type TaskEvent,
 } from "../tasks/events";
 import { replayEvents } from "../tasks/replay";
-import { isTaskId, type TaskJson, taskJsonSchema } from "../tasks/task-json";
+import { isFinished, isTaskId, type TaskJson, taskJsonSchema } from "../tasks/task-json";
 import { LogFollower } from "./log-follower";
+import { assertTaskId as assertId, leaseLost } from "./store-errors";
+import { parseJson } from "../parse-json";
 import { connectRedis, isRedisUnavailable, isWrongType } from "./redis-connection";
 import {
   acquireScript,
@@ -375,13 +377,29 @@ export class RedisTaskStore implements TaskStore {
     });
   }
 
+  /**
+   * A finished task's snapshot only changes after it is made active again,
+   * so finished, inactive tasks are served from the cache; only the rest is
+   * fetched (and parsed only when its text changed).
+   */
   async listTasks(): Promise<TaskJson[]> {
-    const ids = await this.listTaskIds();
+    const [all, active] = await Promise.all([this.listTaskIds(), this.listActiveTaskIds()]);
+    const activeIds = new Set(active);
+    const tasks: TaskJson[] = [];
+    const seen = new Set<string>();
+    const ids: string[] = [];
+    for (const id of all) {
+      const cached = this.#snapshots.get(id);
+      if (cached && isFinished(cached.task.status) && !activeIds.has(id)) {
+        seen.add(id);
+        tasks.push(cached.task);
+      } else {
+        ids.push(id);
+      }
+    }
     const pipeline = this.#redis.pipeline();
     for (const id of ids) pipeline.hget(this.#key("task", id), "state");
     const results = await this.#call("list tasks", [], async () => (await pipeline.exec()) ?? []);
-    const tasks: TaskJson[] = [];
-    const seen = new Set<string>();
     for (const [index, id] of ids.entries()) {
       const [error, text] = results[index] ?? [null, null];
       if (error) throw await this.#storageError("list tasks", [[this.#key("task", id), "hash"]], error);
@@ -865,16 +883,8 @@ const xreadReplySchema = z
   .array(z.tuple([z.string(), z.array(z.tuple([z.string(), z.array(z.string())]))]))
   .nullable();
 
-function assertId(taskId: string): void {
-  if (!isTaskId(taskId)) throw new AppError("invalid_request", "Not a task id.");
-}
-
 function leaseValue(lease: Lease): string {
   return `${lease.epoch}:${lease.ownerId}`;
-}
-
-function leaseLost(lease: Lease, why: string): AppError {
-  return new AppError("lease_lost", `Lease ${lease.epoch} of task ${lease.taskId} was lost (${why}).`);
 }
 
 function parseStreamId(id: string): StreamId {
@@ -911,16 +921,6 @@ function parseReply<T>(reply: unknown, schema: z.ZodType<T>, what: string): T {
   const parsed = schema.safeParse(reply);
   if (!parsed.success) throw new AppError("storage_error", `Unexpected reply from Redis to ${what}.`);
   return parsed.data;
-}
-
-function parseJson<T>(text: string, schema: z.ZodType<T>): T | null {
-  try {
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    // Unparseable JSON is reported as null; callers decide how to recover.
-    return null;
-  }
 }
 
 /** Resolves when `redis` is ready or after `ms`, whichever is first. */

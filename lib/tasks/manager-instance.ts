@@ -40,7 +40,9 @@ export function getTaskManager(): Promise<TaskManager> {
     // queued) meanwhile.
     void warmUp({ config })
       .catch((error: unknown) =>
-        logger.warn("research.warm_up_failed", { error: error instanceof Error ? error.message : String(error) }),
+        logger.warn("research.warm_up_failed", {
+          error: error instanceof Error ? error.message : String(error),
+        }),
       )
       .finally(() => manager.start());
     // Hand running tasks back (released leases: another process continues
@@ -53,7 +55,9 @@ export function getTaskManager(): Promise<TaskManager> {
       logger.info("manager.stopping", { signal });
       const deadline = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
       await Promise.race([manager.shutdown(), deadline]).catch((error: unknown) =>
-        logger.error("manager.shutdown_failed", { error: error instanceof Error ? error.message : String(error) }),
+        logger.error("manager.shutdown_failed", {
+          error: error instanceof Error ? error.message : String(error),
+        }),
       );
       process.exit(0);
     };

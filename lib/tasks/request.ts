@@ -25,7 +25,10 @@ export const researchRequestSchema = z.strictObject({
       z
         .string()
         .min(1, "query must not be empty")
-        .max(REQUEST_LIMITS.queryMaxLength, `query must be at most ${REQUEST_LIMITS.queryMaxLength} characters`),
+        .max(
+          REQUEST_LIMITS.queryMaxLength,
+          `query must be at most ${REQUEST_LIMITS.queryMaxLength} characters`,
+        ),
     ),
   depth: int(REQUEST_LIMITS.depth).optional(),
   breadth: int(REQUEST_LIMITS.breadth).optional(),
@@ -84,7 +87,9 @@ export interface RequestDefaults {
 export function normalizeRequest(body: ResearchRequestBody, defaults: RequestDefaults): NormalizedRequest {
   const llmProvider = body.llm?.provider ?? defaults.llmProvider;
   const llm: NormalizedRequest["llm"] =
-    llmProvider === "openai" ? { provider: "openai", model: body.llm?.model ?? defaults.openaiModel } : { provider: "offline" };
+    llmProvider === "openai"
+      ? { provider: "openai", model: body.llm?.model ?? defaults.openaiModel }
+      : { provider: "offline" };
   return {
     query: body.query,
     depth: body.depth ?? REQUEST_LIMITS.depth.default,
@@ -128,9 +133,13 @@ export const researchQueryParamsSchema = z
     if (params.depth !== undefined) body.depth = params.depth;
     if (params.breadth !== undefined) body.breadth = params.breadth;
     if (params.language !== undefined) body.language = params.language;
-    if (params.llm !== undefined) body.llm = params.model ? { provider: params.llm, model: params.model } : { provider: params.llm };
+    if (params.llm !== undefined)
+      body.llm = params.model ? { provider: params.llm, model: params.model } : { provider: params.llm };
     if (params.search !== undefined)
-      body.search = params.maxResults !== undefined ? { provider: params.search, maxResults: params.maxResults } : { provider: params.search };
+      body.search =
+        params.maxResults !== undefined
+          ? { provider: params.search, maxResults: params.maxResults }
+          : { provider: params.search };
     if (params.fresh !== undefined) body.fresh = params.fresh === "true" || params.fresh === "1";
     if (params.priority !== undefined) body.priority = params.priority;
     return body;

@@ -22,18 +22,16 @@ export type IndexChange = { type: "task"; task: TaskJson } | { type: "deleted"; 
  * An in-memory index of every task's snapshot, for listing 10,000 tasks
  * without reading 10,000 files per request. Changes made by this process
  * enter at once (`update`); changes made by other processes arrive with the
- * next `refresh`, which runs in the background at most every `refreshMs`
- * while someone is listing or watching (the store reads only changed
- * snapshots). Listeners get every change either way.
+ * next `refresh` — on every listing, and every `refreshMs` while someone
+ * watches the list feed (the store reads only changed snapshots). Listeners
+ * get every change either way.
  */
 export class TaskIndex {
   readonly #store: TaskStore;
   readonly #refreshMs: number;
   readonly #tasks = new Map<string, TaskJson>();
   readonly #listeners = new Set<(change: IndexChange) => void>();
-  #loaded: Promise<void> | null = null;
   #refreshing: Promise<void> | null = null;
-  #lastRefresh = 0;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(store: TaskStore, refreshMs: number) {
@@ -62,11 +60,13 @@ export class TaskIndex {
     };
   }
 
-  /** Every task (after the first load; then refreshed in the background). */
+  /**
+   * Every task, as the store has it now: each call refreshes (concurrent
+   * calls share one refresh), and the store reads only what changed, so a
+   * task created or changed by another process is listed at once.
+   */
   async all(): Promise<TaskJson[]> {
-    this.#loaded ??= this.refresh();
-    await this.#loaded;
-    if (performance.now() - this.#lastRefresh > this.#refreshMs) void this.refresh();
+    await this.refresh();
     return [...this.#tasks.values()];
   }
 
@@ -100,7 +100,6 @@ export class TaskIndex {
           }
         }
         for (const id of [...this.#tasks.keys()]) if (!seen.has(id)) this.remove(id);
-        this.#lastRefresh = performance.now();
       } finally {
         this.#refreshing = null;
       }
@@ -140,7 +139,12 @@ function encodeCursor(task: TaskJson): string {
 function decodeCursor(cursor: string): Pick<TaskJson, "createdAt" | "id"> {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string") {
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === "string" &&
+      typeof value[1] === "string"
+    ) {
       return { createdAt: value[0], id: value[1] };
     }
   } catch {
@@ -153,7 +157,10 @@ export function parseStatuses(value: string): TaskStatus[] {
   const statuses = value.split(",").map((part) => part.trim());
   for (const status of statuses) {
     if (!taskStatuses.includes(status as TaskStatus)) {
-      throw new AppError("invalid_request", `status must be one of ${taskStatuses.join(", ")}; got "${status}".`);
+      throw new AppError(
+        "invalid_request",
+        `status must be one of ${taskStatuses.join(", ")}; got "${status}".`,
+      );
     }
   }
   return statuses as TaskStatus[];

@@ -17,7 +17,14 @@ export function isFinished(status: TaskStatus): boolean {
 }
 
 export const attemptKinds = ["first", "resume", "takeover", "retry", "fresh"] as const;
-export const attemptOutcomes = ["running", "completed", "failed", "cancelled", "paused", "interrupted"] as const;
+export const attemptOutcomes = [
+  "running",
+  "completed",
+  "failed",
+  "cancelled",
+  "paused",
+  "interrupted",
+] as const;
 
 export const attemptJsonSchema = z.object({
   id: z.string(),
@@ -73,3 +80,34 @@ export const taskJsonSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 export type TaskJson = z.infer<typeof taskJsonSchema>;
+
+/** The snapshot of a task that was just asked for: queued, nothing run yet. */
+export function newTaskJson(fields: {
+  id: string;
+  request: TaskJson["request"];
+  priority: number;
+  /** ISO timestamp of creation. */
+  now: string;
+}): TaskJson {
+  return {
+    version: 1,
+    id: fields.id,
+    request: fields.request,
+    status: "queued",
+    priority: fields.priority,
+    run: 1,
+    runStartEventId: 1,
+    progress: 0,
+    step: null,
+    message: "Waiting for a free worker.",
+    createdAt: fields.now,
+    updatedAt: fields.now,
+    startedAt: null,
+    finishedAt: null,
+    attempts: [],
+    lastEventId: 0,
+    finishRequested: false,
+    result: null,
+    error: null,
+  };
+}

@@ -86,7 +86,11 @@ function setup(env: Record<string, string> = {}, root?: string) {
     FOLLOW_POLL_MS: "20",
     ...env,
   });
-  const store = new FileTaskStore({ root: dir, leaseTtlMs: config.LEASE_TTL_MS, pollMs: config.FOLLOW_POLL_MS });
+  const store = new FileTaskStore({
+    root: dir,
+    leaseTtlMs: config.LEASE_TTL_MS,
+    pollMs: config.FOLLOW_POLL_MS,
+  });
   const engine = new ScriptedEngine();
   const manager = new TaskManager({ config, store, engine, logger: silentLogger });
   managers.push(manager);
@@ -105,14 +109,19 @@ async function until<T>(probe: () => Promise<T | null | undefined | false> | T, 
 
 async function outputs(store: FileTaskStore, id: string, after = 0): Promise<string> {
   const { events } = await store.read(id, after, 100_000);
-  return events.filter((event) => event.type === "output").map((event) => String(event.data.text)).join("");
+  return events
+    .filter((event) => event.type === "output")
+    .map((event) => String(event.data.text))
+    .join("");
 }
 
 describe("TaskManager", () => {
   it("turns 50 simultaneous identical requests into one task and one run", async () => {
     const { manager, engine, store } = setup();
     manager.start();
-    const results = await Promise.all(Array.from({ length: 50 }, () => manager.submit({ query: "same question" }, "r")));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => manager.submit({ query: "same question" }, "r")),
+    );
     expect(new Set(results.map((result) => result.task.id)).size).toBe(1);
     expect(results.filter((result) => result.created)).toHaveLength(1);
     const id = results[0]!.task.id;
@@ -129,7 +138,13 @@ describe("TaskManager", () => {
     const { manager } = setup();
     const a = await manager.submit(researchRequestSchema.parse({ query: "  defaults   matter " }), "r");
     const b = await manager.submit(
-      researchRequestSchema.parse({ query: "defaults matter", depth: 2, breadth: 3, language: "en", fresh: false }),
+      researchRequestSchema.parse({
+        query: "defaults matter",
+        depth: 2,
+        breadth: 3,
+        language: "en",
+        fresh: false,
+      }),
       "r",
     );
     expect(b.task.id).toBe(a.task.id);
@@ -243,7 +258,13 @@ describe("TaskManager", () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
     const config = parseConfig({ TASK_STORAGE_DIR: dir, MAX_TASK_AGE_HOURS: "1", TAKEOVER_SCAN_MS: "20" });
     const store = new FileTaskStore({ root: dir, leaseTtlMs: 6000, pollMs: 20 });
-    const manager = new TaskManager({ config, store, engine: new ScriptedEngine(), logger: silentLogger, now: () => new Date(now) });
+    const manager = new TaskManager({
+      config,
+      store,
+      engine: new ScriptedEngine(),
+      logger: silentLogger,
+      now: () => new Date(now),
+    });
     managers.push(manager);
     manager.start();
     const { task } = await manager.submit({ query: "old news" }, "r");

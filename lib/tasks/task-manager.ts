@@ -2,12 +2,13 @@ import { nanoid } from "nanoid";
 import type { Config } from "../config";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
+import { sleep } from "../sleep";
 import type { ResearchEngine } from "../research/types";
 import type { AcquiredLease, TaskStore } from "../store/types";
 import { fingerprint } from "./fingerprint";
 import { assertTransition, canTransition } from "./lifecycle";
 import { normalizeRequest, type ResearchRequestBody } from "./request";
-import { type AttemptJson, isFinished, type TaskJson } from "./task-json";
+import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "./task-json";
 import { TaskIndex } from "./task-index";
 import { type RunOutcome, TaskRunner } from "./task-runner";
 
@@ -78,7 +79,10 @@ export class TaskManager {
   start(): void {
     if (this.#scanTimer) return;
     this.#started = true;
-    this.#logger.info("manager.started", { store: this.store.kind, maxConcurrent: this.config.MAX_CONCURRENT_TASKS });
+    this.#logger.info("manager.started", {
+      store: this.store.kind,
+      maxConcurrent: this.config.MAX_CONCURRENT_TASKS,
+    });
     this.#scanTimer = setInterval(() => this.scan(), this.config.TAKEOVER_SCAN_MS);
     this.#scanTimer.unref();
     this.#sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
@@ -150,28 +154,7 @@ export class TaskManager {
     body: ResearchRequestBody,
     requestId: string,
   ): Promise<SubmitResult> {
-    const now = this.#now().toISOString();
-    const fresh: TaskJson = {
-      version: 1,
-      id,
-      request,
-      status: "queued",
-      priority: body.priority ?? 0,
-      run: 1,
-      runStartEventId: 1,
-      progress: 0,
-      step: null,
-      message: "Waiting for a free worker.",
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      attempts: [],
-      lastEventId: 0,
-      finishRequested: false,
-      result: null,
-      error: null,
-    };
+    const fresh = newTaskJson({ id, request, priority: body.priority ?? 0, now: this.#now().toISOString() });
     const { created, task } = await this.store.createTask(fresh);
     if (created) {
       this.#logger.info("task.created", { taskId: id, requestId });
@@ -179,9 +162,14 @@ export class TaskManager {
       this.scan();
       return { task, created: true };
     }
-    const restart = body.fresh === true ? isFinished(task.status) : task.status === "failed" || task.status === "cancelled";
+    const restart =
+      body.fresh === true ? isFinished(task.status) : task.status === "failed" || task.status === "cancelled";
     if (restart) {
-      const restarted = await this.#requeue(task, body.fresh === true && task.status === "completed", requestId);
+      const restarted = await this.#requeue(
+        task,
+        body.fresh === true && task.status === "completed",
+        requestId,
+      );
       if (restarted) return { task: restarted, created: false };
     }
     return { task, created: false };
@@ -279,7 +267,8 @@ export class TaskManager {
         throw new AppError("conflict", `Cannot finish now: the task is ${task.status}.`);
       }
     } else if (action === "resume") {
-      if (task.status !== "paused") throw new AppError("conflict", `Cannot resume: the task is ${task.status}.`);
+      if (task.status !== "paused")
+        throw new AppError("conflict", `Cannot resume: the task is ${task.status}.`);
     } else if (!canTransition(task.status, target[action])) {
       throw new AppError("conflict", `Cannot ${action}: the task is ${task.status}.`);
     }
@@ -300,7 +289,8 @@ export class TaskManager {
     const lease = await this.store.acquireLease(id, this.ownerId);
     if (!lease) {
       // A live owner elsewhere: leave the control on the volume.
-      if (action === "resume") throw new AppError("conflict", "Cannot resume: the task is being changed by another server.");
+      if (action === "resume")
+        throw new AppError("conflict", "Cannot resume: the task is being changed by another server.");
       await this.store.sendControl(id, action);
       return this.#awaitChange(id, task, action);
     }
@@ -314,7 +304,11 @@ export class TaskManager {
     }
   }
 
-  async #applyWithLease(task: TaskJson, lease: AcquiredLease, action: "cancel" | "pause" | "resume" | "finish"): Promise<TaskJson> {
+  async #applyWithLease(
+    task: TaskJson,
+    lease: AcquiredLease,
+    action: "cancel" | "pause" | "resume" | "finish",
+  ): Promise<TaskJson> {
     const now = this.#now().toISOString();
     const next: TaskJson = { ...task, updatedAt: now };
     if (action === "finish") {
@@ -322,7 +316,9 @@ export class TaskManager {
       if (next.status === "paused") {
         assertTransition(next.status, "queued", "finish now");
         next.status = "queued";
-        await this.store.append(lease, [{ event: { type: "status", data: { status: "queued", message: "Finishing now." } } }]);
+        await this.store.append(lease, [
+          { event: { type: "status", data: { status: "queued", message: "Finishing now." } } },
+        ]);
       }
     } else if (action === "resume") {
       assertTransition(next.status, "queued", "resume");
@@ -434,7 +430,10 @@ export class TaskManager {
     }
     const queued = candidates
       .filter((task) => task.status === "queued")
-      .sort((a, b) => b.priority - a.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+      .sort(
+        (a, b) =>
+          b.priority - a.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+      );
     this.#queueOrder = queued.map((task) => task.id);
     // Running tasks first: their owner died mid-work.
     const ordered = [...candidates.filter((task) => task.status === "running"), ...queued];
@@ -519,22 +518,4 @@ function endAttempt(attempt: AttemptJson, outcome: AttemptJson["outcome"], now: 
   attempt.outcome = outcome;
   attempt.endedAt = now;
   attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -1,7 +1,13 @@
 import { nanoid } from "nanoid";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
-import type { ProgressUpdate, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "../research/types";
+import type {
+  ProgressUpdate,
+  ResearchContext,
+  ResearchEngine,
+  ResearchResult,
+  SourceRef,
+} from "../research/types";
 import type { AcquiredLease, ControlAction, TaskStore } from "../store/types";
 import type { NewRecord, TaskEvent } from "./events";
 import { assertTransition } from "./lifecycle";
@@ -87,7 +93,11 @@ export class TaskRunner {
       }
       let reportSoFar = "";
       for (const event of log.events) {
-        if (event.id >= this.#task.runStartEventId && event.type === "output" && typeof event.data.text === "string") {
+        if (
+          event.id >= this.#task.runStartEventId &&
+          event.type === "output" &&
+          typeof event.data.text === "string"
+        ) {
           reportSoFar += event.data.text;
         }
       }
@@ -107,7 +117,10 @@ export class TaskRunner {
     const now = this.#options.now().toISOString();
     for (const attempt of settled.attempts) {
       if (attempt.outcome === "running") {
-        attempt.outcome = settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled" ? settled.status : "interrupted";
+        attempt.outcome =
+          settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled"
+            ? settled.status
+            : "interrupted";
         attempt.endedAt = now;
         attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
       }
@@ -183,7 +196,12 @@ export class TaskRunner {
           {
             event: {
               type: "progress",
-              data: { step: update.step, percentage: task.progress, message: update.message, detail: update.detail },
+              data: {
+                step: update.step,
+                percentage: task.progress,
+                message: update.message,
+                detail: update.detail,
+              },
             },
           },
         ]);
@@ -195,7 +213,8 @@ export class TaskRunner {
       output: async (text: string) => {
         if (text.length === 0) return;
         await this.#append([{ event: { type: "output", data: { text } } }]);
-        if (this.#options.outputDelayMs > 0) await this.#options.sleep(this.#options.outputDelayMs, this.#abort.signal);
+        if (this.#options.outputDelayMs > 0)
+          await this.#options.sleep(this.#options.outputDelayMs, this.#abort.signal);
       },
       finishRequested: () => task.finishRequested,
     };
@@ -281,13 +300,21 @@ export class TaskRunner {
     const log = await this.#options.store.readLog(this.#task.id);
     let report = "";
     for (const event of log.events) {
-      if (event.id >= this.#task.runStartEventId && event.type === "output" && typeof event.data.text === "string") {
+      if (
+        event.id >= this.#task.runStartEventId &&
+        event.type === "output" &&
+        typeof event.data.text === "string"
+      ) {
         report += event.data.text;
       }
     }
     if (report !== result.report) {
       // The streamed text is what clients saw; it is the report (DESIGN §4).
-      this.#logger.error("task.report_mismatch", { streamed: report.length, returned: result.report.length, reportSoFar: reportSoFar.length });
+      this.#logger.error("task.report_mismatch", {
+        streamed: report.length,
+        returned: result.report.length,
+        reportSoFar: reportSoFar.length,
+      });
     }
     const sources = result.sources.map((source) => ({ ...source }));
     return this.#finish("completed", null, { report, sources, learnings: result.learnings });
@@ -327,7 +354,8 @@ export class TaskRunner {
       const log = await this.#options.store.readLog(this.#task.id);
       let report = "";
       for (const event of log.events) {
-        if (event.id >= this.#task.runStartEventId && event.type === "output") report += String(event.data.text ?? "");
+        if (event.id >= this.#task.runStartEventId && event.type === "output")
+          report += String(event.data.text ?? "");
       }
       return report ? { report, sources: [], learnings: [] } : null;
     } catch (error) {

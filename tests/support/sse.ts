@@ -30,7 +30,10 @@ export interface ReadResult {
 /** Reads an SSE response with a real SSE parser, over fetch. */
 export async function readSse(url: string, options: ReadOptions = {}): Promise<ReadResult> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`SSE read timed out: ${url}`)), options.timeoutMs ?? 60_000);
+  const timer = setTimeout(
+    () => controller.abort(new Error(`SSE read timed out: ${url}`)),
+    options.timeoutMs ?? 60_000,
+  );
   const response = await fetch(url, {
     method: options.method ?? "GET",
     headers: {
@@ -42,7 +45,13 @@ export async function readSse(url: string, options: ReadOptions = {}): Promise<R
     signal: controller.signal,
   });
   const events: ReceivedEvent[] = [];
-  const result: ReadResult = { status: response.status, headers: response.headers, events, numbered: [], ended: false };
+  const result: ReadResult = {
+    status: response.status,
+    headers: response.headers,
+    events,
+    numbered: [],
+    ended: false,
+  };
   if (response.status !== 200 || !response.body) {
     clearTimeout(timer);
     return result;
@@ -88,13 +97,20 @@ export function outputText(events: ReceivedEvent[]): string {
     .join("");
 }
 
-export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: any; headers: Headers }> {
+export async function getJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: any; headers: Headers }> {
   const response = await fetch(url, init);
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -30,13 +30,27 @@ export function newRequestId(): string {
 
 export function errorResponse(error: unknown, requestId: string, request?: Request): Response {
   if (isAppError(error)) {
-    return json({ error: { code: error.code, message: error.message } }, statusOf[error.code], requestId, request);
+    return json(
+      { error: { code: error.code, message: error.message } },
+      statusOf[error.code],
+      requestId,
+      request,
+    );
   }
-  getLogger().error("http.unhandled", { requestId, error: error instanceof Error ? error.stack : String(error) });
+  getLogger().error("http.unhandled", {
+    requestId,
+    error: error instanceof Error ? error.stack : String(error),
+  });
   return json({ error: { code: "internal", message: "Internal error." } }, 500, requestId, request);
 }
 
-export function json(body: unknown, status: number, requestId: string, request?: Request, headers?: HeadersInit): Response {
+export function json(
+  body: unknown,
+  status: number,
+  requestId: string,
+  request?: Request,
+  headers?: HeadersInit,
+): Response {
   const response = Response.json(body, { status, headers });
   response.headers.set("X-Request-ID", requestId);
   response.headers.set("Cache-Control", "no-store");
@@ -95,7 +109,9 @@ function checkAccess(request: Request): void {
   const expected = getConfig().FATHOM_API_TOKEN;
   if (!expected) return;
   const header = request.headers.get("authorization");
-  const given = header?.startsWith("Bearer ") ? header.slice(7) : new URL(request.url).searchParams.get("token");
+  const given = header?.startsWith("Bearer ")
+    ? header.slice(7)
+    : new URL(request.url).searchParams.get("token");
   if (!given || !safeEqual(given, expected)) {
     throw new AppError("unauthorized", "Missing or wrong API token.");
   }
@@ -114,7 +130,10 @@ function safeEqual(given: string, expected: string): boolean {
 export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.output<T>> {
   const type = request.headers.get("content-type") ?? "";
   if (type && !type.toLowerCase().includes("json")) {
-    throw new AppError("invalid_request", `Expected a JSON body (Content-Type: application/json), got ${type}.`);
+    throw new AppError(
+      "invalid_request",
+      `Expected a JSON body (Content-Type: application/json), got ${type}.`,
+    );
   }
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
@@ -136,7 +155,9 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.out
       const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
       return `${where}${issue.message}`;
     });
-    throw new AppError("invalid_request", `Invalid request: ${problems.join("; ")}.`, { details: parsed.error.issues });
+    throw new AppError("invalid_request", `Invalid request: ${problems.join("; ")}.`, {
+      details: parsed.error.issues,
+    });
   }
   return parsed.data;
 }

@@ -16,7 +16,10 @@ export function cursorFrom(request: Request): number | undefined {
   const query = new URL(request.url).searchParams.get("lastEventId");
   const cursor = parseCursor(header ?? query);
   if (cursor === null) {
-    throw new AppError("invalid_request", "Last-Event-ID / lastEventId must be a non-negative integer event id.");
+    throw new AppError(
+      "invalid_request",
+      "Last-Event-ID / lastEventId must be a non-negative integer event id.",
+    );
   }
   return cursor;
 }
@@ -34,7 +37,10 @@ export function streamTask(
 ): Response {
   const runStart = task.runStartEventId - 1;
   if (cursor !== undefined && isFinished(task.status) && cursor >= task.lastEventId) {
-    return new Response(null, { status: 204, headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers } });
+    return new Response(null, {
+      status: 204,
+      headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
+    });
   }
   const afterId = cursor === undefined || cursor < runStart ? runStart : cursor;
   const config = getConfig();

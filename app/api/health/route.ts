@@ -10,7 +10,12 @@ export const GET = route(
     const manager = await getTaskManager();
     await manager.store.listActiveTaskIds();
     return json(
-      { status: "ok", store: manager.store.kind, ownerId: manager.ownerId, runningTasks: manager.runningCount },
+      {
+        status: "ok",
+        store: manager.store.kind,
+        ownerId: manager.ownerId,
+        runningTasks: manager.runningCount,
+      },
       200,
       requestId,
       request,

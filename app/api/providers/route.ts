@@ -12,7 +12,11 @@ export const GET = route(async (request, _context, requestId) => {
   const configured = (llm: (typeof llmProviders)[number], search: (typeof searchProviders)[number]) => {
     const normalized = normalizeRequest(
       { query: "x", llm: { provider: llm }, search: { provider: search } },
-      { llmProvider: config.DEFAULT_LLM_PROVIDER, searchProvider: config.DEFAULT_SEARCH_PROVIDER, openaiModel: config.OPENAI_MODEL },
+      {
+        llmProvider: config.DEFAULT_LLM_PROVIDER,
+        searchProvider: config.DEFAULT_SEARCH_PROVIDER,
+        openaiModel: config.OPENAI_MODEL,
+      },
     );
     try {
       checkProviders(normalized, config);

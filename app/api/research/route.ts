@@ -1,5 +1,9 @@
 import { modelName } from "@/lib/research";
-import { type ResearchRequestBody, researchQueryParamsSchema, researchRequestSchema } from "@/lib/tasks/request";
+import {
+  type ResearchRequestBody,
+  researchQueryParamsSchema,
+  researchRequestSchema,
+} from "@/lib/tasks/request";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskView } from "@/lib/tasks/task-view";
 import { json, parseWith, preflight, readJson, route } from "../_lib/http";
@@ -26,7 +30,11 @@ async function start(request: Request, input: ResearchRequestBody, requestId: st
         status: task.status,
         created,
         task: taskView(task, manager.queuePosition(task.id)),
-        links: { self: `/api/tasks/${task.id}`, events: `/api/tasks/${task.id}/events`, page: `/tasks/${task.id}` },
+        links: {
+          self: `/api/tasks/${task.id}`,
+          events: `/api/tasks/${task.id}/events`,
+          page: `/tasks/${task.id}`,
+        },
       },
       202,
       requestId,

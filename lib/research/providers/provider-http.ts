@@ -1,3 +1,4 @@
+import { sleep } from "../../sleep";
 import { AppError } from "../../errors";
 
 /** Time and randomness a provider client uses; injected so tests never sleep. */
@@ -15,19 +16,7 @@ export interface ClientRuntime {
 export function defaultClientRuntime(fetchImplementation: typeof fetch = globalThis.fetch): ClientRuntime {
   return {
     fetch: fetchImplementation,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(() => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        }, ms);
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(signal?.reason);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-      }),
+    sleep,
     random: Math.random,
     now: Date.now,
   };

@@ -1,0 +1,13 @@
+import { AppError } from "../errors";
+import { isTaskId } from "../tasks/task-json";
+import type { Lease } from "./types";
+
+/** Every store checks ids itself too: nothing that is not a task id becomes a key or a path. */
+export function assertTaskId(taskId: string): void {
+  if (!isTaskId(taskId)) throw new AppError("invalid_request", "Not a task id.");
+}
+
+/** The error a store answers a write with once `lease` is no longer the newest epoch. */
+export function leaseLost(lease: Lease, why: string): AppError {
+  return new AppError("lease_lost", `Lease ${lease.epoch} of task ${lease.taskId} was lost (${why}).`);
+}
