@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeTask, describeTaskStoreContract } from "./contract";
+import { describeTaskStoreContract, makeTask } from "./contract";
 import { FileTaskStore } from "./file-store";
 
 const roots: string[] = [];

@@ -1,6 +1,6 @@
-import { watch, type FSWatcher } from "node:fs";
-import fs from "node:fs/promises";
+import { type FSWatcher, watch } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import fs from "node:fs/promises";
 import path from "node:path";
 import { nanoid } from "nanoid";
 import writeFileAtomic from "write-file-atomic";
@@ -568,14 +568,12 @@ export class FileTaskStore implements TaskStore {
       }
     } catch (error) {
       // Cut back to the last complete record so the next append is not glued to a fragment.
-      await held.handle
-        .truncate(held.offset)
-        .catch((truncateError) =>
-          this.#logger?.error("store.truncate_failed", {
-            taskId: lease.taskId,
-            error: errorMessage(truncateError),
-          }),
-        );
+      await held.handle.truncate(held.offset).catch((truncateError) =>
+        this.#logger?.error("store.truncate_failed", {
+          taskId: lease.taskId,
+          error: errorMessage(truncateError),
+        }),
+      );
       if (isCode(error, "ENOSPC")) await this.#freeReserve();
       throw storageError("append to the event log", error);
     }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Config } from "../config";
 import { AppError, errorMessage } from "../errors";
 import type { Logger } from "../log";
+import { parseJson } from "../parse-json";
 import {
   type Checkpoint,
   checkpointSchema,
@@ -13,8 +14,6 @@ import {
 import { replayEvents } from "../tasks/replay";
 import { isFinished, isTaskId, type TaskJson, taskJsonSchema } from "../tasks/task-json";
 import { LogFollower } from "./log-follower";
-import { assertTaskId as assertId, leaseLost } from "./store-errors";
-import { parseJson } from "../parse-json";
 import { connectRedis, isRedisUnavailable, isWrongType } from "./redis-connection";
 import {
   acquireScript,
@@ -26,6 +25,7 @@ import {
   saveScript,
   takeControlsScript,
 } from "./redis-scripts";
+import { assertTaskId as assertId, leaseLost } from "./store-errors";
 import type {
   AcquiredLease,
   AcquireKind,

@@ -37,9 +37,7 @@ export interface LogSnapshot {
 /** A control a client sent to a task that another process runs. */
 export type ControlAction = "cancel" | "pause" | "finish" | "delete";
 
-export interface Unsubscribe {
-  (): void;
-}
+export type Unsubscribe = () => void;
 
 /**
  * Where tasks live: their state snapshot, their append-only log of events and

@@ -2,14 +2,14 @@ import { nanoid } from "nanoid";
 import type { Config } from "../config";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
-import { sleep } from "../sleep";
 import type { ResearchEngine } from "../research/types";
+import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
 import { fingerprint } from "./fingerprint";
 import { assertTransition, canTransition } from "./lifecycle";
 import { normalizeRequest, type ResearchRequestBody } from "./request";
-import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "./task-json";
 import { TaskIndex } from "./task-index";
+import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "./task-json";
 import { type RunOutcome, TaskRunner } from "./task-runner";
 
 export interface TaskManagerOptions {

@@ -4,8 +4,8 @@ import { nanoid } from "nanoid";
 import type { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { AppError, type ErrorCode, isAppError } from "@/lib/errors";
-import { isTaskId } from "@/lib/tasks/task-json";
 import { getLogger } from "@/lib/tasks/manager-instance";
+import { isTaskId } from "@/lib/tasks/task-json";
 
 /** The one table from error codes to HTTP statuses. */
 const statusOf: Record<ErrorCode, number> = {

@@ -3,12 +3,12 @@ import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { parseCursor } from "@/lib/sse/encode";
 import { createTaskEventStream } from "@/lib/sse/task-stream";
+import { getLogger } from "@/lib/tasks/manager-instance";
 import { isFinished, type TaskJson } from "@/lib/tasks/task-json";
 import type { TaskManager } from "@/lib/tasks/task-manager";
 import { taskSnapshot } from "@/lib/tasks/task-view";
-import { getLogger } from "@/lib/tasks/manager-instance";
 import { SSE_HEADERS } from "./http";
-import { connectionOpened, connectionClosed } from "./metrics";
+import { connectionClosed, connectionOpened } from "./metrics";
 
 /** The client's cursor: the Last-Event-ID header, else `?lastEventId`. */
 export function cursorFrom(request: Request): number | undefined {

@@ -1,10 +1,10 @@
 import { modelName } from "@/lib/research";
+import { getTaskManager } from "@/lib/tasks/manager-instance";
 import {
   type ResearchRequestBody,
   researchQueryParamsSchema,
   researchRequestSchema,
 } from "@/lib/tasks/request";
-import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskView } from "@/lib/tasks/task-view";
 import { json, parseWith, preflight, readJson, route } from "../_lib/http";
 import { cursorFrom, streamTask } from "../_lib/stream";

@@ -1,5 +1,5 @@
-import { sleep } from "../../sleep";
 import { AppError } from "../../errors";
+import { sleep } from "../../sleep";
 
 /** Time and randomness a provider client uses; injected so tests never sleep. */
 export interface ClientRuntime {

@@ -1,8 +1,8 @@
 import { isAppError } from "@/lib/errors";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskView } from "@/lib/tasks/task-view";
-import { json, preflight, route, taskIdFrom } from "../../_lib/http";
 import { findTask } from "../../_lib/find-task";
+import { json, preflight, route, taskIdFrom } from "../../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

@@ -2,7 +2,7 @@ import { getConfig } from "@/lib/config";
 import { encodeComment, encodeRetry, encodeText, encodeUnnumbered } from "@/lib/sse/encode";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskSummary } from "@/lib/tasks/task-view";
-import { SSE_HEADERS, route } from "../../_lib/http";
+import { route, SSE_HEADERS } from "../../_lib/http";
 import { connectionClosed, connectionOpened } from "../../_lib/metrics";
 
 export const runtime = "nodejs";

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskView } from "@/lib/tasks/task-view";
-import { json, parseWith, preflight, route, taskIdFrom } from "../../../_lib/http";
 import { findTask } from "../../../_lib/find-task";
+import { json, parseWith, preflight, route, taskIdFrom } from "../../../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

@@ -1,6 +1,6 @@
 import { getTaskManager } from "@/lib/tasks/manager-instance";
-import { preflight, route, taskIdFrom } from "../../../_lib/http";
 import { findTask } from "../../../_lib/find-task";
+import { preflight, route, taskIdFrom } from "../../../_lib/http";
 import { cursorFrom, streamTask } from "../../../_lib/stream";
 
 export const runtime = "nodejs";
