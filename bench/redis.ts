@@ -8,7 +8,7 @@ import { encodeEvent } from "../lib/sse/encode";
 import { createTaskEventStream } from "../lib/sse/task-stream";
 import { RedisTaskStore } from "../lib/store/redis-store";
 import type { TaskEvent } from "../lib/tasks/events";
-import type { TaskJson } from "../lib/tasks/task-json";
+import { newTaskJson, type TaskJson } from "../lib/tasks/task-json";
 import { findRedisServer, type RedisTestServer, startRedisServer } from "../tests/support/redis";
 
 /**
@@ -295,34 +295,15 @@ function makeTask(): TaskJson {
     .padEnd(32, "0")
     .slice(0, 32);
   const now = new Date().toISOString();
-  return {
-    version: 1,
-    id,
-    request: {
-      query: "bench",
-      depth: 1,
-      breadth: 1,
-      language: "en",
-      llm: { provider: "offline" },
-      search: { provider: "local", maxResults: 5 },
-    },
-    status: "running",
-    priority: 0,
-    run: 1,
-    runStartEventId: 1,
-    progress: 0,
-    step: null,
-    message: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    finishedAt: null,
-    attempts: [],
-    lastEventId: 0,
-    finishRequested: false,
-    result: null,
-    error: null,
+  const request: TaskJson["request"] = {
+    query: "bench",
+    depth: 1,
+    breadth: 1,
+    language: "en",
+    llm: { provider: "offline" },
+    search: { provider: "local", maxResults: 5 },
   };
+  return { ...newTaskJson({ id, request, priority: 0, now }), status: "running", startedAt: now };
 }
 
 async function listen(handler: http.RequestListener): Promise<{ url: string; close: () => void }> {

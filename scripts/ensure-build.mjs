@@ -2,8 +2,9 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const sourceFolders = ["app", "lib", "public", "instrumentation.ts", "next.config.js", "package.json"];
 
 function newestMtime(target) {
@@ -61,4 +62,4 @@ export function ensureBuild() {
   prepareStandalone();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) ensureBuild();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) ensureBuild();

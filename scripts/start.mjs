@@ -5,6 +5,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { ensureBuild, prepareStandalone } from "./ensure-build.mjs";
+import { fileURLToPath } from "node:url";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(`Usage: npm start [-- --no-build]
@@ -16,7 +17,7 @@ TASK_STORAGE_DIR (default ./data/tasks) and the rest listed in .env.example.`);
   process.exit(0);
 }
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.env.NEXT_TELEMETRY_DISABLED ??= "1";
 if (!process.argv.includes("--no-build")) ensureBuild();
 

@@ -101,6 +101,33 @@ describe("research API", () => {
     expect(text).toBe(task.result.report);
   });
 
+  it("treats a reconnect to /api/research as a reconnect: no new run, no retry, 204 at the end", async () => {
+    const url = `${server.url}/api/research?query=${encodeURIComponent("Reconnects are not requests: the Bank War")}&depth=1&breadth=1&fresh=true`;
+    const first = await readSse(url);
+    expect(first.ended).toBe(true);
+    const id = first.headers.get("x-task-id")!;
+    const last = first.numbered.at(-1)!.id!;
+    const again = await fetch(url, { headers: { "Last-Event-ID": String(last), Accept: "text/event-stream" } });
+    expect(again.status).toBe(204);
+    const { body: task } = await getJson(taskUrl(id));
+    expect(task.run).toBe(1);
+    expect(task.attempts).toHaveLength(1);
+    const ahead = await fetch(`${taskUrl(id)}/events`, { headers: { "Last-Event-ID": String(last + 1000) } });
+    expect(ahead.status).toBe(204);
+  });
+
+  it("refuses a cursor past the end of a running task's log", async () => {
+    const { body } = await getJson(`${server.url}/api/research`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ query: "Cursor from the future: the Tariff of Abominations", depth: 1, breadth: 2 }),
+    });
+    const response = await fetch(`${taskUrl(body.taskId)}/events?lastEventId=999999`);
+    if (response.status === 204) return; // it finished already; covered above
+    expect(response.status).toBe(400);
+    expect((await response.json()).error.message).toMatch(/past the task's last event/);
+  });
+
   it("answers Accept: application/json with 202, the task id and links; identical requests share the task", async () => {
     const request = () =>
       getJson(`${server.url}/api/research`, {
@@ -160,6 +187,7 @@ describe("bad input", () => {
     ["a depth out of range", JSON.stringify({ query: "x", depth: 9 }), /depth/],
     ["a breadth out of range", JSON.stringify({ query: "x", breadth: 0 }), /breadth/],
     ["an unknown provider", JSON.stringify({ query: "x", llm: { provider: "magic" } }), /llm\.provider/],
+    ["a fresh flag that is not a boolean", JSON.stringify({ query: "x", fresh: "yes" }), /fresh/],
   ];
   for (const [name, body, message] of cases) {
     it(`answers ${name} with a 400 that names the problem`, async () => {

@@ -125,6 +125,7 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
       const limited = await b.read(task.id, 0, 2);
       expect(limited.events.map((event) => event.id)).toEqual([1, 2]);
       expect(limited.more).toBe(true);
+      expect(await a.lastEventId(task.id)).toBe(3);
       const log = await b.readLog(task.id);
       expect(log.checkpoints).toEqual([{ run: 1, key: "k1", result: { x: 1 } }]);
       expect(log.lastEventId).toBe(3);

@@ -283,6 +283,7 @@ export class FileTaskStore implements TaskStore {
   }
 
   async deleteTask(taskId: string): Promise<void> {
+    assertId(taskId);
     await this.#ensureRoot();
     await fs.writeFile(
       path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId),
@@ -381,7 +382,14 @@ export class FileTaskStore implements TaskStore {
 
   /** Every epoch claim of a task, in order. Claims never change, so known ones are cached. */
   async #epochs(taskId: string): Promise<EpochJson[]> {
-    const known = this.#epochCache.get(taskId) ?? [];
+    let known = this.#epochCache.get(taskId) ?? [];
+    const newest = known.at(-1);
+    if (newest) {
+      // A task deleted and created again (same fingerprint) starts its epochs over.
+      const text = await readText(this.#epochPath(taskId, newest.epoch));
+      const claim = text === null ? null : parseJson(text, epochJsonSchema);
+      if (!claim || claim.ownerId !== newest.ownerId || claim.sealedAt.offset !== newest.sealedAt.offset) known = [];
+    }
     const epochs = [...known];
     for (let next = epochs.length + 1; ; next++) {
       const text = await readText(this.#epochPath(taskId, next));
@@ -473,13 +481,18 @@ export class FileTaskStore implements TaskStore {
     if (!held || held.lease.epoch !== lease.epoch || held.lease.ownerId !== lease.ownerId) {
       throw leaseLost(lease, "not held by this process");
     }
+    const [takenOver, ownClaim] = await Promise.all([
+      exists(this.#epochPath(lease.taskId, lease.epoch + 1)),
+      exists(this.#epochPath(lease.taskId, lease.epoch)),
+    ]);
+    if (takenOver || !ownClaim) {
+      await this.#drop(held);
+      throw leaseLost(lease, takenOver ? "taken over" : "the task was deleted");
+    }
+    // Last, right before the caller writes: the deadline on this process's own clock.
     if (this.#now() - held.lastRenewedAt > this.#ttl * SAFETY) {
       await this.#drop(held);
       throw leaseLost(lease, "not renewed in time");
-    }
-    if (await exists(this.#epochPath(lease.taskId, lease.epoch + 1))) {
-      await this.#drop(held);
-      throw leaseLost(lease, "taken over");
     }
     return held;
   }
@@ -579,6 +592,13 @@ export class FileTaskStore implements TaskStore {
     }
     held.offset += bytes.length;
     held.nextEventId = nextId;
+    if (await exists(this.#epochPath(lease.taskId, lease.epoch + 1))) {
+      // Taken over while writing: whether these records count is decided by
+      // where the new owner sealed this segment, so readers read, not push.
+      this.#following.get(lease.taskId)?.follower.poke();
+      await this.#drop(held);
+      throw leaseLost(lease, "taken over during the write");
+    }
     if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
     return events;
   }
@@ -634,6 +654,22 @@ export class FileTaskStore implements TaskStore {
     const sealed = await readText(this.#epochPath(taskId, segment.epoch + 1));
     const claim = sealed ? parseJson(sealed, epochJsonSchema) : null;
     return claim ? Math.min(end, claim.sealedAt.offset) : end;
+  }
+
+  async lastEventId(taskId: string): Promise<number> {
+    const segments = await this.#segments(taskId);
+    for (let index = segments.length - 1; index >= 0; index--) {
+      const segment = segments[index]!;
+      const handle = await openIfExists(this.#segmentPath(taskId, segment.epoch));
+      if (!handle) continue;
+      try {
+        const last = await lastEventIdBefore(handle, await this.#readableEnd(taskId, segment, handle));
+        if (last !== null) return last;
+      } finally {
+        await handle.close();
+      }
+    }
+    return 0;
   }
 
   async readLog(taskId: string): Promise<LogSnapshot> {

@@ -171,7 +171,14 @@ export class LogFollower {
         listener.onEvents(batch.events);
       }
       listener.catchingUp = false;
-      this.#bringUpToDate(listener);
+      // Hand over to live delivery. No second catch-up from here: if the store
+      // had nothing between the cursor and the buffer, waiting for the next
+      // batch is all there is to do (looping would spin).
+      const pending = this.#buffer.filter((event) => event.id > listener.cursor);
+      if (pending.length > 0) {
+        listener.cursor = pending[pending.length - 1]!.id;
+        listener.onEvents(pending);
+      }
     } catch (error) {
       this.#listeners.delete(listener);
       listener.onError?.(error);

@@ -389,6 +389,8 @@ describe.runIf(binary !== null || required)("RedisTaskStore on a real redis-serv
   });
 });
 
-describe.runIf(binary === null && !required)("RedisTaskStore", () => {
-  it.skip("skipped: redis-server is not installed (set REDIS_SERVER_BIN or put it on PATH; CI=true makes this a failure)", () => {});
-});
+if (binary === null && !required) {
+  describe("RedisTaskStore", () => {
+    it.skip("skipped: redis-server is not installed (set REDIS_SERVER_BIN or put it on PATH; CI=true makes this a failure)", () => {});
+  });
+}

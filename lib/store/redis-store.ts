@@ -629,6 +629,17 @@ export class RedisTaskStore implements TaskStore {
     }
   }
 
+  async lastEventId(taskId: string): Promise<number> {
+    assertId(taskId);
+    const key = this.#key("log", taskId);
+    // Checkpoints are <lastEventId>-<k>: the newest entry's first part is the last event id either way.
+    const entries = await this.#call("read the event log", [[key, "stream"]], () =>
+      this.#redis.xrevrange(key, "+", "-", "COUNT", 1),
+    );
+    const newest = entries[0];
+    return newest ? parseStreamId(newest[0])[0] : 0;
+  }
+
   async readLog(taskId: string): Promise<LogSnapshot> {
     const key = this.#key("log", taskId);
     const checkpoints: Checkpoint[] = [];

@@ -106,6 +106,8 @@ export interface TaskStore {
   append(lease: Lease, records: NewRecord[]): Promise<TaskEvent[]>;
   /** Events with id > afterId, at most `limit`. */
   read(taskId: string, afterId: number, limit?: number): Promise<ReadResult>;
+  /** Id of the last event in the log (0 when empty); reads only the end of the log. */
+  lastEventId(taskId: string): Promise<number>;
   /** Checkpoints and events of the whole log (recovery only). */
   readLog(taskId: string): Promise<LogSnapshot>;
   /** Follows the log from `afterId`. `onEvents` gets each batch in order; `onError` a fatal error. */

@@ -28,6 +28,8 @@ export function replayEvents(created: TaskJson, events: TaskEvent[]): TaskJson {
         if (typeof event.data.run === "number" && event.data.run > task.run) {
           task.run = event.data.run;
           task.runStartEventId = event.id;
+          if (typeof event.data.checkpointRun === "number") task.checkpointRun = event.data.checkpointRun;
+          task.result = null;
           report = "";
         }
         break;

@@ -128,6 +128,18 @@ export const researchQueryParamsSchema = z
     lastEventId: z.string().optional(),
     token: z.string().optional(),
   })
+  .superRefine((params, context) => {
+    if (params.model !== undefined && params.llm === undefined) {
+      context.addIssue({ code: "custom", path: ["model"], message: "model needs llm (e.g. llm=openai&model=…)" });
+    }
+    if (params.maxResults !== undefined && params.search === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["maxResults"],
+        message: "maxResults needs search (e.g. search=local&maxResults=…)",
+      });
+    }
+  })
   .transform((params) => {
     const body: Record<string, unknown> = { query: params.query };
     if (params.depth !== undefined) body.depth = params.depth;

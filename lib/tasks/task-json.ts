@@ -63,6 +63,8 @@ export const taskJsonSchema = z.object({
   priority: z.number().int(),
   /** Increases with every `fresh` run; checkpoints of older runs are ignored. */
   run: z.number().int().positive(),
+  /** The run whose recorded steps count: a retry keeps them, a fresh run starts over. */
+  checkpointRun: z.number().int().positive(),
   /** Id of the first event of the current run (clients without a cursor start here). */
   runStartEventId: z.number().int().positive(),
   progress: z.number().min(0).max(100),
@@ -96,6 +98,7 @@ export function newTaskJson(fields: {
     status: "queued",
     priority: fields.priority,
     run: 1,
+    checkpointRun: 1,
     runStartEventId: 1,
     progress: 0,
     step: null,

@@ -132,7 +132,11 @@ export class TaskManager {
   // ── submission ──────────────────────────────────────────────────────────
 
   /** Gets or creates the task of a request and makes sure it will run. */
-  async submit(body: ResearchRequestBody, requestId: string): Promise<SubmitResult> {
+  async submit(
+    body: ResearchRequestBody,
+    requestId: string,
+    options: { reconnect?: boolean } = {},
+  ): Promise<SubmitResult> {
     const request = normalizeRequest(body, {
       llmProvider: this.config.DEFAULT_LLM_PROVIDER,
       searchProvider: this.config.DEFAULT_SEARCH_PROVIDER,
@@ -143,7 +147,9 @@ export class TaskManager {
     // Simultaneous identical requests in this process share one submission.
     const inFlight = this.#submitting.get(id);
     if (inFlight) return inFlight.then((result) => ({ ...result, created: false }));
-    const submission = this.#submit(id, request, body, requestId).finally(() => this.#submitting.delete(id));
+    const submission = this.#submit(id, request, body, requestId, options.reconnect === true).finally(() =>
+      this.#submitting.delete(id),
+    );
     this.#submitting.set(id, submission);
     return submission;
   }
@@ -153,6 +159,7 @@ export class TaskManager {
     request: TaskJson["request"],
     body: ResearchRequestBody,
     requestId: string,
+    reconnect: boolean,
   ): Promise<SubmitResult> {
     const fresh = newTaskJson({ id, request, priority: body.priority ?? 0, now: this.#now().toISOString() });
     const { created, task } = await this.store.createTask(fresh);
@@ -162,6 +169,7 @@ export class TaskManager {
       this.scan();
       return { task, created: true };
     }
+    if (reconnect) return { task, created: false };
     const restart =
       body.fresh === true ? isFinished(task.status) : task.status === "failed" || task.status === "cancelled";
     if (restart) {
@@ -195,22 +203,31 @@ export class TaskManager {
         finishRequested: false,
         updatedAt: this.#now().toISOString(),
       };
+      // Both start a new run (clients without a cursor start at its first
+      // event, never at the old run's `done`); a retry keeps the recorded
+      // steps, a fresh run starts without them.
+      const run = current.run + 1;
+      const checkpointRun = newRun ? run : current.checkpointRun;
       const events = await this.store.append(lease, [
         {
           event: {
             type: "status",
-            data: newRun
-              ? { status: "queued", run: current.run + 1, message: "A new run of this research started." }
-              : { status: "queued", message: "The task is retried." },
+            data: {
+              status: "queued",
+              run,
+              checkpointRun,
+              message: newRun ? "A new run of this research started." : "The task is retried from its last completed step.",
+            },
           },
         },
       ]);
       const statusEvent = events[0]!;
       next.lastEventId = statusEvent.id;
+      next.run = run;
+      next.checkpointRun = checkpointRun;
+      next.runStartEventId = statusEvent.id;
+      next.result = null;
       if (newRun) {
-        next.run = current.run + 1;
-        next.runStartEventId = statusEvent.id;
-        next.result = null;
         next.progress = 0;
         next.step = null;
         next.startedAt = null;
@@ -498,7 +515,8 @@ export class TaskManager {
         return "failed";
       })
       .then(async (outcome) => {
-        if (outcome !== "lost" && outcome !== "deleted") {
+        if (outcome !== "lost") {
+          // (For a deleted task this only lets go of the local lease state.)
           await this.store.releaseLease(lease).catch((error) => {
             if (!(isAppError(error) && error.code === "lease_lost")) {
               this.#logger.warn("task.release_failed", { taskId: task.id, error: errorMessage(error) });

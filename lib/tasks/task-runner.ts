@@ -83,13 +83,16 @@ export class TaskRunner {
     try {
       const log = await store.readLog(this.#task.id);
       const lastEvent = log.events.at(-1);
-      if (lastEvent && lastEvent.type === "done" && lastEvent.id >= this.#task.runStartEventId) {
-        // The previous owner finished but died before saving the state: finish the snapshot, run nothing.
+      const ended =
+        lastEvent?.type === "done" || (lastEvent?.type === "status" && lastEvent.data.status === "paused");
+      if (lastEvent && ended && lastEvent.id >= this.#task.runStartEventId) {
+        // The previous owner finished (or paused) but died before saving the
+        // state: bring the snapshot up to date, run nothing.
         return await this.#settleFromLog(log.events);
       }
       const checkpoints = new Map<string, unknown>();
       for (const checkpoint of log.checkpoints) {
-        if (checkpoint.run === this.#task.run) checkpoints.set(checkpoint.key, checkpoint.result);
+        if (checkpoint.run === this.#task.checkpointRun) checkpoints.set(checkpoint.key, checkpoint.result);
       }
       let reportSoFar = "";
       for (const event of log.events) {
@@ -125,14 +128,16 @@ export class TaskRunner {
         attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
       }
     }
-    settled.finishedAt ??= now;
+    const finished = settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled";
+    if (finished) settled.finishedAt ??= now;
     this.#task = settled;
     await this.#save();
-    await this.#options.store.setActive(settled.id, false);
+    if (finished) await this.#options.store.setActive(settled.id, false);
     this.#logger.info("task.settled_from_log", { status: settled.status });
-    return settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled"
-      ? settled.status
-      : "stopped";
+    if (settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled") {
+      return settled.status;
+    }
+    return settled.status === "paused" ? "paused" : "stopped";
   }
 
   async #begin(kind: AttemptJson["kind"], lastEventId: number): Promise<void> {
@@ -183,7 +188,7 @@ export class TaskRunner {
       step: async <T>(key: string, run: () => Promise<T>): Promise<T> => {
         if (checkpoints.has(key)) return checkpoints.get(key) as T;
         const result = await this.#withRetries(key, run);
-        await this.#append([{ checkpoint: { run: task.run, key, result } }]);
+        await this.#append([{ checkpoint: { run: task.checkpointRun, key, result } }]);
         checkpoints.set(key, result);
         this.#logger.debug("task.step_done", { step: key });
         return result;
@@ -276,7 +281,10 @@ export class TaskRunner {
     try {
       await this.#options.store.renewLease(this.#lease);
     } catch (error) {
-      this.#lose(error);
+      if (isAppError(error) && error.code === "lease_lost") this.#lose(error);
+      // Anything else (a slow or failing disk, Redis away) is retried at the
+      // next tick; if renewals keep failing the store fences the lease itself.
+      else this.#logger.warn("task.renew_failed", { error: errorMessage(error) });
     }
   }
 
@@ -327,7 +335,10 @@ export class TaskRunner {
       this.#lose(error);
       return "lost";
     }
-    if (reason === "deleted") return "deleted";
+    if (reason === "deleted") {
+      await this.#saving.catch(() => undefined);
+      return "deleted";
+    }
     if (reason === "stopped") {
       this.#endAttempt("interrupted", null);
       await this.#trySave();

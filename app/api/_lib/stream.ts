@@ -16,31 +16,34 @@ export function cursorFrom(request: Request): number | undefined {
   const query = new URL(request.url).searchParams.get("lastEventId");
   const cursor = parseCursor(header ?? query);
   if (cursor === null) {
-    throw new AppError(
-      "invalid_request",
-      "Last-Event-ID / lastEventId must be a non-negative integer event id.",
-    );
+    throw new AppError("invalid_request", "Last-Event-ID / lastEventId must be a non-negative integer event id.");
   }
   return cursor;
 }
 
 /**
  * Streams a task from a cursor, or answers 204 when the task is finished and
- * the client has seen everything (so EventSource stops reconnecting).
+ * the client has seen everything (so EventSource stops reconnecting). A
+ * cursor past the end of the log is refused: no client can have seen it.
  */
-export function streamTask(
+export async function streamTask(
+  request: Request,
   manager: TaskManager,
   task: TaskJson,
   cursor: number | undefined,
   requestId: string,
   headers: Record<string, string> = {},
-): Response {
+): Promise<Response> {
   const runStart = task.runStartEventId - 1;
   if (cursor !== undefined && isFinished(task.status) && cursor >= task.lastEventId) {
-    return new Response(null, {
-      status: 204,
-      headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
-    });
+    return new Response(null, { status: 204, headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers } });
+  }
+  if (cursor !== undefined && cursor > task.lastEventId) {
+    // The snapshot may lag the log by a moment; the log decides.
+    const last = await manager.store.lastEventId(task.id);
+    if (cursor > last) {
+      throw new AppError("invalid_request", `Last-Event-ID ${cursor} is past the task's last event (${last}).`);
+    }
   }
   const afterId = cursor === undefined || cursor < runStart ? runStart : cursor;
   const config = getConfig();
@@ -52,11 +55,13 @@ export function streamTask(
     heartbeatMs: config.SSE_HEARTBEAT_MS,
     retryMs: config.SSE_RETRY_MS,
     logger: getLogger().child({ requestId, ownerId: manager.ownerId }),
+    signal: request.signal,
     onOpen: connectionOpened,
     onClose: connectionClosed,
-    isSettled: async (lastEventId) => {
+    checkSettled: async (lastEventId) => {
       const current = await manager.getTask(task.id);
-      return current !== null && isFinished(current.status) && lastEventId >= current.lastEventId;
+      if (!current) return "gone";
+      return isFinished(current.status) && lastEventId >= current.lastEventId ? "settled" : "running";
     },
   });
   return new Response(stream, {

@@ -17,8 +17,11 @@ export const dynamic = "force-dynamic";
  * stream, or with `Accept: application/json` a 202 with the task id and links.
  */
 async function start(request: Request, input: ResearchRequestBody, requestId: string): Promise<Response> {
+  // A cursor means an EventSource reconnecting, not a new request: it must
+  // never retry a cancelled task or start another `fresh` run.
+  const cursor = cursorFrom(request);
   const manager = await getTaskManager();
-  const { task, created } = await manager.submit(input, requestId);
+  const { task, created } = await manager.submit(input, requestId, { reconnect: cursor !== undefined });
   const model = modelName(task.request);
   const headers: Record<string, string> = { "X-Task-ID": task.id };
   if (model) headers["X-Model-Name"] = model;
@@ -42,7 +45,7 @@ async function start(request: Request, input: ResearchRequestBody, requestId: st
       { ...headers, Location: `/api/tasks/${task.id}` },
     );
   }
-  return streamTask(manager, task, cursorFrom(request), requestId, headers);
+  return streamTask(request, manager, task, cursor, requestId, headers);
 }
 
 export const POST = route(async (request, _context, requestId) => {

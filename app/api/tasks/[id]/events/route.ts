@@ -14,7 +14,7 @@ export const GET = route<Context>(async (request, context, requestId) => {
   const cursor = cursorFrom(request);
   const manager = await getTaskManager();
   const task = await findTask(manager, id);
-  return streamTask(manager, task, cursor, requestId);
+  return streamTask(request, manager, task, cursor, requestId);
 });
 
 export const OPTIONS = async (request: Request) => preflight(request);
