@@ -2,11 +2,13 @@
 // Node process can do, with no framework, no store and no per-client work.
 //
 //   GET  /events    subscribes (headers and a first comment flushed at once)
-//   POST /publish   a JSON array of events ({ type, data }), numbered here
+//   POST /publish   batches as NDJSON: one JSON array of events ({ type, data })
+//                   per line, published as each line arrives (one request can
+//                   stream many batches, so the producer never waits for a
+//                   busy server before sending the next, as with Fathom's log)
 //
 // Published frames are coalesced per tick into one Buffer that every client
-// is given (the same object: encoded once, copied by nobody). Like Fathom's
-// append, a publish is acknowledged once accepted, not once delivered.
+// is given (the same object: encoded once, copied by nobody).
 // Prints its port on stdout, listens on 127.0.0.1 only.
 import http from "node:http";
 
@@ -34,10 +36,15 @@ function publish(events) {
 
 const server = http.createServer((request, response) => {
   if (request.method === "POST" && request.url === "/publish") {
-    const chunks = [];
-    request.on("data", (chunk) => chunks.push(chunk));
+    let rest = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk) => {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop();
+      for (const line of lines) if (line) publish(JSON.parse(line));
+    });
     request.on("end", () => {
-      publish(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      if (rest) publish(JSON.parse(rest));
       response.end("ok");
     });
     return;

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { FileTaskStore } from "../lib/store/file-store";
 import type { Lease } from "../lib/store/types";
-import type { TaskJson, TaskStatus } from "../lib/tasks/task-json";
+import { newTaskJson, type TaskJson, type TaskStatus } from "../lib/tasks/task-json";
 import { type StartOptions, startServer, type TestServer } from "../tests/support/server";
 
 // ── figures ────────────────────────────────────────────────────────────────
@@ -166,33 +166,19 @@ export function newTaskId(): string {
 /** A task snapshot as the runner writes it (no result until it finishes). */
 export function makeTask(overrides: Partial<TaskJson> = {}): TaskJson {
   const now = new Date().toISOString();
+  const request: TaskJson["request"] = {
+    query: "How did the United States acquire Louisiana?",
+    depth: 2,
+    breadth: 3,
+    language: "en",
+    llm: { provider: "offline" },
+    search: { provider: "local", maxResults: 5 },
+  };
   return {
-    version: 1,
-    id: newTaskId(),
-    request: {
-      query: "How did the United States acquire Louisiana?",
-      depth: 2,
-      breadth: 3,
-      language: "en",
-      llm: { provider: "offline" },
-      search: { provider: "local", maxResults: 5 },
-    },
+    ...newTaskJson({ id: newTaskId(), request, priority: 0, now }),
     status: "running" satisfies TaskStatus,
-    priority: 0,
-    run: 1,
-    runStartEventId: 1,
-    progress: 0,
-    step: null,
     message: null,
-    createdAt: now,
-    updatedAt: now,
     startedAt: now,
-    finishedAt: null,
-    attempts: [],
-    lastEventId: 0,
-    finishRequested: false,
-    result: null,
-    error: null,
     ...overrides,
   };
 }
