@@ -172,7 +172,12 @@ async function startFathom(): Promise<Contender> {
   // The bench process owns the task and renews its lease on a timer that
   // 1,000 busy clients in the same process can delay past the default lease
   // time; a takeover would start the research on the server mid-measurement.
-  const server = await startBenchServer({ dataDir, env: { LEASE_TTL_MS: "60000" } });
+  const server = await startBenchServer({ dataDir, env: { LEASE_TTL_MS: "60000" } }).catch(
+    (error: unknown) => {
+      removeDir(dataDir);
+      throw error;
+    },
+  );
   const store = benchStore(path.join(dataDir, "tasks"));
   const owned = await ownTask(store);
   return {

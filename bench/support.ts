@@ -271,13 +271,18 @@ export function ensureIndexTemplate(): Promise<string> {
 /** A data folder in which a server has built and cached the search index. */
 async function buildIndexTemplate(): Promise<string> {
   const template = tempDir("index");
-  const server = await startBuilt({ dataDir: template });
   try {
-    await waitForLog(server, "manager.started", 120_000);
-  } finally {
-    await stopServer(server);
+    const server = await startBuilt({ dataDir: template });
+    try {
+      await waitForLog(server, "manager.started", 120_000);
+    } finally {
+      await stopServer(server);
+    }
+    return template;
+  } catch (error) {
+    removeDir(template);
+    throw error;
   }
-  return template;
 }
 
 export async function waitForLog(server: TestServer, message: string, timeoutMs: number): Promise<void> {

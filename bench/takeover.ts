@@ -171,7 +171,10 @@ async function measureFollower(events: number, spacingMs: number, pollingOnly: b
     const preload = `--require ${JSON.stringify(path.join(__dirname, "no-fs-watch.cjs"))}`;
     env.NODE_OPTIONS = [process.env.NODE_OPTIONS, preload].filter(Boolean).join(" ");
   }
-  const server = await startBenchServer({ dataDir, env });
+  const server = await startBenchServer({ dataDir, env }).catch((error: unknown) => {
+    removeDir(dataDir);
+    throw error;
+  });
   const store = benchStore(path.join(dataDir, "tasks"));
   const owned = await ownTask(store);
   const latencies: number[] = [];
