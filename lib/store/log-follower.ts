@@ -107,8 +107,11 @@ export class LogFollower {
     try {
       do {
         this.#pullAgain = false;
+        // Small first read (the first frames go out at once), then full batches.
+        let limit = Math.min(64, this.#batchSize);
         for (;;) {
-          const batch = await this.#read(this.#lastId, this.#batchSize);
+          const batch = await this.#read(this.#lastId, limit);
+          limit = this.#batchSize;
           if (this.#closed) return;
           // A push may have advanced the cursor while the read was in flight.
           const fresh = batch.events.filter((event) => event.id > this.#lastId);
@@ -159,12 +162,15 @@ export class LogFollower {
   }
 
   async #catchUp(listener: Listener): Promise<void> {
+    // A small first read gets the first frames out quickly; then full batches.
+    let limit = Math.min(64, this.#batchSize);
     try {
       for (;;) {
         if (!this.#listeners.has(listener)) return;
         const bufferStart = this.#buffer.length > 0 ? this.#buffer[0]!.id : this.#lastId + 1;
         if (listener.cursor + 1 >= bufferStart) break;
-        const batch = await this.#read(listener.cursor, this.#batchSize);
+        const batch = await this.#read(listener.cursor, limit);
+        limit = this.#batchSize;
         if (!this.#listeners.has(listener)) return;
         if (batch.events.length === 0) break;
         listener.cursor = batch.events[batch.events.length - 1]!.id;

@@ -32,6 +32,8 @@ export class TaskIndex {
   readonly #tasks = new Map<string, TaskJson>();
   readonly #listeners = new Set<(change: IndexChange) => void>();
   #refreshing: Promise<void> | null = null;
+  /** Every task, newest first; rebuilt only after a change. */
+  #sorted: TaskJson[] | null = null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(store: TaskStore, refreshMs: number) {
@@ -73,10 +75,16 @@ export class TaskIndex {
   async list(query: ListQuery): Promise<ListPage> {
     const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
     const text = query.text?.toLowerCase();
-    const matching = (await this.all())
-      .filter((task) => !query.statuses || query.statuses.includes(task.status))
-      .filter((task) => !text || task.request.query.toLowerCase().includes(text))
-      .sort(newestFirst);
+    await this.refresh();
+    this.#sorted ??= [...this.#tasks.values()].sort(newestFirst);
+    const filtered = Boolean(query.statuses || text);
+    const matching = filtered
+      ? this.#sorted.filter(
+          (task) =>
+            (!query.statuses || query.statuses.includes(task.status)) &&
+            (!text || task.request.query.toLowerCase().includes(text)),
+        )
+      : this.#sorted;
     const start = cursor ? matching.findIndex((task) => newestFirst(task, cursor) > 0) : 0;
     const from = start === -1 ? matching.length : start;
     const tasks = matching.slice(from, from + query.limit);
@@ -113,6 +121,7 @@ export class TaskIndex {
   }
 
   #emit(change: IndexChange): void {
+    this.#sorted = null;
     for (const listener of this.#listeners) listener(change);
   }
 
@@ -128,8 +137,10 @@ export class TaskIndex {
   }
 }
 
+/** ISO timestamps and hex ids sort correctly as plain strings (no locale rules needed). */
 function newestFirst(a: Pick<TaskJson, "createdAt" | "id">, b: Pick<TaskJson, "createdAt" | "id">): number {
-  return b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.id === b.id ? 0 : a.id < b.id ? 1 : -1;
 }
 
 function encodeCursor(task: TaskJson): string {

@@ -47,8 +47,15 @@ export const sourceJsonSchema = z.object({
   passages: z.array(z.string()),
 });
 
+/**
+ * A task's result. The report itself is the concatenation of the run's
+ * `output` events, so the persisted snapshot leaves it out (`reportLength`
+ * instead) and readers that show it put it back from the log
+ * (`TaskManager.getTaskWithReport`): the text is stored once, not twice.
+ */
 export const resultJsonSchema = z.object({
-  report: z.string(),
+  report: z.string().optional(),
+  reportLength: z.number().int().nonnegative().optional(),
   sources: z.array(sourceJsonSchema),
   learnings: z.array(z.string()),
 });
@@ -113,4 +120,11 @@ export function newTaskJson(fields: {
     result: null,
     error: null,
   };
+}
+
+/** The snapshot as it is written to the store: the report stays in the log only. */
+export function persistedTask(task: TaskJson): TaskJson {
+  if (!task.result || task.result.report === undefined) return task;
+  const { report, ...rest } = task.result;
+  return { ...task, result: { ...rest, reportLength: report.length } };
 }

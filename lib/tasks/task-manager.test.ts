@@ -131,7 +131,8 @@ describe("TaskManager", () => {
     });
     expect(engine.runs).toBe(1);
     expect(done.attempts).toHaveLength(1);
-    expect(done.result?.report).toBe(await outputs(store, id));
+    expect((await manager.getTaskWithReport(id))?.result?.report).toBe(await outputs(store, id));
+    expect(done.result?.report).toBeUndefined(); // stored once: in the log
   });
 
   it("applies defaults before fingerprinting", async () => {
@@ -170,7 +171,7 @@ describe("TaskManager", () => {
     expect(second.engine.stepCalls).toEqual(["search:alpha", "search:beta", "search:gamma"]);
     expect(done.attempts.map((attempt) => attempt.kind)).toEqual(["first", "takeover"]);
     expect(done.attempts[0]!.outcome).toBe("interrupted");
-    expect(done.result?.report).toBe(await outputs(second.store, task.id));
+    expect((await second.manager.getTaskWithReport(task.id))?.result?.report).toBe(await outputs(second.store, task.id));
   });
 
   it("retries transient step failures, fails on permanent ones, and retries the task on a new request", async () => {
@@ -217,7 +218,7 @@ describe("TaskManager", () => {
       return current?.status === "completed" ? current : null;
     });
     expect(done.result?.learnings.length).toBeLessThan(3);
-    expect(done.result?.report).toBe(await outputs(store, task.id));
+    expect((await manager.getTaskWithReport(task.id))?.result?.report).toBe(await outputs(store, task.id));
     await expect(manager.control(task.id, "cancel")).rejects.toMatchObject({ code: "conflict" });
 
     engine.gate = new Promise(() => {});

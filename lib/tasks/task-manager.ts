@@ -54,6 +54,8 @@ export class TaskManager {
   readonly #now: () => Date;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #runners = new Map<string, TaskRunner>();
+  /** Reports rebuilt from logs, most recently used last. */
+  readonly #reports = new Map<string, { key: string; report: string }>();
   /** Submissions in flight in this process, by task id (one creation per id at a time). */
   readonly #submitting = new Map<string, Promise<SubmitResult>>();
   #queueOrder: string[] = [];
@@ -247,6 +249,33 @@ export class TaskManager {
 
   async getTask(id: string): Promise<TaskJson | null> {
     return this.#runners.get(id)?.task ?? (await this.store.getTask(id));
+  }
+
+  /**
+   * The task with `result.report` put back from its log (the snapshot stores
+   * only its length). Reports are cached per run and last event, so showing a
+   * finished task again reads nothing.
+   */
+  async getTaskWithReport(id: string): Promise<TaskJson | null> {
+    const task = await this.getTask(id);
+    if (!task?.result || task.result.report !== undefined) return task;
+    const key = `${task.run}:${task.lastEventId}`;
+    let cached = this.#reports.get(id);
+    if (cached?.key !== key) {
+      let report = "";
+      let cursor = task.runStartEventId - 1;
+      for (;;) {
+        const { events, more } = await this.store.read(id, cursor, 5000);
+        for (const event of events) if (event.type === "output") report += String(event.data.text ?? "");
+        if (!more || events.length === 0) break;
+        cursor = events[events.length - 1]!.id;
+      }
+      cached = { key, report };
+      this.#reports.delete(id);
+      this.#reports.set(id, cached);
+      if (this.#reports.size > REPORT_CACHE_SIZE) this.#reports.delete(this.#reports.keys().next().value!);
+    }
+    return { ...task, result: { ...task.result, report: cached.report } };
   }
 
   wasDeleted(id: string): Promise<boolean> {
@@ -531,6 +560,7 @@ export class TaskManager {
 }
 
 const SWEEP_EVERY_MS = 60_000;
+const REPORT_CACHE_SIZE = 100;
 
 function endAttempt(attempt: AttemptJson, outcome: AttemptJson["outcome"], now: string): void {
   attempt.outcome = outcome;

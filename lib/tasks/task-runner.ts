@@ -12,7 +12,7 @@ import type { AcquiredLease, ControlAction, TaskStore } from "../store/types";
 import type { NewRecord, TaskEvent } from "./events";
 import { assertTransition } from "./lifecycle";
 import { replayEvents } from "./replay";
-import type { AttemptJson, TaskJson, TaskStatus } from "./task-json";
+import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "./task-json";
 
 export interface RunnerOptions {
   store: TaskStore;
@@ -261,7 +261,7 @@ export class TaskRunner {
 
   async #save(): Promise<void> {
     this.#task.updatedAt = this.#options.now().toISOString();
-    await this.#options.store.saveTask(this.#lease, this.#task);
+    await this.#options.store.saveTask(this.#lease, persistedTask(this.#task));
     this.#options.onChange?.(this.#task);
   }
 
@@ -422,7 +422,7 @@ export class TaskRunner {
               status,
               ...(error ? { error: error.message } : {}),
               result: result
-                ? { sources: result.sources, learnings: result.learnings, reportLength: result.report.length }
+                ? { sources: result.sources, learnings: result.learnings, reportLength: result.report?.length ?? 0 }
                 : null,
             },
           },

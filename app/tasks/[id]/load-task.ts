@@ -25,8 +25,9 @@ export const loadTask = cache(async (id: string): Promise<LoadedTask> => {
   if (!isTaskId(id)) return { kind: "invalid" };
   if (getConfig().FATHOM_API_TOKEN) return { kind: "protected" };
   const manager = await getTaskManager();
-  const task = await manager.getTask(id);
+  const task = await manager.getTaskWithReport(id);
   if (!task) return { kind: "missing" };
   // Exactly what `GET /api/tasks/:id` answers, so the page and the API agree.
-  return { kind: "found", task: taskView(task, manager.queuePosition(id)) };
+  // getTaskWithReport put the report back into any result, as the page's type expects.
+  return { kind: "found", task: taskView(task, manager.queuePosition(id)) as TaskJson };
 });

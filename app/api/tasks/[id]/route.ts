@@ -13,7 +13,7 @@ type Context = { params: Promise<{ id: string }> };
 export const GET = route<Context>(async (request, context, requestId) => {
   const id = taskIdFrom((await context.params).id);
   const manager = await getTaskManager();
-  const task = await findTask(manager, id);
+  const task = (await manager.getTaskWithReport(id)) ?? (await findTask(manager, id));
   return json(taskView(task, manager.queuePosition(id)), 200, requestId, request, { "X-Task-ID": id });
 });
 
