@@ -75,9 +75,16 @@ export function createTaskEventStream(options: TaskStreamOptions): ReadableStrea
         controllerRef = controller;
         options.onOpen?.();
         options.signal?.addEventListener("abort", onAbort, { once: true });
-        logger.info(options.afterId > 0 ? "stream.resumed" : "stream.opened", { taskId, from: options.afterId });
+        logger.info(options.afterId > 0 ? "stream.resumed" : "stream.opened", {
+          taskId,
+          from: options.afterId,
+        });
         controller.enqueue(
-          encodeText(encodeComment("fathom") + encodeRetry(options.retryMs) + encodeUnnumbered("task", options.snapshot)),
+          encodeText(
+            encodeComment("fathom") +
+              encodeRetry(options.retryMs) +
+              encodeUnnumbered("task", options.snapshot),
+          ),
         );
         heartbeat = setInterval(() => {
           try {
@@ -91,9 +98,12 @@ export function createTaskEventStream(options: TaskStreamOptions): ReadableStrea
             .checkSettled?.(cursor)
             .then((state) => {
               if (state === "settled") close("task settled");
-              else if (state === "gone") close("task gone", encodeUnnumbered("error", { message: "The task was deleted." }));
+              else if (state === "gone")
+                close("task gone", encodeUnnumbered("error", { message: "The task was deleted." }));
             })
-            .catch((error: unknown) => logger.warn("stream.settle_check_failed", { taskId, error: String(error) }));
+            .catch((error: unknown) =>
+              logger.warn("stream.settle_check_failed", { taskId, error: String(error) }),
+            );
         }, options.heartbeatMs);
         heartbeat.unref?.();
         const onEvents = (events: TaskEvent[]) => {

@@ -11,6 +11,8 @@ import { type Checkpoint, checkpointSchema, type TaskEvent, taskEventSchema } fr
  */
 
 const CHUNK = 64 * 1024;
+/** Read size of the binary search's probes (a line or two). */
+const PROBE = 4 * 1024;
 const NEWLINE = 0x0a;
 
 export type LogRecord = { event: TaskEvent } | { checkpoint: Checkpoint };
@@ -38,7 +40,7 @@ export function parseRecord(line: string): LogRecord | null {
 }
 
 /** Fast id probe without a full parse: lines of events start with `{"id":N,`. */
-function probeEventId(line: Buffer): number | null {
+export function probeEventId(line: Buffer): number | null {
   // 7 = '{"id":'.length + 1
   if (line.length < 8 || line[0] !== 0x7b || line[1] !== 0x22 || line[2] !== 0x69 || line[3] !== 0x64)
     return null;
@@ -58,13 +60,18 @@ export interface LineAt {
 }
 
 /** Complete lines in [start, end) of a file; `start` must be a line start. */
-export async function* readLines(handle: FileHandle, start: number, end: number): AsyncGenerator<LineAt> {
+export async function* readLines(
+  handle: FileHandle,
+  start: number,
+  end: number,
+  chunkSize = CHUNK,
+): AsyncGenerator<LineAt> {
   let position = start;
   let carry: Buffer | null = null;
   let carryOffset = start;
-  const buffer = Buffer.allocUnsafe(CHUNK);
+  const buffer = Buffer.allocUnsafe(chunkSize);
   while (position < end) {
-    const length = Math.min(CHUNK, end - position);
+    const length = Math.min(chunkSize, end - position);
     const { bytesRead } = await handle.read(buffer, 0, length, position);
     if (bytesRead === 0) break;
     let chunk = buffer.subarray(0, bytesRead);
@@ -129,11 +136,16 @@ export async function lastEventIdBefore(handle: FileHandle, end: number): Promis
 }
 
 /** Offset of the first line start strictly after `position` (null if none before `end`). */
-async function nextLineStart(handle: FileHandle, position: number, end: number): Promise<number | null> {
-  const buffer = Buffer.allocUnsafe(CHUNK);
+async function nextLineStart(
+  handle: FileHandle,
+  position: number,
+  end: number,
+  chunkSize = CHUNK,
+): Promise<number | null> {
+  const buffer = Buffer.allocUnsafe(chunkSize);
   let cursor = position;
   while (cursor < end) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, end - cursor), cursor);
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(chunkSize, end - cursor), cursor);
     if (bytesRead === 0) return null;
     const index = buffer.subarray(0, bytesRead).indexOf(NEWLINE);
     if (index !== -1) {
@@ -151,7 +163,8 @@ async function firstEventFrom(
   position: number,
   end: number,
 ): Promise<{ offset: number; id: number } | null> {
-  for await (const { offset, line } of readLines(handle, position, end)) {
+  // Small reads: a probe needs one line, not a chunk of the log.
+  for await (const { offset, line } of readLines(handle, position, end, PROBE)) {
     const id = probeEventId(line);
     if (id !== null) return { offset, id };
   }
@@ -166,9 +179,9 @@ async function firstEventFrom(
 export async function seekAfter(handle: FileHandle, end: number, afterId: number): Promise<number> {
   let low = 0; // a line start whose first event id is <= afterId (or the file start)
   let high = end;
-  while (high - low > CHUNK) {
+  while (high - low > PROBE) {
     const middle = Math.floor((low + high) / 2);
-    const lineStart = await nextLineStart(handle, middle, end);
+    const lineStart = await nextLineStart(handle, middle, end, PROBE);
     if (lineStart === null || lineStart >= high) {
       high = middle;
       continue;

@@ -16,6 +16,7 @@ import {
   lastEventIdBefore,
   lastNewlineEnd,
   parseRecord,
+  probeEventId,
   readLines,
   seekAfter,
 } from "./file-log";
@@ -388,7 +389,8 @@ export class FileTaskStore implements TaskStore {
       // A task deleted and created again (same fingerprint) starts its epochs over.
       const text = await readText(this.#epochPath(taskId, newest.epoch));
       const claim = text === null ? null : parseJson(text, epochJsonSchema);
-      if (!claim || claim.ownerId !== newest.ownerId || claim.sealedAt.offset !== newest.sealedAt.offset) known = [];
+      if (!claim || claim.ownerId !== newest.ownerId || claim.sealedAt.offset !== newest.sealedAt.offset)
+        known = [];
     }
     const epochs = [...known];
     for (let next = epochs.length + 1; ; next++) {
@@ -630,6 +632,9 @@ export class FileTaskStore implements TaskStore {
         const end = await this.#readableEnd(taskId, segment, handle);
         const start = segment.firstId > afterId + 1 ? 0 : await seekAfter(handle, end, afterId);
         for await (const { line } of readLines(handle, start, end)) {
+          // Lines before the cursor are skipped without parsing them.
+          const probed = probeEventId(line);
+          if (probed !== null && probed <= afterId) continue;
           const record = parseRecord(line.toString("utf8"));
           if (!record || !("event" in record) || record.event.id <= afterId) continue;
           events.push(record.event);

@@ -37,7 +37,10 @@ export function replayEvents(created: TaskJson, events: TaskEvent[]): TaskJson {
       case "done": {
         const status = taskStatuses.find((value) => value === event.data.status);
         if (status) task.status = status;
-        const result = resultJsonSchema.safeParse({ ...(event.data.result as object), reportLength: report.length });
+        const result = resultJsonSchema.safeParse({
+          ...(event.data.result as object),
+          reportLength: report.length,
+        });
         if (result.success) task.result = result.data;
         else if (report) task.result = { reportLength: report.length, sources: [], learnings: [] };
         if (typeof event.data.error === "string") task.error = { code: "failed", message: event.data.error };

@@ -130,7 +130,11 @@ export const researchQueryParamsSchema = z
   })
   .superRefine((params, context) => {
     if (params.model !== undefined && params.llm === undefined) {
-      context.addIssue({ code: "custom", path: ["model"], message: "model needs llm (e.g. llm=openai&model=…)" });
+      context.addIssue({
+        code: "custom",
+        path: ["model"],
+        message: "model needs llm (e.g. llm=openai&model=…)",
+      });
     }
     if (params.maxResults !== undefined && params.search === undefined) {
       context.addIssue({

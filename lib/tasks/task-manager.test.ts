@@ -171,7 +171,9 @@ describe("TaskManager", () => {
     expect(second.engine.stepCalls).toEqual(["search:alpha", "search:beta", "search:gamma"]);
     expect(done.attempts.map((attempt) => attempt.kind)).toEqual(["first", "takeover"]);
     expect(done.attempts[0]!.outcome).toBe("interrupted");
-    expect((await second.manager.getTaskWithReport(task.id))?.result?.report).toBe(await outputs(second.store, task.id));
+    expect((await second.manager.getTaskWithReport(task.id))?.result?.report).toBe(
+      await outputs(second.store, task.id),
+    );
   });
 
   it("retries transient step failures, fails on permanent ones, and retries the task on a new request", async () => {

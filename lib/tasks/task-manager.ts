@@ -218,7 +218,9 @@ export class TaskManager {
               status: "queued",
               run,
               checkpointRun,
-              message: newRun ? "A new run of this research started." : "The task is retried from its last completed step.",
+              message: newRun
+                ? "A new run of this research started."
+                : "The task is retried from its last completed step.",
             },
           },
         },

@@ -128,7 +128,8 @@ export class TaskRunner {
         attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
       }
     }
-    const finished = settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled";
+    const finished =
+      settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled";
     if (finished) settled.finishedAt ??= now;
     this.#task = settled;
     await this.#save();
@@ -422,7 +423,11 @@ export class TaskRunner {
               status,
               ...(error ? { error: error.message } : {}),
               result: result
-                ? { sources: result.sources, learnings: result.learnings, reportLength: result.report?.length ?? 0 }
+                ? {
+                    sources: result.sources,
+                    learnings: result.learnings,
+                    reportLength: result.report?.length ?? 0,
+                  }
                 : null,
             },
           },
