@@ -104,6 +104,7 @@ interface Following {
 
 const SAFETY = 0.8;
 const RESERVE_BYTES = 256 * 1024;
+const ID_LIST_MAX_AGE_MS = 2000;
 
 export class FileTaskStore implements TaskStore {
   readonly kind = "file" as const;
@@ -119,6 +120,7 @@ export class FileTaskStore implements TaskStore {
   /** Parsed snapshots by id, with the size and mtime they were read at. */
   readonly #snapshots = new Map<string, { ino: number; mtimeMs: number; size: number; task: TaskJson }>();
   #ready: Promise<void> | null = null;
+  #idList: { mtimeMs: number; at: number; ids: string[] } | null = null;
 
   constructor(options: FileStoreOptions) {
     this.#root = path.resolve(/*turbopackIgnore: true*/ options.root);
@@ -307,12 +309,24 @@ export class FileTaskStore implements TaskStore {
     return exists(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId));
   }
 
+  /**
+   * Creating or removing a task changes the root folder's mtime, so an
+   * unchanged mtime means an unchanged list: a stat instead of listing
+   * 10,000 names. Re-listed at least every ID_LIST_MAX_AGE_MS regardless, for
+   * network filesystems whose attribute caches may lag.
+   */
   async listTaskIds(): Promise<string[]> {
+    const stat = await this.#withRoot(() => fs.stat(this.#root));
+    const cached = this.#idList;
+    if (cached && cached.mtimeMs === stat.mtimeMs && this.#now() - cached.at < ID_LIST_MAX_AGE_MS) return cached.ids;
+    const at = this.#now();
     const names = await this.#withRoot(() => fs.readdir(this.#root));
-    return names
+    const ids = names
       .filter((name) => name.endsWith(".json"))
       .map((name) => name.slice(0, -5))
       .filter(isTaskId);
+    this.#idList = { mtimeMs: stat.mtimeMs, at, ids };
+    return ids;
   }
 
   /**
