@@ -4,7 +4,8 @@
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# (npm install, not npm ci: the lock records platform packages only for the platforms it was made on)
+RUN npm install --no-audit --no-fund
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
