@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from "node:fs";
+import { type FSWatcher, readFileSync, statSync, watch } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -105,6 +105,7 @@ interface Following {
 const SAFETY = 0.8;
 const RESERVE_BYTES = 256 * 1024;
 const ID_LIST_MAX_AGE_MS = 2000;
+const LIST_SLICE = 256;
 
 export class FileTaskStore implements TaskStore {
   readonly kind = "file" as const;
@@ -318,7 +319,8 @@ export class FileTaskStore implements TaskStore {
   async listTaskIds(): Promise<string[]> {
     const stat = await this.#withRoot(() => fs.stat(this.#root));
     const cached = this.#idList;
-    if (cached && cached.mtimeMs === stat.mtimeMs && this.#now() - cached.at < ID_LIST_MAX_AGE_MS) return cached.ids;
+    if (cached && cached.mtimeMs === stat.mtimeMs && this.#now() - cached.at < ID_LIST_MAX_AGE_MS)
+      return cached.ids;
     const at = this.#now();
     const names = await this.#withRoot(() => fs.readdir(this.#root));
     const ids = names
@@ -347,34 +349,39 @@ export class FileTaskStore implements TaskStore {
       if (cached && isFinished(cached.task.status) && !activeIds.has(id)) tasks.push(cached.task);
       else queue.push(id);
     }
-    // Bounded parallelism over what may have changed.
-    const worker = async () => {
-      for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+    // Small synchronous reads in slices: for thousands of small files this is
+    // several times faster than a thread-pool round trip per call, and the
+    // event loop is given back between slices (leases must still be renewed).
+    for (let index = 0; index < queue.length; index += LIST_SLICE) {
+      if (index > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const id of queue.slice(index, index + LIST_SLICE)) {
         // Atomic writes replace the file, so the inode changes with every save.
         let stat: { ino: number; mtimeMs: number; size: number };
+        let text: string;
         try {
-          stat = await fs.stat(this.#statePath(id));
+          stat = statSync(this.#statePath(id));
+          const cached = this.#snapshots.get(id);
+          if (
+            cached &&
+            cached.ino === stat.ino &&
+            cached.mtimeMs === stat.mtimeMs &&
+            cached.size === stat.size
+          ) {
+            tasks.push(cached.task);
+            continue;
+          }
+          text = readFileSync(this.#statePath(id), "utf8");
         } catch (error) {
           if (isCode(error, "ENOENT")) continue;
           throw error;
         }
-        const cached = this.#snapshots.get(id);
-        if (
-          cached &&
-          cached.ino === stat.ino &&
-          cached.mtimeMs === stat.mtimeMs &&
-          cached.size === stat.size
-        ) {
-          tasks.push(cached.task);
-          continue;
-        }
-        const task = await this.getTask(id);
+        // A damaged snapshot takes the slow path (rebuilt from the log).
+        const task = parseJson(text, taskJsonSchema) ?? (await this.getTask(id));
         if (!task) continue;
         this.#snapshots.set(id, { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, task });
         tasks.push(task);
       }
-    };
-    await Promise.all(Array.from({ length: 32 }, worker));
+    }
     for (const id of this.#snapshots.keys()) if (!seen.has(id)) this.#snapshots.delete(id);
     return tasks;
   }
