@@ -21,6 +21,19 @@ export function getLogger(): Logger {
   });
 }
 
+// On globalThis like the manager: Next.js may load this module more than once.
+const readyKey = Symbol.for("fathom.ready");
+type ReadyHolder = { [readyKey]?: boolean };
+
+/**
+ * True once this process runs tasks (the search index is loaded) and has
+ * loaded the task list. Until then it accepts requests (they queue) but
+ * `/api/health` answers 503, so a load balancer waits for it.
+ */
+export function isReady(): boolean {
+  return (globalThis as ReadyHolder)[readyKey] === true;
+}
+
 export function getTaskManager(): Promise<TaskManager> {
   const holder = globalThis as Holder;
   holder[key] ??= (async () => {
@@ -44,7 +57,21 @@ export function getTaskManager(): Promise<TaskManager> {
           error: error instanceof Error ? error.message : String(error),
         }),
       )
-      .finally(() => manager.start());
+      .finally(() => {
+        manager.start();
+        // Ready once the task list is loaded too: the first listing is then fast.
+        void manager.index
+          .refresh()
+          .catch((error: unknown) =>
+            logger.warn("manager.index_load_failed", {
+              error: error instanceof Error ? error.message : String(error),
+            }),
+          )
+          .finally(() => {
+            (globalThis as ReadyHolder)[readyKey] = true;
+            logger.info("manager.ready", {});
+          });
+      });
     // Hand running tasks back (released leases: another process continues
     // them at once) before exiting. The start script sets
     // NEXT_MANUAL_SIG_HANDLE so that Next.js leaves the signals to us.

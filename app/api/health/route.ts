@@ -1,22 +1,27 @@
-import { getTaskManager } from "@/lib/tasks/manager-instance";
+import { getTaskManager, isReady } from "@/lib/tasks/manager-instance";
 import { json, route } from "../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-/** Liveness and readiness: the store answers and the manager runs. Never needs a token. */
+/**
+ * Readiness: 200 once the store answers, the search index is loaded and the
+ * manager runs tasks; 503 `starting` before (a load balancer waits). Never
+ * needs a token.
+ */
 export const GET = route(
   async (request, _context, requestId) => {
     const manager = await getTaskManager();
     await manager.store.listActiveTaskIds();
+    const ready = isReady();
     return json(
       {
-        status: "ok",
+        status: ready ? "ok" : "starting",
         store: manager.store.kind,
         ownerId: manager.ownerId,
         runningTasks: manager.runningCount,
       },
-      200,
+      ready ? 200 : 503,
       requestId,
       request,
     );
