@@ -21,6 +21,7 @@ import {
   seekAfter,
 } from "./file-log";
 import { LogFollower } from "./log-follower";
+import { pruneCache, splitListing } from "./snapshot-cache";
 import { assertTaskId as assertId, leaseLost } from "./store-errors";
 import type {
   AcquiredLease,
@@ -339,16 +340,7 @@ export class FileTaskStore implements TaskStore {
    */
   async listTasks(): Promise<TaskJson[]> {
     const [ids, active] = await Promise.all([this.listTaskIds(), this.listActiveTaskIds()]);
-    const activeIds = new Set(active);
-    const tasks: TaskJson[] = [];
-    const seen = new Set<string>();
-    const queue: string[] = [];
-    for (const id of ids) {
-      seen.add(id);
-      const cached = this.#snapshots.get(id);
-      if (cached && isFinished(cached.task.status) && !activeIds.has(id)) tasks.push(cached.task);
-      else queue.push(id);
-    }
+    const { current: tasks, toRead: queue } = splitListing(ids, new Set(active), this.#snapshots);
     // Small synchronous reads in slices: for thousands of small files this is
     // several times faster than a thread-pool round trip per call, and the
     // event loop is given back between slices (leases must still be renewed).
@@ -382,7 +374,7 @@ export class FileTaskStore implements TaskStore {
         tasks.push(task);
       }
     }
-    for (const id of this.#snapshots.keys()) if (!seen.has(id)) this.#snapshots.delete(id);
+    pruneCache(this.#snapshots, ids);
     return tasks;
   }
 

@@ -25,6 +25,7 @@ import {
   saveScript,
   takeControlsScript,
 } from "./redis-scripts";
+import { pruneCache, splitListing } from "./snapshot-cache";
 import { assertTaskId as assertId, leaseLost } from "./store-errors";
 import type {
   AcquiredLease,
@@ -384,27 +385,17 @@ export class RedisTaskStore implements TaskStore {
    */
   async listTasks(): Promise<TaskJson[]> {
     const [all, active] = await Promise.all([this.listTaskIds(), this.listActiveTaskIds()]);
-    const activeIds = new Set(active);
-    const tasks: TaskJson[] = [];
-    const seen = new Set<string>();
-    const ids: string[] = [];
-    for (const id of all) {
-      const cached = this.#snapshots.get(id);
-      if (cached && isFinished(cached.task.status) && !activeIds.has(id)) {
-        seen.add(id);
-        tasks.push(cached.task);
-      } else {
-        ids.push(id);
-      }
-    }
+    const { current: tasks, toRead: ids } = splitListing(all, new Set(active), this.#snapshots);
     const pipeline = this.#redis.pipeline();
     for (const id of ids) pipeline.hget(this.#key("task", id), "state");
     const results = await this.#call("list tasks", [], async () => (await pipeline.exec()) ?? []);
     for (const [index, id] of ids.entries()) {
       const [error, text] = results[index] ?? [null, null];
       if (error) throw await this.#storageError("list tasks", [[this.#key("task", id), "hash"]], error);
-      if (typeof text !== "string") continue;
-      seen.add(id);
+      if (typeof text !== "string") {
+        this.#snapshots.delete(id);
+        continue;
+      }
       // Parsing is the cost of a listing: reuse the snapshot when its text is unchanged.
       const cached = this.#snapshots.get(id);
       if (cached?.text === text) {
@@ -416,7 +407,7 @@ export class RedisTaskStore implements TaskStore {
       this.#snapshots.set(id, { text, task });
       tasks.push(task);
     }
-    for (const id of this.#snapshots.keys()) if (!seen.has(id)) this.#snapshots.delete(id);
+    pruneCache(this.#snapshots, all);
     return tasks;
   }
 

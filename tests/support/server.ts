@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
+import { tempDir } from "./server-free";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -42,9 +41,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function tempDir(prefix = "fathom-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir } from "./server-free";
 
 /** Starts the real production server (`npm start`'s script) on a free port. */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
