@@ -434,6 +434,8 @@ export class TaskRunner {
         });
       }
       await this.#saving;
+      // This process shows the final status before clients see `done`.
+      this.#options.onChange?.(task);
       await this.#append(records);
       await this.#save();
       if (status !== "paused") await this.#options.store.setActive(task.id, false);
