@@ -442,6 +442,11 @@ export class FileTaskStore implements TaskStore {
       if (await exists(this.#releasedPath(taskId, last.epoch))) kind = "released";
       else if (await this.#isExpired(taskId, last.epoch)) kind = "expired";
       else return null;
+      // The seal is measured before the claim exists. A stale owner can only
+      // write in between if it paused between its own lease check and its
+      // write for longer than the lease: such bytes lie past the seal and no
+      // reader reads them afterwards, but a follower polling that very moment
+      // could relay them. The owner's post-write check makes it stop there.
       sealedAt = await this.#segmentEnd(taskId, last);
     }
     const epoch = (last?.epoch ?? 0) + 1;
