@@ -8,8 +8,8 @@ import { encodeEvent } from "../lib/sse/encode";
 import { createTaskEventStream } from "../lib/sse/task-stream";
 import { RedisTaskStore } from "../lib/store/redis-store";
 import type { TaskEvent } from "../lib/tasks/events";
-import { newTaskJson, type TaskJson } from "../lib/tasks/task-json";
 import { findRedisServer, type RedisTestServer, startRedisServer } from "../tests/support/redis";
+import { makeTask } from "./support";
 
 /**
  * Fathom's Redis store against vercel/resumable-stream, side by side in one
@@ -285,26 +285,6 @@ async function startResumable(url: string): Promise<Contender> {
 }
 
 // ── plumbing ───────────────────────────────────────────────────────────────
-
-let taskCounter = 0;
-
-/** A queued task with a random id (the bench never runs it: it appends directly). */
-function makeTask(): TaskJson {
-  taskCounter += 1;
-  const id = `${Date.now().toString(16)}${taskCounter.toString(16)}${Math.random().toString(16).slice(2)}`
-    .padEnd(32, "0")
-    .slice(0, 32);
-  const now = new Date().toISOString();
-  const request: TaskJson["request"] = {
-    query: "bench",
-    depth: 1,
-    breadth: 1,
-    language: "en",
-    llm: { provider: "offline" },
-    search: { provider: "local", maxResults: 5 },
-  };
-  return { ...newTaskJson({ id, request, priority: 0, now }), status: "running", startedAt: now };
-}
 
 async function listen(handler: http.RequestListener): Promise<{ url: string; close: () => void }> {
   const server = http.createServer(handler);

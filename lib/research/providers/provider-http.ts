@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { AppError } from "../../errors";
 import { sleep } from "../../sleep";
 
@@ -205,14 +206,26 @@ export async function withRetries<T>(
 }
 
 /** Reads a successful response's JSON body; an unparseable body is a permanent ProviderError. */
-export async function readJsonBody(provider: string, response: Response): Promise<unknown> {
+export async function readJsonBody<T>(
+  provider: string,
+  response: Response,
+  schema: z.ZodType<T>,
+): Promise<T> {
   const text = await response.text();
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new ProviderError(`${provider} returned a body that is not JSON: ${text.slice(0, 200)}`, {
       retryable: false,
       cause: error,
     });
   }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ProviderError(`${provider} returned an unexpected answer: ${parsed.error.issues[0]?.message}`, {
+      retryable: false,
+    });
+  }
+  return parsed.data;
 }

@@ -53,16 +53,8 @@ export function createSearxngSearch(options: SearxngSearchOptions): SearchProvid
               signal: timeout.signal,
             });
             if (!response.ok) throw await errorFromResponse("SearXNG", response, runtime.now());
-            const parsed = searxngResponseSchema.safeParse(await readJsonBody("SearXNG", response));
-            if (!parsed.success) {
-              throw new ProviderError(
-                `SearXNG returned an unexpected answer: ${parsed.error.issues[0]?.message}`,
-                {
-                  retryable: false,
-                },
-              );
-            }
-            return toResults(parsed.data.results, maxResults);
+            const data = await readJsonBody("SearXNG", response, searxngResponseSchema);
+            return toResults(data.results, maxResults);
           } catch (error) {
             throw classifyNetworkError("SearXNG", error, timeout, signal);
           } finally {

@@ -65,16 +65,8 @@ export function createTavilySearch(options: TavilySearchOptions): SearchProvider
               signal: timeout.signal,
             });
             if (!response.ok) throw await errorFromResponse("Tavily", response, runtime.now());
-            const parsed = tavilyResponseSchema.safeParse(await readJsonBody("Tavily", response));
-            if (!parsed.success) {
-              throw new ProviderError(
-                `Tavily returned an unexpected answer: ${parsed.error.issues[0]?.message}`,
-                {
-                  retryable: false,
-                },
-              );
-            }
-            return parsed.data.results.slice(0, maxResults).map(
+            const data = await readJsonBody("Tavily", response, tavilyResponseSchema);
+            return data.results.slice(0, maxResults).map(
               (result): SearchResult => ({
                 title: result.title?.trim() || result.url,
                 url: result.url,
