@@ -28,7 +28,7 @@ export async function benchResearch(): Promise<Record<string, number>> {
     const corpus = createSotuCorpus();
 
     let started = performance.now();
-    const coldCache = createPassageIndexCache({ dataDir });
+    const coldCache = createPassageIndexCache({ cacheDir: dataDir });
     const built = await coldCache.get(corpus);
     const coldIndexMs = performance.now() - started;
     // The cache file is written once the index is usable; that part is measured apart.
@@ -36,7 +36,7 @@ export async function benchResearch(): Promise<Record<string, number>> {
     const coldIndexWithCacheWriteMs = performance.now() - started;
 
     // A fresh cache instance is a new process as far as the index is concerned.
-    const warmCache = createPassageIndexCache({ dataDir });
+    const warmCache = createPassageIndexCache({ cacheDir: dataDir });
     started = performance.now();
     await warmCache.get(corpus);
     const warmIndexMs = performance.now() - started;
@@ -52,7 +52,7 @@ export async function benchResearch(): Promise<Record<string, number>> {
       },
     );
     started = performance.now();
-    const engine = createResearchEngine({ config, indexes: createPassageIndexCache({ dataDir }) });
+    const engine = createResearchEngine({ config, indexes: createPassageIndexCache({ cacheDir: dataDir }) });
     const run = await runEngineInMemory(engine, request);
     const researchMs = performance.now() - started;
 

@@ -231,8 +231,9 @@ let indexTemplate: Promise<string> | null = null;
  * CPU building one in the middle of a measurement.
  */
 export async function startBenchServer(options: StartOptions & { dataDir: string }): Promise<TestServer> {
-  const cache = path.join(await ensureIndexTemplate(), "cache");
-  if (fs.existsSync(cache)) fs.cpSync(cache, path.join(options.dataDir, "cache"), { recursive: true });
+  const cache = path.join(await ensureIndexTemplate(), "tasks", ".cache");
+  if (fs.existsSync(cache))
+    fs.cpSync(cache, path.join(options.dataDir, "tasks", ".cache"), { recursive: true });
   const server = await startBuilt(options);
   await waitForLog(server, "manager.started", 60_000);
   return server;

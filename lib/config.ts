@@ -72,6 +72,30 @@ export const configSchema = z
     FETCH_ALLOW_PRIVATE: booleanString.default(false),
     FETCH_TIMEOUT_MS: positiveInt.default(10000),
     FETCH_MAX_BYTES: positiveInt.default(2_000_000),
+    /** Caches that can be rebuilt (the search index). Default: `<TASK_STORAGE_DIR>/.cache`. */
+    CACHE_DIR: optionalString,
+    /** Trust `X-Forwarded-For` / `X-Forwarded-Host` / `X-Forwarded-Proto` (only behind a proxy that sets them). */
+    TRUST_PROXY: booleanString.default(false),
+    /** New tasks and new runs per client per minute (0: no limit). Joining a task is free. */
+    RATE_LIMIT_TASKS_PER_MINUTE: nonNegativeInt.default(30),
+    /** Queued tasks across the deployment before new tasks are refused (0: no limit). */
+    MAX_QUEUED_TASKS: nonNegativeInt.default(1000),
+    /** Open SSE connections per process (0: no limit). */
+    MAX_SSE_CONNECTIONS: nonNegativeInt.default(5000),
+    /** Open SSE connections per client per process (0: no limit). */
+    MAX_SSE_CONNECTIONS_PER_CLIENT: nonNegativeInt.default(50),
+    /** Runs of one task kept in its log; older runs are compacted away. */
+    MAX_RUNS_KEPT: positiveInt.default(5),
+    /** Storage budget in MiB (0: no budget). Over it, new tasks are refused with 507. */
+    MAX_STORAGE_MB: nonNegativeInt.default(0),
+    /** `fsync`: every event is on disk before any client sees it (group commit). Default `none`. */
+    DURABILITY: z.enum(["none", "fsync"]).default("none"),
+    /** Lifetime of a browser session cookie (sign-in with FATHOM_API_TOKEN), in hours. */
+    SESSION_TTL_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(168),
   })
   .superRefine((config, context) => {
     if (config.LEASE_RENEW_MS * 2 > config.LEASE_TTL_MS) {
@@ -86,8 +110,8 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema> & {
   /** TASK_STORAGE_DIR resolved to an absolute path. */
   storageDir: string;
-  /** The data directory that holds the task folder (for caches such as the search index). */
-  dataDir: string;
+  /** CACHE_DIR resolved, or `<storageDir>/.cache`: the only other place Fathom writes. */
+  cacheDir: string;
 };
 
 export class ConfigError extends Error {
@@ -107,7 +131,10 @@ export function parseConfig(environment: Record<string, string | undefined>): Co
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const storageDir = path.resolve(parsed.data.TASK_STORAGE_DIR);
-  return { ...parsed.data, storageDir, dataDir: path.dirname(storageDir) };
+  const cacheDir = parsed.data.CACHE_DIR
+    ? path.resolve(parsed.data.CACHE_DIR)
+    : path.join(storageDir, ".cache");
+  return { ...parsed.data, storageDir, cacheDir };
 }
 
 let cached: Config | undefined;

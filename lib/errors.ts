@@ -1,9 +1,15 @@
-/** Machine-readable error codes; app/api/http-errors.ts maps each to an HTTP status. */
+/** Machine-readable error codes; app/api/_lib/http.ts maps each to an HTTP status. */
 export type ErrorCode =
   | "invalid_request"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "unauthorized"
+  | "forbidden"
   | "not_found"
+  | "method_not_allowed"
+  | "rate_limited"
+  | "overloaded"
+  | "insufficient_storage"
   | "gone"
   | "conflict"
   | "provider_not_configured"
@@ -21,17 +27,29 @@ export class AppError extends Error {
   readonly details?: unknown;
   /** True for failures worth retrying (a provider's 429/5xx, a network error). */
   readonly retryable: boolean;
+  /** For refusals by a limit: when to try again, in seconds (sent as `Retry-After`). */
+  readonly retryAfterSeconds?: number;
+  /** For refusals by a limit: the name of the variable that sets it (in the JSON body as `limit`). */
+  readonly limit?: string;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; details?: unknown; retryable?: boolean },
+    options?: {
+      cause?: unknown;
+      details?: unknown;
+      retryable?: boolean;
+      retryAfterSeconds?: number;
+      limit?: string;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AppError";
     this.code = code;
     this.details = options?.details;
     this.retryable = options?.retryable ?? false;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.limit = options?.limit;
   }
 }
 

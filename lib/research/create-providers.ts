@@ -22,7 +22,7 @@ import { safeFetch } from "./web/safe-fetch";
 export interface ProviderDependencies {
   config: Config;
   runtime: ClientRuntime;
-  /** Index cache of the local corpus. Default: the process-wide one for `config.dataDir`. */
+  /** Index cache of the local corpus. Default: the process-wide one for `config.cacheDir`. */
   indexes?: PassageIndexCache;
 }
 
@@ -43,7 +43,7 @@ export function createProviders(
     case "local":
       search = createLocalSearch({
         corpus: configuredCorpus(config),
-        indexes: dependencies.indexes ?? sharedPassageIndexCache(config.dataDir),
+        indexes: dependencies.indexes ?? sharedPassageIndexCache(config.cacheDir),
       });
       break;
     case "searxng":

@@ -14,7 +14,7 @@ let indexes: PassageIndexCache;
 let engine: ResearchEngine;
 
 beforeAll(async () => {
-  indexes = createPassageIndexCache({ dataDir });
+  indexes = createPassageIndexCache({ cacheDir: config.cacheDir });
   engine = createResearchEngine({ config, indexes });
   await indexes.get((await import("./create-providers")).configuredCorpus(config));
 }, 60_000);

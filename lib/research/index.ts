@@ -17,7 +17,7 @@ export interface ResearchEngineOptions {
   fetch?: typeof fetch;
   /** Timers and randomness of provider clients (tests inject fakes). Default: real ones. */
   runtime?: ClientRuntime;
-  /** The local index cache. Default: the process-wide one for `config.dataDir`. */
+  /** The local index cache. Default: the process-wide one for `config.cacheDir`. */
   indexes?: PassageIndexCache;
 }
 
@@ -41,5 +41,5 @@ export function createResearchEngine(options: ResearchEngineOptions = {}): Resea
  */
 export async function warmUp(options: { config?: Config; indexes?: PassageIndexCache } = {}): Promise<void> {
   const config = options.config ?? getConfig();
-  await (options.indexes ?? sharedPassageIndexCache(config.dataDir)).get(configuredCorpus(config));
+  await (options.indexes ?? sharedPassageIndexCache(config.cacheDir)).get(configuredCorpus(config));
 }

@@ -11,8 +11,14 @@ import { isTaskId } from "@/lib/tasks/task-json";
 const statusOf: Record<ErrorCode, number> = {
   invalid_request: 400,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
+  rate_limited: 429,
+  overloaded: 503,
+  insufficient_storage: 507,
   gone: 410,
   conflict: 409,
   provider_not_configured: 400,
@@ -30,12 +36,16 @@ export function newRequestId(): string {
 
 export function errorResponse(error: unknown, requestId: string, request?: Request): Response {
   if (isAppError(error)) {
-    return json(
-      { error: { code: error.code, message: error.message } },
-      statusOf[error.code],
-      requestId,
-      request,
-    );
+    const headers: Record<string, string> = {};
+    if (error.retryAfterSeconds !== undefined)
+      headers["Retry-After"] = String(Math.ceil(error.retryAfterSeconds));
+    const body: { code: string; message: string; limit?: string; retryAfterSeconds?: number } = {
+      code: error.code,
+      message: error.message,
+    };
+    if (error.limit) body.limit = error.limit;
+    if (error.retryAfterSeconds !== undefined) body.retryAfterSeconds = Math.ceil(error.retryAfterSeconds);
+    return json({ error: body }, statusOf[error.code], requestId, request, headers);
   }
   getLogger().error("http.unhandled", {
     requestId,

@@ -27,14 +27,14 @@ describe("passage index cache", () => {
       },
     };
     const dataDir = temporaryDirectory();
-    const cache = createPassageIndexCache({ dataDir });
+    const cache = createPassageIndexCache({ cacheDir: dataDir });
     const [first, second] = await Promise.all([cache.get(counted), cache.get(counted)]);
     expect(first).toBe(second);
     expect(loads).toBe(1);
     await cache.settled();
-    const files = readdirSync(path.join(dataDir, "cache"));
+    const files = readdirSync(dataDir);
     expect(files).toHaveLength(1);
-    expect(JSON.parse(readFileSync(path.join(dataDir, "cache", files[0]!), "utf8"))).toMatchObject({
+    expect(JSON.parse(readFileSync(path.join(dataDir, files[0]!), "utf8"))).toMatchObject({
       fingerprint: first.fingerprint,
       documents: [{ ref: "doc:a.txt" }, { ref: "doc:b.txt" }],
     });
@@ -43,7 +43,7 @@ describe("passage index cache", () => {
     ]);
 
     // A fresh process loads the cached index instead of reading the corpus.
-    const fresh = await createPassageIndexCache({ dataDir }).get(counted);
+    const fresh = await createPassageIndexCache({ cacheDir: dataDir }).get(counted);
     expect(loads).toBe(1);
     expect(fresh.search("orchards", 5).map((hit) => fresh.documents[hit.document]!.ref)).toEqual([
       "doc:a.txt",
@@ -55,7 +55,7 @@ describe("passage index cache", () => {
     const corpus = createFolderCorpus(directory);
     let now = 0;
     const dataDir = temporaryDirectory();
-    const cache = createPassageIndexCache({ dataDir, now: () => now, recheckMs: 1000 });
+    const cache = createPassageIndexCache({ cacheDir: dataDir, now: () => now, recheckMs: 1000 });
     const before = await cache.get(corpus);
     await cache.settled();
     writeFileSync(path.join(directory, "c.txt"), "Cherries are small stone fruits.");
@@ -69,7 +69,7 @@ describe("passage index cache", () => {
     writeFileSync(path.join(directory, "a.txt"), "Apricots grow on trees.");
     utimesSync(path.join(directory, "a.txt"), new Date(2001, 1, 1), new Date(2001, 1, 1));
     await cache.settled();
-    const reloaded = await createPassageIndexCache({ dataDir }).get(corpus);
+    const reloaded = await createPassageIndexCache({ cacheDir: dataDir }).get(corpus);
     expect(reloaded.search("apricots", 5)).toHaveLength(1);
   });
 
@@ -77,15 +77,16 @@ describe("passage index cache", () => {
     const directory = corpusWith({ "a.txt": "Apples grow on trees." });
     const dataDir = temporaryDirectory();
     const corpus = createFolderCorpus(directory);
-    const first = createPassageIndexCache({ dataDir });
+    const first = createPassageIndexCache({ cacheDir: dataDir });
     await first.get(corpus);
     await first.settled();
-    const file = path.join(dataDir, "cache", readdirSync(path.join(dataDir, "cache"))[0]!);
+    const file = path.join(dataDir, readdirSync(dataDir)[0]!);
     writeFileSync(file, '{"format": "something else"');
     const warnings: string[] = [];
-    const index = await createPassageIndexCache({ dataDir, warn: (message) => warnings.push(message) }).get(
-      corpus,
-    );
+    const index = await createPassageIndexCache({
+      cacheDir: dataDir,
+      warn: (message) => warnings.push(message),
+    }).get(corpus);
     expect(index.search("apples", 5)).toHaveLength(1);
     expect(warnings.join("\n")).toMatch(/unreadable search index cache/);
   });

@@ -55,7 +55,7 @@ const MINISEARCH_OPTIONS: MiniSearchOptions<IndexedPassageRecord> = {
   processTerm: (term) => normalizeTerm(term),
 };
 
-/** The persisted shape of an index: `<dataDir>/cache/search-index-*.json`. */
+/** The persisted shape of an index: `<cacheDir>/search-index-*.json`. */
 const passageIndexJsonSchema = z.object({
   format: z.literal(INDEX_FORMAT),
   fingerprint: z.string(),
@@ -131,8 +131,8 @@ export async function buildPassageIndex(
 
 /** Options of `createPassageIndexCache`. */
 export interface PassageIndexCacheOptions {
-  /** Where cached indexes are written: `<dataDir>/cache/`. */
-  dataDir: string;
+  /** Where cached indexes are written (the configured cache directory). */
+  cacheDir: string;
   /** Monotonic clock in ms. Default `performance.now`. */
   now?: () => number;
   /** How long a loaded index is trusted before the corpus is checked for changes again. Default 10 s. */
@@ -168,7 +168,7 @@ export function createPassageIndexCache(options: PassageIndexCacheOptions): Pass
 
   const cacheFile = (corpus: CorpusSource) => {
     const id = createHash("sha256").update(`${corpus.kind}\0${corpus.directory}`).digest("hex").slice(0, 16);
-    return path.join(options.dataDir, "cache", `search-index-${corpus.kind}-${id}.json`);
+    return path.join(options.cacheDir, `search-index-${corpus.kind}-${id}.json`);
   };
 
   async function loadOrBuild(corpus: CorpusSource, fingerprint: string): Promise<PassageIndex> {
@@ -262,11 +262,11 @@ async function readCachedIndex(
 const caches = new Map<string, PassageIndexCache>();
 
 /** The process-wide index cache for a data directory, shared by concurrent tasks. */
-export function sharedPassageIndexCache(dataDir: string): PassageIndexCache {
-  let cache = caches.get(dataDir);
+export function sharedPassageIndexCache(cacheDir: string): PassageIndexCache {
+  let cache = caches.get(cacheDir);
   if (cache === undefined) {
-    cache = createPassageIndexCache({ dataDir });
-    caches.set(dataDir, cache);
+    cache = createPassageIndexCache({ cacheDir });
+    caches.set(cacheDir, cache);
   }
   return cache;
 }
