@@ -29,6 +29,7 @@ RUN groupadd --system --gid 1001 fathom \
  && useradd --system --uid 1001 --gid fathom --home /app fathom \
  && mkdir -p /app/data/tasks && chown -R fathom:fathom /app/data
 COPY --from=build --chown=fathom:fathom /app/.next/standalone ./
+COPY --from=build --chown=fathom:fathom /app/scripts/server-hooks.cjs ./server-hooks.cjs
 USER fathom
 VOLUME /app/data
 EXPOSE 3000
@@ -36,4 +37,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # SIGTERM lets the server hand its running tasks back before it exits.
 STOPSIGNAL SIGTERM
-CMD ["node", "server.js"]
+CMD ["node", "--require", "./server-hooks.cjs", "server.js"]

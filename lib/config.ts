@@ -61,7 +61,11 @@ export const configSchema = z
     DEFAULT_SEARCH_PROVIDER: z.enum(["local", "searxng", "tavily"]).default("local"),
     OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
     OPENAI_API_KEY: optionalString,
-    OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+    /** Sent in the X-Model-Name header: printable ASCII without spaces. */
+    OPENAI_MODEL: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, "expected a model name of printable ASCII without spaces")
+      .default("gpt-4o-mini"),
     OPENAI_TIMEOUT_MS: positiveInt.default(120000),
     OPENAI_MAX_RETRIES: nonNegativeInt.default(4),
     SEARXNG_URL: optionalString.pipe(z.url().optional()),

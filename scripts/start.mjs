@@ -4,8 +4,8 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { ensureBuild, prepareStandalone } from "./ensure-build.mjs";
 import { fileURLToPath } from "node:url";
+import { ensureBuild, prepareStandalone } from "./ensure-build.mjs";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   console.log(`Usage: npm start [-- --no-build]
@@ -41,4 +41,6 @@ process.env.NEXT_MANUAL_SIG_HANDLE = "true";
 const standalone = path.join(root, ".next", "standalone");
 if (!fs.existsSync(path.join(standalone, ".next", "static"))) prepareStandalone();
 
-createRequire(import.meta.url)(path.join(standalone, "server.js"));
+const require = createRequire(import.meta.url);
+require("./server-hooks.cjs");
+require(path.join(standalone, "server.js"));

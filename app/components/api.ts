@@ -131,12 +131,20 @@ export type TaskAction = "cancel" | "pause" | "resume" | "finish";
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** For a refusal by a limit: seconds until trying again makes sense (`Retry-After`). */
+  readonly retryAfterSeconds?: number;
 
-  constructor(message: string, status: number, code: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    status: number,
+    code: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
     super(message, options);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   /** True when the server could not be reached at all (no HTTP answer). */
@@ -163,10 +171,39 @@ function fallbackMessage(status: number): string {
   return `The request failed (HTTP ${status}).`;
 }
 
+/**
+ * What a person is told when a limit refuses them: the server's message
+ * names the operator's variable, which means nothing to them.
+ */
+export function limitMessage(limit: string, retryAfterSeconds: number | undefined): string | undefined {
+  const wait = retryAfterSeconds ? ` in about ${formatWait(retryAfterSeconds)}` : " in a moment";
+  switch (limit) {
+    case "RATE_LIMIT_TASKS_PER_MINUTE":
+      return `You have started a lot of research in the last minute. You can start more${wait}; research already started keeps running.`;
+    case "MAX_QUEUED_TASKS":
+      return `Fathom is busy: too many research tasks are waiting for a worker. Try again${wait}.`;
+    case "MAX_STORAGE_MB":
+      return "The server has no room for new research right now. Reports you already have stay available; try again later.";
+    case "MAX_SSE_CONNECTIONS_PER_CLIENT":
+      return `You have too many Fathom pages streaming at once. Close some; this page reconnects by itself${wait}.`;
+    case "MAX_SSE_CONNECTIONS":
+      return `The server has too many open connections. This page reconnects by itself${wait}.`;
+    default:
+      return undefined;
+  }
+}
+
+function formatWait(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  return `${Math.round(seconds / 60)} min`;
+}
+
 /** Reads `{ error: { code, message } }` from a failed response; never shows raw JSON. */
-async function toApiError(response: Response): Promise<ApiError> {
+export async function toApiError(response: Response): Promise<ApiError> {
   let code = `http_${response.status}`;
   let message = fallbackMessage(response.status);
+  const header = Number(response.headers.get("retry-after"));
+  let retryAfterSeconds = Number.isFinite(header) && header > 0 ? header : undefined;
   try {
     const body: unknown = await response.json();
     if (body && typeof body === "object" && "error" in body) {
@@ -176,6 +213,9 @@ async function toApiError(response: Response): Promise<ApiError> {
         if (typeof record.code === "string") code = record.code;
         if (typeof record.message === "string" && record.message.trim() !== "")
           message = sentence(record.message);
+        if (typeof record.retryAfterSeconds === "number") retryAfterSeconds ??= record.retryAfterSeconds;
+        if (typeof record.limit === "string")
+          message = limitMessage(record.limit, retryAfterSeconds) ?? message;
       } else if (typeof error === "string" && error.trim() !== "") {
         message = sentence(error);
       }
@@ -184,7 +224,7 @@ async function toApiError(response: Response): Promise<ApiError> {
     // Not JSON (a proxy's HTML error page, an empty body): keep the generic sentence.
     void error;
   }
-  return new ApiError(message, response.status, code);
+  return new ApiError(message, response.status, code, { retryAfterSeconds });
 }
 
 /** `fetch` against the API that resolves to parsed JSON or throws an `ApiError` with a readable message. */

@@ -117,6 +117,13 @@ export function ResearchForm() {
   const [submitted, setSubmitted] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const [serverError, setServerError] = useState<string | null>(null);
+  // A limit refused the last start: the button waits out its Retry-After.
+  const [blockedUntil, setBlockedUntil] = useState<number | null>(null);
+  useEffect(() => {
+    if (blockedUntil === null) return;
+    const timer = setTimeout(() => setBlockedUntil(null), Math.max(0, blockedUntil - Date.now()));
+    return () => clearTimeout(timer);
+  }, [blockedUntil]);
   const textarea = useRef<HTMLTextAreaElement>(null);
   const questionId = useId();
   const errorId = useId();
@@ -165,6 +172,9 @@ export function ResearchForm() {
           ? "The Fathom server can't be reached, so the research was not started. Check your connection and try again."
           : describeError(error),
       );
+      if (error instanceof ApiError && error.retryAfterSeconds && [429, 503, 507].includes(error.status)) {
+        setBlockedUntil(Date.now() + error.retryAfterSeconds * 1000);
+      }
       setSubmitting(false);
     }
   }
@@ -281,7 +291,11 @@ export function ResearchForm() {
           <input type="checkbox" checked={fresh} onChange={(event) => setFresh(event.target.checked)} />
           <span>Start over even if this exact question was researched before</span>
         </label>
-        <button type="submit" className="button button-primary button-large" disabled={submitting || !ready}>
+        <button
+          type="submit"
+          className="button button-primary button-large"
+          disabled={submitting || !ready || blockedUntil !== null}
+        >
           {submitting ? "Starting…" : "Start research"} <Icon name="arrow-right" />
         </button>
       </div>

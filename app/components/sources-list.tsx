@@ -38,7 +38,7 @@ export function SourcesList({ sources }: { sources: StreamSource[] }) {
             {source.number ?? "•"}
           </span>
           <div className="source-body">
-            {source.url ? (
+            {source.url && !source.unreadable ? (
               <a className="source-title" href={source.url} target="_blank" rel="noopener noreferrer">
                 {source.title}
               </a>
@@ -48,6 +48,11 @@ export function SourcesList({ sources }: { sources: StreamSource[] }) {
             <span className="source-meta mono">
               {source.url ? hostOf(source.url) : (source.documentRef ?? "")}
             </span>
+            {source.unreadable ? (
+              <span className="source-unread small" title={source.unreadable}>
+                page not read: {source.unreadable}
+              </span>
+            ) : null}
             {source.passages && source.passages.length > 0 ? (
               <details className="source-passages">
                 <summary>

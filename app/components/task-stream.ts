@@ -1,4 +1,4 @@
-import { ApiError, getTask, isFinishedStatus, type TaskJson, type TaskStatus } from "./api";
+import { ApiError, getTask, isFinishedStatus, type TaskJson, type TaskStatus, toApiError } from "./api";
 import { backoffDelay } from "./backoff";
 
 /** A node of the research tree, built from `progress` events that carry a `detail`. */
@@ -20,6 +20,8 @@ export interface StreamSource {
   title: string;
   url?: string;
   documentRef?: string;
+  /** Why the page could not be read (it is then not shown as a link). */
+  unreadable?: string;
   passages?: string[];
 }
 
@@ -248,13 +250,16 @@ export class TaskStream {
       if (kind !== "reconnecting" && kind !== "unreachable")
         this.#update({ connection: { kind: "connecting" } });
     }
+    let opened = false;
     source.onopen = () => {
       if (this.#source !== source) return;
+      opened = true;
       this.#update({ connection: { kind: "live" } });
     };
     source.onerror = () => {
       if (this.#source !== source) return;
-      this.#onStreamError();
+      if (opened) this.#onStreamError();
+      else void this.#onRefused(url);
     };
     source.addEventListener("task", (event) => this.#onSnapshot(source, event));
     for (const type of ["progress", "source", "output", "status", "done"] as const) {
@@ -344,6 +349,46 @@ export class TaskStream {
         }
       })
       .finally(() => clearTimeout(timeout));
+  }
+
+  /**
+   * The stream failed before it opened. An `EventSource` hides the status,
+   * so ask the same URL once by `fetch`: a limit (429/503) is waited out for
+   * its `Retry-After`, with a sentence saying why; anything else goes the
+   * usual way.
+   */
+  async #onRefused(url: string): Promise<void> {
+    this.#closeSource();
+    if (this.#isDone()) return;
+    let refusal: ApiError | null = null;
+    try {
+      const controller = new AbortController();
+      const timeout = setTimeout(() => controller.abort(), PROBE_TIMEOUT_MS);
+      const response = await fetch(url, {
+        headers: { Accept: "text/event-stream" },
+        signal: controller.signal,
+      });
+      clearTimeout(timeout);
+      if (response.status === 429 || response.status === 503) refusal = await toApiError(response);
+      else await response.body?.cancel();
+      controller.abort();
+    } catch (error) {
+      void error; // Unreachable or aborted: the usual error path finds out which.
+    }
+    if (this.#stopped || this.#isDone()) return;
+    if (!refusal) {
+      this.#onStreamError();
+      return;
+    }
+    this.#clearRetry();
+    const delay = Math.max((refusal.retryAfterSeconds ?? 0) * 1000, backoffDelay(this.#attempt));
+    this.#attempt += 1;
+    this.#showNotice(refusal.message);
+    this.#update({ connection: { kind: "reconnecting", retryAt: Date.now() + delay } });
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#connect();
+    }, delay);
   }
 
   #onOnline = (): void => {
@@ -449,6 +494,8 @@ export class TaskStream {
             const entry: StreamSource = { title };
             if (url) entry.url = url;
             if (documentRef) entry.documentRef = documentRef;
+            const unreadable = text(data.unreadable);
+            if (unreadable) entry.unreadable = unreadable;
             patch.sources = [...view.sources, entry];
           }
           // In the tree, a source hangs under the search that found it: the latest one.

@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { Logger } from "../log";
 import type { NormalizedRequest } from "../tasks/request";
 import { checkProviders } from "./check-providers";
 import type { CorpusSource } from "./corpus/corpus-document";
@@ -24,6 +25,8 @@ export interface ProviderDependencies {
   runtime: ClientRuntime;
   /** Index cache of the local corpus. Default: the process-wide one for `config.cacheDir`. */
   indexes?: PassageIndexCache;
+  /** Receives `fetch.refused` warnings (host and reason). Default: silent. */
+  logger?: Logger;
 }
 
 /** The corpus the `local` provider searches: `CORPUS_DIR`, else the State of the Union addresses. */
@@ -75,7 +78,9 @@ export function createProviders(
       });
       break;
   }
+  const logger = dependencies.logger;
   const reader = createPageReader({
+    onRefused: (url, reason) => logger?.warn("fetch.refused", refusalFields(url, reason)),
     fetchPage: (url, signal) =>
       safeFetch(url, {
         allowPrivate: config.FETCH_ALLOW_PRIVATE,
@@ -85,4 +90,18 @@ export function createProviders(
       }),
   });
   return { search, llm, reader };
+}
+
+/**
+ * What a log line says of a refused URL: its host and the reason, never the
+ * path or query string (which may carry tokens), in the reason either.
+ */
+export function refusalFields(url: string, reason: string): { host: string; reason: string } {
+  let host = "unknown";
+  try {
+    host = new URL(url).host;
+  } catch (error) {
+    void error; // An unparsable URL: its host stays unknown.
+  }
+  return { host, reason: reason.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^/\s?#]*)[^\s]*/gi, "$1/…") };
 }

@@ -173,14 +173,7 @@ export function createEngine(options: EngineOptions): ResearchEngine {
             ).filter(
               (document): document is ReadDocument => document !== undefined && document.passages.length > 0,
             );
-            for (const document of documents) {
-              const { title, url, documentRef } = document;
-              await context.source({
-                title,
-                ...(url ? { url } : {}),
-                ...(documentRef ? { documentRef } : {}),
-              });
-            }
+            for (const document of documents) await context.source(sourceRefOf(document));
             return { documents };
           },
         );
@@ -215,14 +208,7 @@ export function createEngine(options: EngineOptions): ResearchEngine {
                 .filter((passage) => passage !== undefined);
               if (cited.length === 0 || learning.text.trim() === "") continue;
               const sources = new Map<string, SourceRef>();
-              for (const { document } of cited) {
-                const { title, url, documentRef } = document;
-                sources.set(sourceKey(document), {
-                  title,
-                  ...(url ? { url } : {}),
-                  ...(documentRef ? { documentRef } : {}),
-                });
-              }
+              for (const { document } of cited) sources.set(sourceKey(document), sourceRefOf(document));
               learnings.push({
                 text: learning.text.trim(),
                 sources: [...sources.values()],
@@ -369,12 +355,7 @@ async function writeReport(
       query: context.request.query,
       language: context.request.language,
       sections,
-      sources: sourceList.map(({ number, title, url, documentRef }) => ({
-        number,
-        title,
-        ...(url ? { url } : {}),
-        ...(documentRef ? { documentRef } : {}),
-      })),
+      sources: sourceList.map((source) => ({ number: source.number, ...sourceRefOf(source) })),
       stats: {
         questions: outcomes.length,
         passages: outcomes.reduce((sum, outcome) => sum + outcome.passages, 0),
@@ -396,5 +377,16 @@ async function writeReport(
     report,
     sources: sourceList,
     learnings: outcomes.flatMap(({ learnings }) => learnings.map((learning) => learning.text)),
+  };
+}
+
+/** The identity of a source as events and records carry it (no passages, no number). */
+function sourceRefOf(source: SourceRef): SourceRef {
+  const { title, url, documentRef, unreadable } = source;
+  return {
+    title,
+    ...(url ? { url } : {}),
+    ...(documentRef ? { documentRef } : {}),
+    ...(unreadable ? { unreadable } : {}),
   };
 }

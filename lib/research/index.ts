@@ -1,4 +1,5 @@
 import { type Config, getConfig } from "../config";
+import type { Logger } from "../log";
 import { type PassageIndexCache, sharedPassageIndexCache } from "./corpus/passage-index";
 import { configuredCorpus, createProviders } from "./create-providers";
 import { createEngine } from "./engine";
@@ -19,6 +20,8 @@ export interface ResearchEngineOptions {
   runtime?: ClientRuntime;
   /** The local index cache. Default: the process-wide one for `config.cacheDir`. */
   indexes?: PassageIndexCache;
+  /** Receives provider warnings (refused URLs). Default: silent. */
+  logger?: Logger;
 }
 
 /**
@@ -30,7 +33,13 @@ export function createResearchEngine(options: ResearchEngineOptions = {}): Resea
   const config = options.config ?? getConfig();
   const runtime = options.runtime ?? defaultClientRuntime(options.fetch ?? globalThis.fetch);
   return createEngine({
-    providers: (context) => createProviders(context.request, { config, runtime, indexes: options.indexes }),
+    providers: (context) =>
+      createProviders(context.request, {
+        config,
+        runtime,
+        indexes: options.indexes,
+        logger: options.logger,
+      }),
   });
 }
 

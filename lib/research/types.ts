@@ -60,6 +60,12 @@ export interface SourceRef {
   url?: string;
   /** A stable reference to a local document (e.g. `sotu:1803-thomas-jefferson`). */
   documentRef?: string;
+  /**
+   * Why the page at `url` could not be read (refused by the address guard,
+   * timed out, not text…). The source then stands only on its search
+   * snippet, and is never presented as a link that was read.
+   */
+  unreadable?: string;
 }
 
 export interface Source extends SourceRef {

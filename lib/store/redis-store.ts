@@ -846,6 +846,13 @@ export class RedisTaskStore implements TaskStore {
     return actions;
   }
 
+  /** Redis's own figure of its memory in use (`INFO memory`: used_memory), shared by every key prefix. */
+  async usedBytes(): Promise<number> {
+    const info = await this.#redis.info("memory");
+    const match = /^used_memory:(\d+)/m.exec(info);
+    return match ? Number(match[1]) : 0;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

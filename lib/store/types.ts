@@ -123,6 +123,12 @@ export interface TaskStore {
   /** Takes (reads and removes) the pending controls of a task. */
   takeControls(taskId: string): Promise<ControlAction[]>;
 
+  /**
+   * Bytes this store uses, for MAX_STORAGE_MB. Optional: without it the
+   * caller measures the storage folder itself (the file store).
+   */
+  usedBytes?(): Promise<number>;
+
   /** Stops timers and watchers. */
   close(): Promise<void>;
 }

@@ -43,7 +43,7 @@ export function getTaskManager(): Promise<TaskManager> {
     const manager = new TaskManager({
       config,
       store,
-      engine: createResearchEngine({ config }),
+      engine: createResearchEngine({ config, logger }),
       logger,
       checkProviders: (request) => checkProviders(request, config),
     });

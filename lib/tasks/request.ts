@@ -14,6 +14,22 @@ export const searchProviders = ["local", "searxng", "tavily"] as const;
 export type LlmProviderName = (typeof llmProviders)[number];
 export type SearchProviderName = (typeof searchProviders)[number];
 
+/**
+ * A model name: printable ASCII without spaces, at most 200 characters. It is
+ * sent back in the `X-Model-Name` header, so anything a header cannot carry
+ * (non-Latin-1 text, control characters, line breaks) is refused up front,
+ * before a task exists.
+ */
+export const modelNameSchema = z
+  .string()
+  .trim()
+  .min(1, "model must not be empty")
+  .max(200, "model must be at most 200 characters")
+  .regex(
+    /^[\x21-\x7e]+$/,
+    "model must be printable ASCII without spaces (letters, digits and . _ - : / @ + and similar)",
+  );
+
 const int = (limits: { min: number; max: number }) => z.number().int().min(limits.min).max(limits.max);
 
 /** The body of `POST /api/research`. Unknown keys are rejected. */
@@ -40,7 +56,7 @@ export const researchRequestSchema = z.strictObject({
   llm: z
     .strictObject({
       provider: z.enum(llmProviders),
-      model: z.string().trim().min(1).max(200).optional(),
+      model: modelNameSchema.optional(),
     })
     .optional(),
   search: z

@@ -44,6 +44,7 @@ export const sourceJsonSchema = z.object({
   title: z.string(),
   url: z.string().optional(),
   documentRef: z.string().optional(),
+  unreadable: z.string().optional(),
   passages: z.array(z.string()),
 });
 

@@ -29,6 +29,16 @@ export interface SubmitResult {
   created: boolean;
 }
 
+/** Options of `TaskManager.submit`. */
+export interface SubmitOptions {
+  /**
+   * Called just before the submission creates a task or starts a new run of
+   * one (never when it joins an existing task); throws to refuse it (a rate
+   * limit, a full queue, a storage budget). Nothing has been written then.
+   */
+  admit?: (kind: "task" | "run") => void | Promise<void>;
+}
+
 /** Counters for /api/metrics. */
 export interface ManagerMetrics {
   takeovers: number;
@@ -133,23 +143,31 @@ export class TaskManager {
 
   // ── submission ──────────────────────────────────────────────────────────
 
-  /** Gets or creates the task of a request and makes sure it will run. */
-  async submit(
-    body: ResearchRequestBody,
-    requestId: string,
-    options: { reconnect?: boolean } = {},
-  ): Promise<SubmitResult> {
+  /**
+   * The normalized request and task id of a request body, without touching
+   * the store. Throws `provider_not_configured` for a provider the server lacks.
+   */
+  identify(body: ResearchRequestBody): { id: string; request: TaskJson["request"] } {
     const request = normalizeRequest(body, {
       llmProvider: this.config.DEFAULT_LLM_PROVIDER,
       searchProvider: this.config.DEFAULT_SEARCH_PROVIDER,
       openaiModel: this.config.OPENAI_MODEL,
     });
     this.#options.checkProviders?.(request);
-    const id = fingerprint(request);
+    return { id: fingerprint(request), request };
+  }
+
+  /** Gets or creates the task of a request and makes sure it will run. */
+  async submit(
+    body: ResearchRequestBody,
+    requestId: string,
+    options: SubmitOptions = {},
+  ): Promise<SubmitResult> {
+    const { id, request } = this.identify(body);
     // Simultaneous identical requests in this process share one submission.
     const inFlight = this.#submitting.get(id);
     if (inFlight) return inFlight.then((result) => ({ ...result, created: false }));
-    const submission = this.#submit(id, request, body, requestId, options.reconnect === true).finally(() =>
+    const submission = this.#submit(id, request, body, requestId, options).finally(() =>
       this.#submitting.delete(id),
     );
     this.#submitting.set(id, submission);
@@ -161,20 +179,31 @@ export class TaskManager {
     request: TaskJson["request"],
     body: ResearchRequestBody,
     requestId: string,
-    reconnect: boolean,
+    options: SubmitOptions,
   ): Promise<SubmitResult> {
-    const fresh = newTaskJson({ id, request, priority: body.priority ?? 0, now: this.#now().toISOString() });
-    const { created, task } = await this.store.createTask(fresh);
-    if (created) {
-      this.#logger.info("task.created", { taskId: id, requestId });
-      this.#emitChange(task);
-      this.scan();
-      return { task, created: true };
+    let task = await this.store.getTask(id);
+    if (!task) {
+      // Admission is checked only for what creates work; joining is free.
+      await options.admit?.("task");
+      const fresh = newTaskJson({
+        id,
+        request,
+        priority: body.priority ?? 0,
+        now: this.#now().toISOString(),
+      });
+      const result = await this.store.createTask(fresh);
+      if (result.created) {
+        this.#logger.info("task.created", { taskId: id, requestId });
+        this.#emitChange(result.task);
+        this.scan();
+        return { task: result.task, created: true };
+      }
+      task = result.task; // Another process created it a moment ago.
     }
-    if (reconnect) return { task, created: false };
     const restart =
       body.fresh === true ? isFinished(task.status) : task.status === "failed" || task.status === "cancelled";
     if (restart) {
+      await options.admit?.("run");
       const restarted = await this.#requeue(
         task,
         body.fresh === true && task.status === "completed",
@@ -278,6 +307,13 @@ export class TaskManager {
       if (this.#reports.size > REPORT_CACHE_SIZE) this.#reports.delete(this.#reports.keys().next().value!);
     }
     return { ...task, result: { ...task.result, report: cached.report } };
+  }
+
+  /** Tasks waiting for a worker across the deployment (as the store has them now). */
+  async queuedCount(): Promise<number> {
+    let count = 0;
+    for (const task of await this.index.all()) if (task.status === "queued") count += 1;
+    return count;
   }
 
   wasDeleted(id: string): Promise<boolean> {

@@ -27,6 +27,8 @@ export interface StartOptions {
   port?: number;
   /** Wait for /api/health (default true). */
   waitReady?: boolean;
+  /** Runs the server through another command (e.g. a namespace wrapper): gets the command, returns the new one. */
+  wrap?: (command: string, args: string[]) => [string, string[]];
 }
 
 export async function freePort(): Promise<number> {
@@ -47,7 +49,12 @@ export { tempDir } from "./server-free";
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs"), "--no-build"], {
+  const plain: [string, string[]] = [
+    process.execPath,
+    [path.join(root, "scripts", "start.mjs"), "--no-build"],
+  ];
+  const [command, args] = options.wrap ? options.wrap(...plain) : plain;
+  const child = spawn(command, args, {
     cwd: root,
     env: {
       ...process.env,

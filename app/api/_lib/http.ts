@@ -34,9 +34,14 @@ export function newRequestId(): string {
   return nanoid(16);
 }
 
-export function errorResponse(error: unknown, requestId: string, request?: Request): Response {
+export function errorResponse(
+  error: unknown,
+  requestId: string,
+  request?: Request,
+  extraHeaders: Record<string, string> = {},
+): Response {
   if (isAppError(error)) {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (error.retryAfterSeconds !== undefined)
       headers["Retry-After"] = String(Math.ceil(error.retryAfterSeconds));
     const body: { code: string; message: string; limit?: string; retryAfterSeconds?: number } = {
@@ -88,6 +93,30 @@ export function route<Context>(
       return errorResponse(error, requestId, request);
     }
   };
+}
+
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+type RouteMethod = (typeof ROUTE_METHODS)[number];
+
+/**
+ * Handlers answering 405 (JSON, with `Allow`) for the methods a route does
+ * not have: Next.js would answer them with an empty body. Spread over a
+ * route's exports: `export const { PUT, PATCH, DELETE } = otherMethods("GET, POST, OPTIONS")`.
+ */
+export function otherMethods(allow: string): Record<RouteMethod, (request: Request) => Promise<Response>> {
+  const handler = async (request: Request) => {
+    const requestId = newRequestId();
+    return errorResponse(
+      new AppError("method_not_allowed", `${request.method} is not allowed here; allowed: ${allow}.`),
+      requestId,
+      request,
+      { Allow: allow },
+    );
+  };
+  return Object.fromEntries(ROUTE_METHODS.map((method) => [method, handler])) as Record<
+    RouteMethod,
+    typeof handler
+  >;
 }
 
 /** Answers CORS preflights for allowed origins. */

@@ -8,6 +8,7 @@ import { isFinished, type TaskJson } from "@/lib/tasks/task-json";
 import type { TaskManager } from "@/lib/tasks/task-manager";
 import { taskSnapshot } from "@/lib/tasks/task-view";
 import { SSE_HEADERS } from "./http";
+import { acquireStreamSlot } from "./limits";
 import { connectionClosed, connectionOpened } from "./metrics";
 
 /** The client's cursor: the Last-Event-ID header, else `?lastEventId`. */
@@ -16,7 +17,10 @@ export function cursorFrom(request: Request): number | undefined {
   const query = new URL(request.url).searchParams.get("lastEventId");
   const cursor = parseCursor(header ?? query);
   if (cursor === null) {
-    throw new AppError("invalid_request", "Last-Event-ID / lastEventId must be a non-negative integer event id.");
+    throw new AppError(
+      "invalid_request",
+      "Last-Event-ID / lastEventId must be a non-negative integer event id.",
+    );
   }
   return cursor;
 }
@@ -35,18 +39,26 @@ export async function streamTask(
   headers: Record<string, string> = {},
 ): Promise<Response> {
   const runStart = task.runStartEventId - 1;
-  if (cursor !== undefined && isFinished(task.status) && cursor >= task.lastEventId) {
-    return new Response(null, { status: 204, headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers } });
-  }
   if (cursor !== undefined && cursor > task.lastEventId) {
-    // The snapshot may lag the log by a moment; the log decides.
+    // The snapshot may lag the log by a moment; the log decides. Running or
+    // finished, a cursor no event has is the same refusal.
     const last = await manager.store.lastEventId(task.id);
     if (cursor > last) {
-      throw new AppError("invalid_request", `Last-Event-ID ${cursor} is past the task's last event (${last}).`);
+      throw new AppError(
+        "invalid_request",
+        `Last-Event-ID ${cursor} is past the task's last event (${last}).`,
+      );
     }
+  }
+  if (cursor !== undefined && isFinished(task.status) && cursor >= task.lastEventId) {
+    return new Response(null, {
+      status: 204,
+      headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
+    });
   }
   const afterId = cursor === undefined || cursor < runStart ? runStart : cursor;
   const config = getConfig();
+  const release = acquireStreamSlot(manager, request);
   const stream = createTaskEventStream({
     store: manager.store,
     taskId: task.id,
@@ -57,7 +69,10 @@ export async function streamTask(
     logger: getLogger().child({ requestId, ownerId: manager.ownerId }),
     signal: request.signal,
     onOpen: connectionOpened,
-    onClose: connectionClosed,
+    onClose: () => {
+      release();
+      connectionClosed();
+    },
     checkSettled: async (lastEventId) => {
       const current = await manager.getTask(task.id);
       if (!current) return "gone";

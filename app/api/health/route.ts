@@ -1,5 +1,5 @@
 import { getTaskManager, isReady } from "@/lib/tasks/manager-instance";
-import { json, route } from "../_lib/http";
+import { json, otherMethods, route } from "../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -28,3 +28,5 @@ export const GET = route(
   },
   { public: true },
 );
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -1,6 +1,6 @@
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskStatuses } from "@/lib/tasks/task-json";
-import { route } from "../_lib/http";
+import { otherMethods, route } from "../_lib/http";
 import { streamCounters } from "../_lib/metrics";
 
 export const runtime = "nodejs";
@@ -44,3 +44,5 @@ export const GET = route(async (_request, _context, requestId) => {
     headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "X-Request-ID": requestId },
   });
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -1,7 +1,7 @@
 import { getConfig } from "@/lib/config";
 import { checkProviders } from "@/lib/research";
 import { llmProviders, normalizeRequest, REQUEST_LIMITS, searchProviders } from "@/lib/tasks/request";
-import { json, route } from "../_lib/http";
+import { json, otherMethods, route } from "../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -51,3 +51,5 @@ export const GET = route(async (request, _context, requestId) => {
     request,
   );
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -6,7 +6,9 @@ import {
   researchRequestSchema,
 } from "@/lib/tasks/request";
 import { taskView } from "@/lib/tasks/task-view";
-import { json, parseWith, preflight, readJson, route } from "../_lib/http";
+import { findTask } from "../_lib/find-task";
+import { json, otherMethods, parseWith, preflight, readJson, route } from "../_lib/http";
+import { admission } from "../_lib/limits";
 import { cursorFrom, streamTask } from "../_lib/stream";
 
 export const runtime = "nodejs";
@@ -15,16 +17,24 @@ export const dynamic = "force-dynamic";
 /**
  * Starts (or joins) the research task of a request. Answers the task's event
  * stream, or with `Accept: application/json` a 202 with the task id and links.
+ * Everything that can refuse the request is checked before a task is created
+ * or changed.
  */
 async function start(request: Request, input: ResearchRequestBody, requestId: string): Promise<Response> {
-  // A cursor means an EventSource reconnecting, not a new request: it must
-  // never retry a cancelled task or start another `fresh` run.
   const cursor = cursorFrom(request);
   const manager = await getTaskManager();
-  const { task, created } = await manager.submit(input, requestId, { reconnect: cursor !== undefined });
-  const model = modelName(task.request);
-  const headers: Record<string, string> = { "X-Task-ID": task.id };
+  const { id, request: normalized } = manager.identify(input);
+  const model = modelName(normalized);
+  const headers: Record<string, string> = { "X-Task-ID": id };
   if (model) headers["X-Model-Name"] = model;
+  if (cursor !== undefined) {
+    // A cursor means an EventSource reconnecting, not a new request: it
+    // never creates, retries or restarts a task, and a cursor the task cannot
+    // serve is refused before anything else happens.
+    const task = await findTask(manager, id);
+    return streamTask(request, manager, task, cursor, requestId, headers);
+  }
+  const { task, created } = await manager.submit(input, requestId, { admit: admission(manager, request) });
   const accept = request.headers.get("accept") ?? "";
   if (accept.includes("application/json") && !accept.includes("text/event-stream")) {
     return json(
@@ -59,3 +69,5 @@ export const GET = route(async (request, _context, requestId) => {
 });
 
 export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { PUT, PATCH, DELETE } = otherMethods("GET, POST, OPTIONS");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { parseStatuses } from "@/lib/tasks/task-index";
 import { taskSummary } from "@/lib/tasks/task-view";
-import { json, parseWith, preflight, route } from "../_lib/http";
+import { json, otherMethods, parseWith, preflight, route } from "../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -43,3 +43,5 @@ export const GET = route(async (request, _context, requestId) => {
 });
 
 export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");

@@ -11,6 +11,10 @@ export function sourcesSection(sources: readonly (SourceRef & { number: number }
   if (sources.length === 0) return "";
   const lines = sources.map((source) => {
     const title = source.title.replace(/\s+/g, " ").trim() || source.url || source.documentRef || "Untitled";
+    // A page that was never read is named, not linked: the report must not
+    // present it as a source someone could verify by following the link.
+    if (source.url && source.unreadable)
+      return `${source.number}. ${title} — ${hostOf(source.url)} (page not read)`;
     if (source.url)
       return `${source.number}. [${escapeLinkText(title)}](${source.url.replace(/[()\s]/g, encodeURIComponent)})`;
     return `${source.number}. ${title}${source.documentRef ? ` — ${source.documentRef}` : ""}`;
@@ -20,4 +24,13 @@ export function sourcesSection(sources: readonly (SourceRef & { number: number }
 
 function escapeLinkText(text: string): string {
   return text.replace(/([[\]\\])/g, "\\$1");
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch (error) {
+    void error; // Not a URL after all: show nothing rather than the raw text.
+    return "unknown host";
+  }
 }

@@ -3,6 +3,7 @@ import type { ReadDocument } from "../research-records";
 import { chunkText } from "../text/chunk";
 import { rankPassages } from "../text/rank-passages";
 import { extractMainText } from "./extract-main-text";
+import { FetchRefusedError } from "./fetch-refused-error";
 import type { FetchedPage } from "./safe-fetch";
 
 /** Reads search results into documents with passages. */
@@ -22,8 +23,10 @@ export interface PageReaderOptions {
   fetchPage: (url: string, signal?: AbortSignal) => Promise<FetchedPage>;
   /** Passages kept per page. Default 4. */
   passagesPerPage?: number;
-  /** Receives the reason a page fell back to its snippet. Default: nothing. */
+  /** Receives the reason a page could not be fetched (it falls back to its snippet). Default: nothing. */
   onFallback?: (url: string, reason: string) => void;
+  /** Receives a URL the address guard refused (a subset of fallbacks). Default: nothing. */
+  onRefused?: (url: string, reason: string) => void;
 }
 
 const MIN_PAGE_TEXT = 200;
@@ -41,6 +44,7 @@ export function createPageReader(options: PageReaderOptions): PageReader {
       if (result.passages && result.passages.length > 0) return { ...identity, passages: result.passages };
       let text = result.content ?? "";
       let title = result.title;
+      let unreadable: string | undefined;
       if (text.length < MIN_PAGE_TEXT && result.url) {
         try {
           const page = await options.fetchPage(result.url, signal);
@@ -52,7 +56,9 @@ export function createPageReader(options: PageReaderOptions): PageReader {
           if (!result.title.trim() && extracted.title) title = extracted.title;
         } catch (error) {
           signal?.throwIfAborted();
-          options.onFallback?.(result.url, (error as Error).message);
+          unreadable = error instanceof Error ? error.message : String(error);
+          if (error instanceof FetchRefusedError) options.onRefused?.(result.url, unreadable);
+          options.onFallback?.(result.url, unreadable);
           text = "";
         }
       }
@@ -61,7 +67,13 @@ export function createPageReader(options: PageReaderOptions): PageReader {
       }
       const snippet = result.snippet.trim();
       if (snippet === "") return undefined;
-      return { ...identity, title, passages: [snippet], fromSnippet: true };
+      return {
+        ...identity,
+        title,
+        passages: [snippet],
+        fromSnippet: true,
+        ...(unreadable ? { unreadable } : {}),
+      };
     },
   };
 }

@@ -2,7 +2,7 @@ import { isAppError } from "@/lib/errors";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskView } from "@/lib/tasks/task-view";
 import { findTask } from "../../_lib/find-task";
-import { json, preflight, route, taskIdFrom } from "../../_lib/http";
+import { json, otherMethods, preflight, route, taskIdFrom } from "../../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -30,3 +30,5 @@ export const DELETE = route<Context>(async (_request, context, requestId) => {
 });
 
 export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH } = otherMethods("GET, DELETE, OPTIONS");

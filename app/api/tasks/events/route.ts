@@ -2,7 +2,8 @@ import { getConfig } from "@/lib/config";
 import { encodeComment, encodeRetry, encodeText, encodeUnnumbered } from "@/lib/sse/encode";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskSummary } from "@/lib/tasks/task-view";
-import { route, SSE_HEADERS } from "../../_lib/http";
+import { otherMethods, route, SSE_HEADERS } from "../../_lib/http";
+import { acquireStreamSlot } from "../../_lib/limits";
 import { connectionClosed, connectionOpened } from "../../_lib/metrics";
 
 export const runtime = "nodejs";
@@ -14,9 +15,10 @@ export const dynamic = "force-dynamic";
  * and progress changes; `deleted` with the id. Progress of one task is sent
  * at most every 250 ms.
  */
-export const GET = route(async (_request, _context, requestId) => {
+export const GET = route(async (request, _context, requestId) => {
   const manager = await getTaskManager();
   const config = getConfig();
+  const release = acquireStreamSlot(manager, request);
   let stop = () => {};
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -60,8 +62,12 @@ export const GET = route(async (_request, _context, requestId) => {
         unsubscribe();
         clearInterval(heartbeat);
         for (const timer of pending.values()) clearTimeout(timer);
+        request.signal.removeEventListener("abort", stop);
+        release();
         connectionClosed();
       };
+      // Both: a disconnect may show as an aborted request or a cancelled stream.
+      request.signal.addEventListener("abort", stop, { once: true });
     },
     cancel() {
       stop();
@@ -69,3 +75,5 @@ export const GET = route(async (_request, _context, requestId) => {
   });
   return new Response(stream, { headers: { ...SSE_HEADERS, "X-Request-ID": requestId } });
 });
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskView } from "@/lib/tasks/task-view";
 import { findTask } from "../../../_lib/find-task";
-import { json, parseWith, preflight, route, taskIdFrom } from "../../../_lib/http";
+import { json, otherMethods, parseWith, preflight, route, taskIdFrom } from "../../../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -25,3 +25,5 @@ export const POST = route<Context>(async (request, context, requestId) => {
 });
 
 export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { GET, PUT, PATCH, DELETE } = otherMethods("POST, OPTIONS");

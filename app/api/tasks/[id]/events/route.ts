@@ -1,6 +1,6 @@
 import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { findTask } from "../../../_lib/find-task";
-import { preflight, route, taskIdFrom } from "../../../_lib/http";
+import { otherMethods, preflight, route, taskIdFrom } from "../../../_lib/http";
 import { cursorFrom, streamTask } from "../../../_lib/stream";
 
 export const runtime = "nodejs";
@@ -18,3 +18,5 @@ export const GET = route<Context>(async (request, context, requestId) => {
 });
 
 export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");
