@@ -2,6 +2,7 @@ import "server-only";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { parseCursor } from "@/lib/sse/encode";
+import { createReplayStream } from "@/lib/sse/replay-stream";
 import { createTaskEventStream } from "@/lib/sse/task-stream";
 import { getLogger } from "@/lib/tasks/manager-instance";
 import { isFinished, type TaskJson } from "@/lib/tasks/task-json";
@@ -9,6 +10,7 @@ import type { TaskManager } from "@/lib/tasks/task-manager";
 import { taskSnapshot } from "@/lib/tasks/task-view";
 import { SSE_HEADERS } from "./http";
 import { connectionClosed, connectionOpened } from "./metrics";
+import { getReplayCache } from "./replay-cache";
 
 /** The client's cursor: the Last-Event-ID header, else `?lastEventId`. */
 export function cursorFrom(request: Request): number | undefined {
@@ -16,7 +18,10 @@ export function cursorFrom(request: Request): number | undefined {
   const query = new URL(request.url).searchParams.get("lastEventId");
   const cursor = parseCursor(header ?? query);
   if (cursor === null) {
-    throw new AppError("invalid_request", "Last-Event-ID / lastEventId must be a non-negative integer event id.");
+    throw new AppError(
+      "invalid_request",
+      "Last-Event-ID / lastEventId must be a non-negative integer event id.",
+    );
   }
   return cursor;
 }
@@ -36,17 +41,48 @@ export async function streamTask(
 ): Promise<Response> {
   const runStart = task.runStartEventId - 1;
   if (cursor !== undefined && isFinished(task.status) && cursor >= task.lastEventId) {
-    return new Response(null, { status: 204, headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers } });
+    return new Response(null, {
+      status: 204,
+      headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
+    });
   }
   if (cursor !== undefined && cursor > task.lastEventId) {
     // The snapshot may lag the log by a moment; the log decides.
     const last = await manager.store.lastEventId(task.id);
     if (cursor > last) {
-      throw new AppError("invalid_request", `Last-Event-ID ${cursor} is past the task's last event (${last}).`);
+      throw new AppError(
+        "invalid_request",
+        `Last-Event-ID ${cursor} is past the task's last event (${last}).`,
+      );
     }
   }
   const afterId = cursor === undefined || cursor < runStart ? runStart : cursor;
   const config = getConfig();
+  const headersOut = { ...SSE_HEADERS, "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers };
+  if (isFinished(task.status) && afterId < task.lastEventId) {
+    // A finished run never changes: replay it from the process's encoded copy
+    // (one read for every client of a reconnect storm), checked against this
+    // request's snapshot. Null: not servable from memory, served live below.
+    const run = await getReplayCache(manager).get({
+      taskId: task.id,
+      createdAt: task.createdAt,
+      run: task.run,
+      firstEventId: task.runStartEventId,
+      lastEventId: task.lastEventId,
+    });
+    if (run) {
+      const replay = createReplayStream({
+        run,
+        afterId,
+        snapshot: taskSnapshot(task, manager.queuePosition(task.id)),
+        retryMs: config.SSE_RETRY_MS,
+        logger: getLogger().child({ requestId, ownerId: manager.ownerId }),
+        onOpen: connectionOpened,
+        onClose: connectionClosed,
+      });
+      return new Response(replay, { status: 200, headers: headersOut });
+    }
+  }
   const stream = createTaskEventStream({
     store: manager.store,
     taskId: task.id,
@@ -64,8 +100,5 @@ export async function streamTask(
       return isFinished(current.status) && lastEventId >= current.lastEventId ? "settled" : "running";
     },
   });
-  return new Response(stream, {
-    status: 200,
-    headers: { ...SSE_HEADERS, "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
-  });
+  return new Response(stream, { status: 200, headers: headersOut });
 }
