@@ -19,9 +19,11 @@ import http from "node:http";
 import path from "node:path";
 import type { TaskEvent } from "../lib/tasks/events";
 import {
+  BENCH_LIMITS,
   benchStore,
   type CountingClient,
   figure,
+  NO_LIMITS,
   openCountingClient,
   ownTask,
   removeDir,
@@ -44,6 +46,8 @@ export interface FanoutBenchOptions {
 }
 
 const GOAL_OF_RAW = 0.7;
+/** The exposure limits must cost nothing measurable: limits on ÷ limits off. */
+const GOAL_OF_LIMITS_OFF = 0.95;
 
 type Batch = Omit<TaskEvent, "id">[];
 
@@ -72,7 +76,8 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Sec
     batches.push(pieces.slice(from, from + batchSize).map((text) => ({ type: "output", data: { text } })));
   }
 
-  const fathom = await measure(await startFathom(), batches, clients, timeoutMs);
+  const fathom = await measure(await startFathom(BENCH_LIMITS), batches, clients, timeoutMs);
+  const unlimited = await measure(await startFathom(NO_LIMITS), batches, clients, timeoutMs);
   const raw = await measure(await startRaw(), batches, clients, timeoutMs);
 
   const rate = (run: Run) => (events * clients) / (run.ms / 1000);
@@ -85,6 +90,12 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Sec
         note: `${Math.round(raw.ms)} ms for all clients; publishing took ${Math.round(raw.producerMs)} ms`,
       }),
       figure("fathom ÷ raw", rate(fathom) / rate(raw), "×", { goal: { op: ">=", target: GOAL_OF_RAW } }),
+      figure("fathom, limits off: delivered events/s", rate(unlimited), "events/s", {
+        note: `${Math.round(unlimited.ms)} ms for all clients; appends took ${Math.round(unlimited.producerMs)} ms`,
+      }),
+      figure("fathom: limits on ÷ limits off", rate(fathom) / rate(unlimited), "×", {
+        goal: { op: ">=", target: GOAL_OF_LIMITS_OFF },
+      }),
       figure("bytes per client", fathom.bytesPerClient / 1e6, "MB", {
         note: `raw: ${(raw.bytesPerClient / 1e6).toFixed(2)} MB (Fathom adds its task snapshot)`,
       }),
@@ -92,6 +103,7 @@ export async function benchFanout(options: FanoutBenchOptions = {}): Promise<Sec
     notes: [
       `${clients} subscribers × ${events} events, sent as ${events / batchSize} batches of ${batchSize} back to back, after a warm-up batch of ${batchSize}.`,
       "Fathom's events are appended by the bench process (the owner) to the store; the server follows the log (fs.watch + poll) like any non-owner. Its LEASE_TTL_MS is 60 s so that it never takes the bench's task over (the bench's renewal timer competes with 1,000 clients).",
+      "Limits on: MAX_SSE_CONNECTIONS and MAX_SSE_CONNECTIONS_PER_CLIENT at 100,000 (every client comes from one address), RATE_LIMIT_TASKS_PER_MINUTE 0; limits off: all three 0. Same build, same run, one server after the other.",
       "Time: from the first measured batch sent to the last client having every event. Clients run in the bench process, on the same 2 cores.",
     ],
   };
@@ -167,12 +179,12 @@ async function within<T>(promise: Promise<T>, ms: number, describe: () => string
   }
 }
 
-async function startFathom(): Promise<Contender> {
+async function startFathom(limits: Readonly<Record<string, string>>): Promise<Contender> {
   const dataDir = tempDir("fanout");
   // The bench process owns the task and renews its lease on a timer that
   // 1,000 busy clients in the same process can delay past the default lease
   // time; a takeover would start the research on the server mid-measurement.
-  const server = await startBenchServer({ dataDir, env: { LEASE_TTL_MS: "60000" } }).catch(
+  const server = await startBenchServer({ dataDir, env: { ...limits, LEASE_TTL_MS: "60000" } }).catch(
     (error: unknown) => {
       removeDir(dataDir);
       throw error;

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { benchDisk } from "./disk";
 import { benchFanout } from "./fanout";
+import { benchReconnectStorm } from "./reconnect-storm";
 import { benchResume } from "./resume";
 import {
   type Figure,
@@ -72,6 +73,7 @@ const sections: Section[] = [
     server: true,
     run: (options) => benchFanout({ events: options.fanoutEvents }),
   },
+  { name: "storm", title: "3b. Reconnect storm", server: true, run: () => benchReconnectStorm() },
   { name: "takeover", title: "4a. Takeover after SIGKILL", server: true, run: () => benchTakeover() },
   { name: "follower", title: "4b. Follower latency", server: true, run: () => benchFollower() },
   { name: "list", title: "5. Task list", server: true, run: () => benchTaskList() },

@@ -15,16 +15,15 @@ import type { TaskJson } from "../lib/tasks/task-json";
 import {
   benchStore,
   figure,
-  makeTask,
   median,
   openCountingClient,
   percentile,
   removeDir,
-  reportPieces,
   type SectionResult,
   startBenchServer,
   stopServer,
   tempDir,
+  writeFinishedTask,
 } from "./support";
 
 export interface ResumeBenchOptions {
@@ -148,38 +147,4 @@ async function timeStoreReads(
     if (index > 0) times.push(elapsed);
   }
   return times;
-}
-
-/** A completed task whose log holds `count` events (outputs, then `done`). */
-async function writeFinishedTask(store: ReturnType<typeof benchStore>, count: number): Promise<TaskJson> {
-  const task = makeTask();
-  await store.createTask(task);
-  const lease = await store.acquireLease(task.id, "bench-owner");
-  if (!lease) throw new Error("could not acquire the lease");
-  const pieces = reportPieces(Math.min(count, 5000), count);
-  for (let from = 0; from < count; from += 1000) {
-    const records = [];
-    for (let index = from; index < Math.min(count, from + 1000); index++) {
-      records.push(
-        index === count - 1
-          ? { event: { type: "done" as const, data: { status: "completed" } } }
-          : { event: { type: "output" as const, data: { text: pieces[index % pieces.length]! } } },
-      );
-    }
-    await store.append(lease, records);
-  }
-  const now = new Date().toISOString();
-  const finished: TaskJson = {
-    ...task,
-    status: "completed",
-    progress: 100,
-    lastEventId: count,
-    finishedAt: now,
-    updatedAt: now,
-    result: { report: "(bench)", sources: [], learnings: [] },
-  };
-  await store.saveTask(lease, finished);
-  await store.releaseLease(lease);
-  await store.setActive(task.id, false);
-  return finished;
 }

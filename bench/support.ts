@@ -211,6 +211,40 @@ export async function ownTask(
   return { task, lease, stop: () => clearInterval(timer) };
 }
 
+/** A completed task whose log holds `count` events (outputs, then `done`). */
+export async function writeFinishedTask(store: FileTaskStore, count: number): Promise<TaskJson> {
+  const task = makeTask();
+  await store.createTask(task);
+  const lease = await store.acquireLease(task.id, "bench-owner");
+  if (!lease) throw new Error("could not acquire the lease");
+  const pieces = reportPieces(Math.min(count, 5000), count);
+  for (let from = 0; from < count; from += 1000) {
+    const records = [];
+    for (let index = from; index < Math.min(count, from + 1000); index++) {
+      records.push(
+        index === count - 1
+          ? { event: { type: "done" as const, data: { status: "completed" } } }
+          : { event: { type: "output" as const, data: { text: pieces[index % pieces.length]! } } },
+      );
+    }
+    await store.append(lease, records);
+  }
+  const now = new Date().toISOString();
+  const finished: TaskJson = {
+    ...task,
+    status: "completed",
+    progress: 100,
+    lastEventId: count,
+    finishedAt: now,
+    updatedAt: now,
+    result: { report: "(bench)", sources: [], learnings: [] },
+  };
+  await store.saveTask(lease, finished);
+  await store.releaseLease(lease);
+  await store.setActive(task.id, false);
+  return finished;
+}
+
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `fathom-bench-${prefix}-`));
 }
@@ -225,16 +259,37 @@ const running = new Set<TestServer>();
 let indexTemplate: Promise<string> | null = null;
 
 /**
+ * The exposure limits of a bench server: a thousand clients from one address
+ * are the point of several sections, so the per-process and per-client
+ * connection limits are far above them and the task rate limit is off.
+ * A section may override them (the fan-out section also runs with every
+ * limit off, to price the limits themselves).
+ */
+export const BENCH_LIMITS: Readonly<Record<string, string>> = {
+  MAX_SSE_CONNECTIONS: "100000",
+  MAX_SSE_CONNECTIONS_PER_CLIENT: "100000",
+  RATE_LIMIT_TASKS_PER_MINUTE: "0",
+};
+
+/** Every exposure limit disabled (0 disables each). */
+export const NO_LIMITS: Readonly<Record<string, string>> = {
+  MAX_SSE_CONNECTIONS: "0",
+  MAX_SSE_CONNECTIONS_PER_CLIENT: "0",
+  RATE_LIMIT_TASKS_PER_MINUTE: "0",
+};
+
+/**
  * Starts the built server on `dataDir` and waits until its manager has
  * started (the search index is loaded). Each new data folder gets a copy of
  * a search index built once per bench run, so no server spends seconds of
- * CPU building one in the middle of a measurement.
+ * CPU building one in the middle of a measurement. The server gets
+ * BENCH_LIMITS unless `env` says otherwise.
  */
 export async function startBenchServer(options: StartOptions & { dataDir: string }): Promise<TestServer> {
   const cache = path.join(await ensureIndexTemplate(), "tasks", ".cache");
   if (fs.existsSync(cache))
     fs.cpSync(cache, path.join(options.dataDir, "tasks", ".cache"), { recursive: true });
-  const server = await startBuilt(options);
+  const server = await startBuilt({ ...options, env: { ...BENCH_LIMITS, ...options.env } });
   await waitForLog(server, "manager.started", 60_000);
   return server;
 }
@@ -327,12 +382,17 @@ export interface CountingClient {
   done: Promise<void>;
   readonly count: number;
   readonly bytes: number;
+  /** performance.now() when the request was sent, and when its first numbered frame arrived (null before). */
+  readonly startedAt: number;
+  readonly firstEventAt: number | null;
   close(): void;
 }
 
 export function openCountingClient(url: string, agent: http.Agent, target: number): CountingClient {
   let count = 0;
   let bytes = 0;
+  let firstEventAt: number | null = null;
+  const startedAt = performance.now();
   let tail: Buffer | null = null;
   let resolveOpened!: (status: number) => void;
   let resolveDone!: () => void;
@@ -360,6 +420,7 @@ export function openCountingClient(url: string, agent: http.Agent, target: numbe
       }
       for (let at = chunk.indexOf(ID_MARK); at !== -1; at = chunk.indexOf(ID_MARK, at + 1)) count += 1;
       tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (ID_MARK.length - 1))));
+      if (count > 0 && firstEventAt === null) firstEventAt = performance.now();
       if (count >= target) resolveDone();
     });
     response.on("end", () => rejectDone(new Error(`stream ended after ${count} of ${target} events`)));
@@ -377,6 +438,10 @@ export function openCountingClient(url: string, agent: http.Agent, target: numbe
     },
     get bytes() {
       return bytes;
+    },
+    startedAt,
+    get firstEventAt() {
+      return firstEventAt;
     },
     close: () => request.destroy(),
   };

@@ -42,6 +42,13 @@ export const configSchema = z
     SSE_HEARTBEAT_MS: positiveInt.max(15000).default(10000),
     /** `retry:` sent to EventSource clients once per connection. */
     SSE_RETRY_MS: positiveInt.default(2000),
+    /**
+     * MiB of finished runs kept encoded per process for replays (a reconnect
+     * storm reads and encodes a finished task once, not once per client);
+     * least recently served runs are evicted first, a run over a quarter of
+     * it is never kept. 0 disables the cache.
+     */
+    SSE_REPLAY_CACHE_MB: nonNegativeInt.default(64),
     /** Tasks running at once in one process; the rest wait as `queued`. */
     MAX_CONCURRENT_TASKS: positiveInt.default(4),
     /** Finished tasks older than this are removed by the sweeper. */

@@ -50,6 +50,36 @@ describe("research API", () => {
     expect(again.status).toBe(204);
   });
 
+  it("replays a finished task from every cursor (twice: read, then from memory): snapshot without id, retry, no gap", async () => {
+    const query = "What did presidents say about canals and railways?";
+    const first = await readSse(`${server.url}/api/research`, {
+      method: "POST",
+      body: { query, depth: 1, breadth: 1 },
+    });
+    const id = first.headers.get("x-task-id")!;
+    const { body: task } = await getJson(taskUrl(id));
+    expect(task.status).toBe("completed");
+    const last = task.lastEventId as number;
+    for (let round = 0; round < 2; round++) {
+      for (let cursor = 0; cursor < last; cursor++) {
+        const replay = await readSse(`${taskUrl(id)}/events`, {
+          headers: { "Last-Event-ID": String(cursor) },
+        });
+        expect(replay.status).toBe(200);
+        expect(replay.ended).toBe(true);
+        expect(replay.retry).toBeGreaterThan(0);
+        expect(replay.events[0]!.event).toBe("task");
+        expect(replay.events[0]!.id).toBeNull();
+        const ids = replay.numbered.map((event) => event.id);
+        expect(ids).toEqual(Array.from({ length: last - cursor }, (_, index) => cursor + index + 1));
+        const before = first.numbered.filter((event) => event.id! <= cursor);
+        expect(outputText([...before, ...replay.events])).toBe(task.result.report);
+      }
+    }
+    const done = await fetch(`${taskUrl(id)}/events?lastEventId=${last}`);
+    expect(done.status).toBe(204);
+  });
+
   for (const via of ["Last-Event-ID", "lastEventId"] as const) {
     it(`resumes after a disconnect with ${via}: no gap, no duplicate`, async () => {
       const query = `State of the Union remarks on tariffs and trade (${via})`;

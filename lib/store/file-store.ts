@@ -1,4 +1,4 @@
-import { type FSWatcher, readFileSync, statSync, watch } from "node:fs";
+import { type FSWatcher, readFile, readFileSync, statSync, watch } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -824,13 +824,19 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-async function readText(file: string): Promise<string | null> {
-  try {
-    return await fs.readFile(file, "utf8");
-  } catch (error) {
-    if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return null;
-    throw error;
-  }
+/**
+ * The callback `readFile`, not `fs/promises`: the promise version opens a
+ * FileHandle and takes several promise round trips per file, which a task
+ * lookup per SSE request (a thousand at once in a reconnect storm) pays for.
+ */
+function readText(file: string): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    readFile(file, "utf8", (error, text) => {
+      if (!error) resolve(text);
+      else if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) resolve(null);
+      else reject(error);
+    });
+  });
 }
 
 async function openIfExists(file: string): Promise<FileHandle | null> {

@@ -5,6 +5,7 @@ import type { Logger } from "../log";
 import type { ResearchEngine } from "../research/types";
 import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
+import { BatchedLookup } from "./batched-lookup";
 import { fingerprint } from "./fingerprint";
 import { assertTransition, canTransition } from "./lifecycle";
 import { normalizeRequest, type ResearchRequestBody } from "./request";
@@ -68,6 +69,8 @@ export class TaskManager {
   readonly #reports = new Map<string, { key: string; report: string }>();
   /** Submissions in flight in this process, by task id (one creation per id at a time). */
   readonly #submitting = new Map<string, Promise<SubmitResult>>();
+  /** Snapshot reads shared by the requests that ask for one task in the same turn. */
+  readonly #lookups = new BatchedLookup<TaskJson | null>((id) => this.store.getTask(id));
   #queueOrder: string[] = [];
   #scanTimer: NodeJS.Timeout | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
@@ -280,6 +283,15 @@ export class TaskManager {
 
   async getTask(id: string): Promise<TaskJson | null> {
     return this.#runners.get(id)?.task ?? (await this.store.getTask(id));
+  }
+
+  /**
+   * `getTask` for request handlers that only read the snapshot: requests
+   * for one task that arrive together (a reconnect storm) share one read,
+   * never one that started before they asked. The value is shared: read-only.
+   */
+  async lookupTask(id: string): Promise<Readonly<TaskJson> | null> {
+    return this.#runners.get(id)?.task ?? (await this.#lookups.get(id));
   }
 
   /**

@@ -25,6 +25,8 @@ export interface ReadResult {
   numbered: ReceivedEvent[];
   /** The stream ended by itself (server closed it). */
   ended: boolean;
+  /** The `retry:` field, if one was sent. */
+  retry?: number;
 }
 
 /** Reads an SSE response with a real SSE parser, over fetch. */
@@ -58,6 +60,9 @@ export async function readSse(url: string, options: ReadOptions = {}): Promise<R
   }
   let stop = false;
   const parser = createParser({
+    onRetry(interval: number) {
+      result.retry = interval;
+    },
     onEvent(message: EventSourceMessage) {
       if (stop) return;
       const event: ReceivedEvent = {

@@ -2,6 +2,7 @@ import "server-only";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { parseCursor } from "@/lib/sse/encode";
+import { createReplayStream } from "@/lib/sse/replay-stream";
 import { createTaskEventStream } from "@/lib/sse/task-stream";
 import { getLogger } from "@/lib/tasks/manager-instance";
 import { isFinished, type TaskJson } from "@/lib/tasks/task-json";
@@ -10,6 +11,7 @@ import { taskSnapshot } from "@/lib/tasks/task-view";
 import { SSE_HEADERS } from "./http";
 import { acquireStreamSlot } from "./limits";
 import { connectionClosed, connectionOpened } from "./metrics";
+import { getReplayCache } from "./replay-cache";
 
 /** The client's cursor: the Last-Event-ID header, else `?lastEventId`. */
 export function cursorFrom(request: Request): number | undefined {
@@ -58,7 +60,36 @@ export async function streamTask(
   }
   const afterId = cursor === undefined || cursor < runStart ? runStart : cursor;
   const config = getConfig();
+  const headersOut = { ...SSE_HEADERS, "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers };
+  // A finished run never changes: replay it from the process's encoded copy
+  // (one read for every client of a reconnect storm), checked against this
+  // request's snapshot. Null: not servable from memory, served live below.
+  const run =
+    isFinished(task.status) && afterId < task.lastEventId
+      ? await getReplayCache(manager).get({
+          taskId: task.id,
+          createdAt: task.createdAt,
+          run: task.run,
+          firstEventId: task.runStartEventId,
+          lastEventId: task.lastEventId,
+        })
+      : null;
   const release = acquireStreamSlot(manager, request);
+  if (run) {
+    const replay = createReplayStream({
+      run,
+      afterId,
+      snapshot: taskSnapshot(task, manager.queuePosition(task.id)),
+      retryMs: config.SSE_RETRY_MS,
+      logger: getLogger().child({ requestId, ownerId: manager.ownerId }),
+      onOpen: connectionOpened,
+      onClose: () => {
+        release();
+        connectionClosed();
+      },
+    });
+    return new Response(replay, { status: 200, headers: headersOut });
+  }
   const stream = createTaskEventStream({
     store: manager.store,
     taskId: task.id,
@@ -79,8 +110,5 @@ export async function streamTask(
       return isFinished(current.status) && lastEventId >= current.lastEventId ? "settled" : "running";
     },
   });
-  return new Response(stream, {
-    status: 200,
-    headers: { ...SSE_HEADERS, "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
-  });
+  return new Response(stream, { status: 200, headers: headersOut });
 }

@@ -3,6 +3,7 @@ import { getTaskManager } from "@/lib/tasks/manager-instance";
 import { taskView } from "@/lib/tasks/task-view";
 import { findTask } from "../../_lib/find-task";
 import { json, otherMethods, preflight, route, taskIdFrom } from "../../_lib/http";
+import { getReplayCache } from "../../_lib/replay-cache";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -26,6 +27,8 @@ export const DELETE = route<Context>(async (_request, context, requestId) => {
     if (isAppError(error) && error.code === "not_found") return;
     throw error;
   });
+  // Its bytes are never served again (the next snapshot differs); free them now.
+  getReplayCache(manager).forget(id);
   return new Response(null, { status: 204, headers: { "X-Request-ID": requestId, "X-Task-ID": id } });
 });
 
