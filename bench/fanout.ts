@@ -14,10 +14,11 @@
  * takes it), after a warm-up batch every client must have received first.
  * Both are read by the same client code (frames counted, not parsed).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
 import type { TaskEvent } from "../lib/tasks/events";
+import { spawnGuarded } from "../tests/support/spawn-guarded";
 import {
   BENCH_LIMITS,
   benchStore,
@@ -211,7 +212,7 @@ async function startFathom(limits: Readonly<Record<string, string>>): Promise<Co
 }
 
 async function startRaw(): Promise<Contender> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, "raw-sse-server.mjs")], {
+  const child: ChildProcess = spawnGuarded(process.execPath, [path.join(__dirname, "raw-sse-server.mjs")], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -11,10 +11,11 @@
  * finished task, so nothing of it is in memory when the storm hits. Half the
  * clients send no cursor, half `?lastEventId=0`: both replay the whole run.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { spawnGuarded } from "../tests/support/spawn-guarded";
 import {
   benchStore,
   type CountingClient,
@@ -181,7 +182,7 @@ async function startFathom(dataDir: string, taskId: string, warmUpTaskId: string
 }
 
 async function startRaw(mode: "memory" | "reread", eventsFile: string): Promise<Contender> {
-  const child: ChildProcess = spawn(
+  const child: ChildProcess = spawnGuarded(
     process.execPath,
     [path.join(__dirname, "raw-replay-server.mjs"), mode, eventsFile],
     { stdio: ["ignore", "pipe", "inherit"] },

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { freePort, tempDir } from "./server";
+import { spawnGuarded } from "./spawn-guarded";
 
 /**
  * A real `redis-server` for tests: a free port on 127.0.0.1, a temporary
@@ -67,7 +68,7 @@ export async function startRedisServer(binary: string): Promise<RedisTestServer>
       "--logfile",
       "",
     ];
-    const started = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const started = spawnGuarded(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     child = started;
     started.stdout?.on("data", (chunk) => {
       output += chunk;

@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { tempDir } from "./server-free";
+import { spawnGuarded } from "./spawn-guarded";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -54,7 +55,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     [path.join(root, "scripts", "start.mjs"), "--no-build"],
   ];
   const [command, args] = options.wrap ? options.wrap(...plain) : plain;
-  const child = spawn(command, args, {
+  const child = spawnGuarded(command, args, {
     cwd: root,
     env: {
       ...process.env,
