@@ -21,7 +21,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import writeFileAtomic from "write-file-atomic";
-import { persistedTask, type TaskJson } from "../lib/tasks/task-json";
+import { persistedTask, type TaskJson } from "../lib/model/task-json";
 import {
   benchStore,
   figure,

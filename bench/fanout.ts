@@ -17,7 +17,7 @@
 import type { ChildProcess } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
-import type { TaskEvent } from "../lib/tasks/events";
+import type { TaskEvent } from "../lib/model/events";
 import { spawnGuarded } from "../tests/support/spawn-guarded";
 import {
   BENCH_LIMITS,

@@ -4,10 +4,10 @@ import { fileURLToPath } from "node:url";
 import Redis from "ioredis";
 import { createResumableStreamContext } from "resumable-stream/ioredis";
 import { silentLogger } from "../lib/log";
+import type { TaskEvent } from "../lib/model/events";
 import { encodeEvent } from "../lib/sse/encode";
 import { createTaskEventStream } from "../lib/sse/task-stream";
 import { RedisTaskStore } from "../lib/store/redis-store";
-import type { TaskEvent } from "../lib/tasks/events";
 import { findRedisServer, type RedisTestServer, startRedisServer } from "../tests/support/redis";
 import { makeTask } from "./support";
 

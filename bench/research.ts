@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseConfig } from "../lib/config";
+import { normalizeRequest, researchRequestSchema } from "../lib/model/request";
 import { createResearchEngine, runEngineInMemory } from "../lib/research";
 import { createPassageIndexCache } from "../lib/research/corpus/passage-index";
 import { createSotuCorpus } from "../lib/research/corpus/sotu-corpus";
-import { normalizeRequest, researchRequestSchema } from "../lib/tasks/request";
 
 /** Goals (ms): cold < 5000, warm < 500, research < 10000. */
 export const RESEARCH_BENCH_GOALS = { coldIndexMs: 5000, warmIndexMs: 500, researchMs: 10_000 } as const;

@@ -11,7 +11,7 @@
  */
 import http from "node:http";
 import path from "node:path";
-import type { TaskJson } from "../lib/tasks/task-json";
+import type { TaskJson } from "../lib/model/task-json";
 import {
   benchStore,
   figure,

@@ -8,9 +8,9 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { newTaskJson, type TaskJson, type TaskStatus } from "../lib/model/task-json";
 import { FileTaskStore } from "../lib/store/file-store";
 import type { Lease } from "../lib/store/types";
-import { newTaskJson, type TaskJson, type TaskStatus } from "../lib/tasks/task-json";
 import { type StartOptions, startServer, type TestServer } from "../tests/support/server";
 
 // ── figures ────────────────────────────────────────────────────────────────

@@ -11,8 +11,8 @@
  */
 import http from "node:http";
 import path from "node:path";
-import type { TaskJson, TaskStatus } from "../lib/tasks/task-json";
-import { persistedTask } from "../lib/tasks/task-json";
+import type { TaskJson, TaskStatus } from "../lib/model/task-json";
+import { persistedTask } from "../lib/model/task-json";
 import {
   benchStore,
   ensureIndexTemplate,

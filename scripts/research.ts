@@ -8,7 +8,7 @@ import { z } from "zod";
 import { getConfig } from "../lib/config";
 import { errorMessage } from "../lib/errors";
 import { checkProviders, createResearchEngine, runEngineInMemory } from "../lib/research";
-import { llmProviders, normalizeRequest, researchRequestSchema, searchProviders } from "../lib/tasks/request";
+import { llmProviders, normalizeRequest, researchRequestSchema, searchProviders } from "../lib/model/request";
 
 const USAGE = `Usage: npm run research -- "question" [options]
 

@@ -33,7 +33,9 @@ describe("RateLimiter", () => {
   });
 
   it("refuses a bad option with what it expected", () => {
-    expect(() => new RateLimiter({ perMinute: -1 })).toThrow(/perMinute: expected a non-negative integer, got -1/);
+    expect(() => new RateLimiter({ perMinute: -1 })).toThrow(
+      /perMinute: expected a non-negative integer, got -1/,
+    );
   });
 });
 

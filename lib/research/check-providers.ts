@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { AppError } from "../errors";
-import type { NormalizedRequest } from "../tasks/request";
+import type { NormalizedRequest } from "../model/request";
 
 /** True when the OpenAI-compatible endpoint is OpenAI's own API (which needs a key). */
 export function isOpenAiHost(baseUrl: string): boolean {

@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
-import type { NormalizedRequest } from "../tasks/request";
+import type { NormalizedRequest } from "../model/request";
 import { checkProviders } from "./check-providers";
 import type { CorpusSource } from "./corpus/corpus-document";
 import { createFolderCorpus } from "./corpus/folder-corpus";

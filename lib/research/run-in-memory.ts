@@ -1,4 +1,4 @@
-import type { NormalizedRequest } from "../tasks/request";
+import type { NormalizedRequest } from "../model/request";
 import type { ProgressUpdate, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
 
 /** Options of `runEngineInMemory`. */

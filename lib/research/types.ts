@@ -1,4 +1,4 @@
-import type { NormalizedRequest } from "../tasks/request";
+import type { NormalizedRequest } from "../model/request";
 
 /**
  * The contract between the task runner (lib/tasks) and the research engine.

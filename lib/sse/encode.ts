@@ -1,4 +1,4 @@
-import type { TaskEvent } from "../tasks/events";
+import type { TaskEvent } from "../model/events";
 
 const encoder = new TextEncoder();
 

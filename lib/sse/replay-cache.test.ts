@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { TaskEvent } from "../model/events";
 import type { ReadResult } from "../store/types";
-import type { TaskEvent } from "../tasks/events";
 import { encodeEvent } from "./encode";
 import { ReplayCache, type RunKey } from "./replay-cache";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../log";
-import type { TaskEvent } from "../tasks/events";
+import type { TaskEvent } from "../model/events";
 import { encodeEvent } from "./encode";
 import { EncodedRun } from "./replay-cache";
 import { createReplayStream } from "./replay-stream";

@@ -1,6 +1,6 @@
 import type { Logger } from "../log";
+import type { TaskEvent } from "../model/events";
 import type { TaskStore } from "../store/types";
-import type { TaskEvent } from "../tasks/events";
 import { encodeBatch, encodeComment, encodeRetry, encodeText, encodeUnnumbered } from "./encode";
 
 export interface TaskStreamOptions {

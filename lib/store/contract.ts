@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { NewRecord, TaskEvent } from "../tasks/events";
-import { newTaskJson, type TaskJson } from "../tasks/task-json";
+import type { NewRecord, TaskEvent } from "../model/events";
+import { newTaskJson, type TaskJson } from "../model/task-json";
 import type { TaskStore } from "./types";
 
 /**

@@ -1,5 +1,5 @@
 import type { FileHandle } from "node:fs/promises";
-import { type Checkpoint, checkpointSchema, type TaskEvent, taskEventSchema } from "../tasks/events";
+import { type Checkpoint, checkpointSchema, type TaskEvent, taskEventSchema } from "../model/events";
 
 /**
  * Reading the newline-delimited segments of a task's log.

@@ -7,10 +7,10 @@ import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
 import { AppError, errorMessage } from "../errors";
 import type { Logger } from "../log";
+import type { Checkpoint, NewRecord, TaskEvent } from "../model/events";
+import { replayEvents } from "../model/replay";
+import { isFinished, isTaskId, type TaskJson, taskJsonSchema } from "../model/task-json";
 import { parseJson } from "../parse-json";
-import type { Checkpoint, NewRecord, TaskEvent } from "../tasks/events";
-import { replayEvents } from "../tasks/replay";
-import { isFinished, isTaskId, type TaskJson, taskJsonSchema } from "../tasks/task-json";
 import {
   encodeRecord,
   lastEventIdBefore,

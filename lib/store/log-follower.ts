@@ -1,4 +1,4 @@
-import type { TaskEvent } from "../tasks/events";
+import type { TaskEvent } from "../model/events";
 import type { ReadResult, Unsubscribe } from "./types";
 
 interface Listener {

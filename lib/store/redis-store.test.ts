@@ -4,8 +4,8 @@ import { findRedisServer, type RedisTestServer, startRedisServer } from "../../t
 import { freePort } from "../../tests/support/server";
 import { parseConfig } from "../config";
 import { silentLogger } from "../log";
+import type { NewRecord, TaskEvent } from "../model/events";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
-import type { NewRecord, TaskEvent } from "../tasks/events";
 import { TaskManager } from "../tasks/task-manager";
 import { describeTaskStoreContract, makeTask, type StoreHarness } from "./contract";
 import { createRedisStore, RedisTaskStore } from "./redis-store";

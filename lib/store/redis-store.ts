@@ -3,16 +3,16 @@ import { z } from "zod";
 import type { Config } from "../config";
 import { AppError, errorMessage } from "../errors";
 import type { Logger } from "../log";
-import { parseJson } from "../parse-json";
 import {
   type Checkpoint,
   checkpointSchema,
   eventTypes,
   type NewRecord,
   type TaskEvent,
-} from "../tasks/events";
-import { replayEvents } from "../tasks/replay";
-import { isFinished, isTaskId, type TaskJson, taskJsonSchema } from "../tasks/task-json";
+} from "../model/events";
+import { replayEvents } from "../model/replay";
+import { isFinished, isTaskId, type TaskJson, taskJsonSchema } from "../model/task-json";
+import { parseJson } from "../parse-json";
 import { LogFollower } from "./log-follower";
 import { connectRedis, isRedisUnavailable, isWrongType } from "./redis-connection";
 import {

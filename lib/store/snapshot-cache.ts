@@ -1,4 +1,4 @@
-import { isFinished, type TaskJson } from "../tasks/task-json";
+import { isFinished, type TaskJson } from "../model/task-json";
 
 /**
  * Splits a listing into snapshots that can be served from a cache and ids

@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import { isTaskId } from "../tasks/task-json";
+import { isTaskId } from "../model/task-json";
 import type { Lease } from "./types";
 
 /** Every store checks ids itself too: nothing that is not a task id becomes a key or a path. */

@@ -1,5 +1,5 @@
-import type { Checkpoint, NewRecord, TaskEvent } from "../tasks/events";
-import type { TaskJson } from "../tasks/task-json";
+import type { Checkpoint, NewRecord, TaskEvent } from "../model/events";
+import type { TaskJson } from "../model/task-json";
 
 /**
  * Proof of ownership of one task. `epoch` is the fencing number: it grows

@@ -1,6 +1,6 @@
 import { AppError } from "../errors";
+import { type TaskJson, type TaskStatus, taskStatuses } from "../model/task-json";
 import type { TaskStore } from "../store/types";
-import { type TaskJson, type TaskStatus, taskStatuses } from "./task-json";
 
 export interface ListQuery {
   statuses?: TaskStatus[];

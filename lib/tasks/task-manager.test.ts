@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
 import { AppError } from "../errors";
 import { silentLogger } from "../log";
+import { researchRequestSchema } from "../model/request";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
 import { FileTaskStore } from "../store/file-store";
-import { researchRequestSchema } from "./request";
 import { TaskManager } from "./task-manager";
 
 /**

@@ -2,15 +2,15 @@ import { nanoid } from "nanoid";
 import type { Config } from "../config";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
+import { fingerprint } from "../model/fingerprint";
+import { assertTransition, canTransition } from "../model/lifecycle";
+import { normalizeRequest, type ResearchRequestBody } from "../model/request";
+import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import type { ResearchEngine } from "../research/types";
 import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
 import { BatchedLookup } from "./batched-lookup";
-import { fingerprint } from "./fingerprint";
-import { assertTransition, canTransition } from "./lifecycle";
-import { normalizeRequest, type ResearchRequestBody } from "./request";
 import { TaskIndex } from "./task-index";
-import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "./task-json";
 import { type RunOutcome, TaskRunner } from "./task-runner";
 
 export interface TaskManagerOptions {

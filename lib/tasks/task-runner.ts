@@ -1,6 +1,10 @@
 import { nanoid } from "nanoid";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
+import type { NewRecord, TaskEvent } from "../model/events";
+import { assertTransition } from "../model/lifecycle";
+import { replayEvents } from "../model/replay";
+import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "../model/task-json";
 import type {
   ProgressUpdate,
   ResearchContext,
@@ -9,10 +13,6 @@ import type {
   SourceRef,
 } from "../research/types";
 import type { AcquiredLease, ControlAction, TaskStore } from "../store/types";
-import type { NewRecord, TaskEvent } from "./events";
-import { assertTransition } from "./lifecycle";
-import { replayEvents } from "./replay";
-import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "./task-json";
 
 export interface RunnerOptions {
   store: TaskStore;

@@ -1,6 +1,6 @@
 import "server-only";
 import { AppError } from "@/lib/errors";
-import type { TaskJson } from "@/lib/tasks/task-json";
+import type { TaskJson } from "@/lib/model/task-json";
 import type { TaskManager } from "@/lib/tasks/task-manager";
 
 /**

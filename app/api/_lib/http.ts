@@ -4,8 +4,8 @@ import { nanoid } from "nanoid";
 import type { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { AppError, type ErrorCode, isAppError } from "@/lib/errors";
-import { getLogger } from "@/lib/tasks/manager-instance";
-import { isTaskId } from "@/lib/tasks/task-json";
+import { isTaskId } from "@/lib/model/task-json";
+import { getLogger } from "@/lib/server/manager-instance";
 
 /** The one table from error codes to HTTP statuses. */
 const statusOf: Record<ErrorCode, number> = {

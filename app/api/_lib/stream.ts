@@ -1,13 +1,13 @@
 import "server-only";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
+import { isFinished, type TaskJson } from "@/lib/model/task-json";
+import { taskSnapshot } from "@/lib/model/task-view";
+import { getLogger } from "@/lib/server/manager-instance";
 import { parseCursor } from "@/lib/sse/encode";
 import { createReplayStream } from "@/lib/sse/replay-stream";
 import { createTaskEventStream } from "@/lib/sse/task-stream";
-import { getLogger } from "@/lib/tasks/manager-instance";
-import { isFinished, type TaskJson } from "@/lib/tasks/task-json";
 import type { TaskManager } from "@/lib/tasks/task-manager";
-import { taskSnapshot } from "@/lib/tasks/task-view";
 import { SSE_HEADERS } from "./http";
 import { acquireStreamSlot } from "./limits";
 import { connectionClosed, connectionOpened } from "./metrics";

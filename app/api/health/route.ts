@@ -1,4 +1,4 @@
-import { getTaskManager, isReady } from "@/lib/tasks/manager-instance";
+import { getTaskManager, isReady } from "@/lib/server/manager-instance";
 import { json, otherMethods, route } from "../_lib/http";
 
 export const runtime = "nodejs";

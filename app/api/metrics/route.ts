@@ -1,5 +1,5 @@
-import { getTaskManager } from "@/lib/tasks/manager-instance";
-import { taskStatuses } from "@/lib/tasks/task-json";
+import { taskStatuses } from "@/lib/model/task-json";
+import { getTaskManager } from "@/lib/server/manager-instance";
 import { otherMethods, route } from "../_lib/http";
 import { streamCounters } from "../_lib/metrics";
 

@@ -1,6 +1,6 @@
 import { getConfig } from "@/lib/config";
+import { llmProviders, normalizeRequest, REQUEST_LIMITS, searchProviders } from "@/lib/model/request";
 import { checkProviders } from "@/lib/research";
-import { llmProviders, normalizeRequest, REQUEST_LIMITS, searchProviders } from "@/lib/tasks/request";
 import { json, otherMethods, route } from "../_lib/http";
 
 export const runtime = "nodejs";

@@ -1,11 +1,11 @@
-import { modelName } from "@/lib/research";
-import { getTaskManager } from "@/lib/tasks/manager-instance";
 import {
   type ResearchRequestBody,
   researchQueryParamsSchema,
   researchRequestSchema,
-} from "@/lib/tasks/request";
-import { taskView } from "@/lib/tasks/task-view";
+} from "@/lib/model/request";
+import { taskView } from "@/lib/model/task-view";
+import { modelName } from "@/lib/research";
+import { getTaskManager } from "@/lib/server/manager-instance";
 import { findTask } from "../_lib/find-task";
 import { json, otherMethods, parseWith, preflight, readJson, route } from "../_lib/http";
 import { admission } from "../_lib/limits";

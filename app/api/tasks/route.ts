@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { getTaskManager } from "@/lib/tasks/manager-instance";
+import { taskSummary } from "@/lib/model/task-view";
+import { getTaskManager } from "@/lib/server/manager-instance";
 import { parseStatuses } from "@/lib/tasks/task-index";
-import { taskSummary } from "@/lib/tasks/task-view";
 import { json, otherMethods, parseWith, preflight, route } from "../_lib/http";
 
 export const runtime = "nodejs";

@@ -2,9 +2,9 @@ import "server-only";
 import { cache } from "react";
 import type { TaskJson } from "@/app/components/api";
 import { getConfig } from "@/lib/config";
-import { getTaskManager } from "@/lib/tasks/manager-instance";
-import { isTaskId } from "@/lib/tasks/task-json";
-import { taskView } from "@/lib/tasks/task-view";
+import { isTaskId } from "@/lib/model/task-json";
+import { taskView } from "@/lib/model/task-view";
+import { getTaskManager } from "@/lib/server/manager-instance";
 
 /**
  * What the task page knows before the browser connects:

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { type Config, parseConfig } from "../../config";
-import { type NormalizedRequest, normalizeRequest, researchRequestSchema } from "../../tasks/request";
+import { type NormalizedRequest, normalizeRequest, researchRequestSchema } from "../../model/request";
 import type { ClientRuntime } from "../providers/provider-http";
 
 /** Test helpers shared by the research suites (never imported by production code). */

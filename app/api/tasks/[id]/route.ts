@@ -1,6 +1,6 @@
 import { isAppError } from "@/lib/errors";
-import { getTaskManager } from "@/lib/tasks/manager-instance";
-import { taskView } from "@/lib/tasks/task-view";
+import { taskView } from "@/lib/model/task-view";
+import { getTaskManager } from "@/lib/server/manager-instance";
 import { findTask } from "../../_lib/find-task";
 import { json, otherMethods, preflight, route, taskIdFrom } from "../../_lib/http";
 import { getReplayCache } from "../../_lib/replay-cache";

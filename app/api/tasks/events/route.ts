@@ -1,7 +1,7 @@
 import { getConfig } from "@/lib/config";
+import { taskSummary } from "@/lib/model/task-view";
+import { getTaskManager } from "@/lib/server/manager-instance";
 import { encodeComment, encodeRetry, encodeText, encodeUnnumbered } from "@/lib/sse/encode";
-import { getTaskManager } from "@/lib/tasks/manager-instance";
-import { taskSummary } from "@/lib/tasks/task-view";
 import { otherMethods, route, SSE_HEADERS } from "../../_lib/http";
 import { acquireStreamSlot } from "../../_lib/limits";
 import { connectionClosed, connectionOpened } from "../../_lib/metrics";

@@ -1,4 +1,4 @@
-import type { LlmProviderName } from "../../../tasks/request";
+import type { LlmProviderName } from "../../../model/request";
 
 /** A sub-question to research: `query` is what is searched, `goal` what it should find out. */
 export interface SubQuestion {

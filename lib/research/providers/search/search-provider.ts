@@ -1,4 +1,4 @@
-import type { SearchProviderName } from "../../../tasks/request";
+import type { SearchProviderName } from "../../../model/request";
 
 /** One result of a search, as recorded in a `search:*` step. */
 export interface SearchResult {

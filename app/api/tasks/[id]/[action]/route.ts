@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { getTaskManager } from "@/lib/tasks/manager-instance";
-import { taskView } from "@/lib/tasks/task-view";
+import { taskView } from "@/lib/model/task-view";
+import { getTaskManager } from "@/lib/server/manager-instance";
 import { findTask } from "../../../_lib/find-task";
 import { json, otherMethods, parseWith, preflight, route, taskIdFrom } from "../../../_lib/http";
 

@@ -1,4 +1,4 @@
-import { getTaskManager } from "@/lib/tasks/manager-instance";
+import { getTaskManager } from "@/lib/server/manager-instance";
 import { findTask } from "../../../_lib/find-task";
 import { otherMethods, preflight, route, taskIdFrom } from "../../../_lib/http";
 import { cursorFrom, streamTask } from "../../../_lib/stream";

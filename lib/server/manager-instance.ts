@@ -3,7 +3,7 @@ import { getConfig } from "../config";
 import { createLogger, type Logger } from "../log";
 import { checkProviders, createResearchEngine, warmUp } from "../research";
 import { createStore } from "../store/create-store";
-import { TaskManager } from "./task-manager";
+import { TaskManager } from "../tasks/task-manager";
 
 /**
  * The process's TaskManager. Kept on globalThis so that module reloads in

@@ -1,6 +1,6 @@
 import "server-only";
-import { ConfigError, getConfig } from "./config";
-import { getTaskManager } from "./tasks/manager-instance";
+import { ConfigError, getConfig } from "../config";
+import { getTaskManager } from "./manager-instance";
 
 /**
  * Server start-up: validates the configuration (a bad variable stops the
