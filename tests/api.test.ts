@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, outputText, readSse, waitFor } from "./support/sse";
 
-/** The core contract against the real built server over real HTTP (DESIGN §2–4). */
+/** The core contract against the real built server over real HTTP (docs/ARCHITECTURE.md, "Wire format"). */
 describe("research API", () => {
   let server: TestServer;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "./support/server";
 import { getJson, outputText, readSse, waitFor } from "./support/sse";
 
-/** The operational surface through the API of a real server (DESIGN §3). */
+/** The operational surface through the API of a real server (docs/ARCHITECTURE.md, "Lifecycle"). */
 describe("task lifecycle", () => {
   let server: TestServer;
   let counter = 0;

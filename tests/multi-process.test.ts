@@ -6,7 +6,7 @@ import { startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, outputText, type ReceivedEvent, readSse, waitFor } from "./support/sse";
 
 /**
- * Several real server processes sharing one store (DESIGN §5, §7): one task,
+ * Several real server processes sharing one store (docs/ARCHITECTURE.md, "Fencing"): one task,
  * one run, takeover of a dead owner, fencing of a paused one, and followers
  * that stream what another process writes. The same suite runs on a shared
  * data directory and on Redis (where the processes share nothing but Redis).

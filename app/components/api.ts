@@ -1,5 +1,5 @@
 /**
- * What the browser knows about the Fathom HTTP API (DESIGN §4 and the route
+ * What the browser knows about the Fathom HTTP API (docs/ARCHITECTURE.md, "Wire format", and the route
  * handlers under app/api). The UI talks to the API only over HTTP, so these
  * are the wire shapes, kept separate from the server's persisted types.
  *

@@ -123,7 +123,7 @@ function parseData(raw: string): Record<string, unknown> | null {
 const treeKinds = new Set(["question", "search", "learning", "source"]);
 
 /**
- * Follows one task's event stream (DESIGN §4) with a native `EventSource`.
+ * Follows one task's event stream (docs/ARCHITECTURE.md, "Wire format") with a native `EventSource`.
  *
  * Invariants:
  * - The cursor is the id of the last numbered event applied; an event whose id

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The event types of a task's log (DESIGN §4). `task` snapshots are never logged. */
+/** The event types of a task's log (docs/ARCHITECTURE.md, "Wire format"). `task` snapshots are never logged. */
 export const eventTypes = ["progress", "source", "output", "status", "done"] as const;
 export type EventType = (typeof eventTypes)[number];
 

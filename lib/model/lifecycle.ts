@@ -2,7 +2,7 @@ import { AppError } from "../errors";
 import type { TaskStatus } from "./task-json";
 
 /**
- * The one transition table of a task's status (DESIGN §3). Every status
+ * The one transition table of a task's status (docs/ARCHITECTURE.md, "Lifecycle"). Every status
  * change goes through `assertTransition`; anything not listed is refused.
  *
  * - queued → running: a process with a free slot took the task.

@@ -108,7 +108,7 @@ export interface TaskStore {
   read(taskId: string, afterId: number, limit?: number): Promise<ReadResult>;
   /** Id of the last event in the log (0 when empty); reads only the end of the log. */
   lastEventId(taskId: string): Promise<number>;
-  /** Checkpoints and events of the whole log (recovery only). */
+  /** Checkpoints and events of the whole log: every run reads it at its start (steps to skip, report so far). */
   readLog(taskId: string): Promise<LogSnapshot>;
   /** Follows the log from `afterId`. `onEvents` gets each batch in order; `onError` a fatal error. */
   subscribe(

@@ -318,7 +318,7 @@ export class TaskRunner {
       }
     }
     if (report !== result.report) {
-      // The streamed text is what clients saw; it is the report (DESIGN §4).
+      // The streamed text is what clients saw; it is the report (docs/ARCHITECTURE.md, "Wire format").
       this.#logger.error("task.report_mismatch", {
         streamed: report.length,
         returned: result.report.length,
