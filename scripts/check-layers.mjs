@@ -19,7 +19,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const layers = [
   {
     name: "foundation",
-    units: ["lib/config.ts", "lib/errors.ts", "lib/log.ts", "lib/sleep.ts", "lib/parse-json.ts"],
+    units: [
+      "lib/config.ts",
+      "lib/errors.ts",
+      "lib/log.ts",
+      "lib/sleep.ts",
+      "lib/parse-json.ts",
+      "lib/backoff.ts",
+    ],
   },
   { name: "model", units: ["lib/model"] },
   { name: "stores, research and limits", units: ["lib/store", "lib/research", "lib/limits"] },
@@ -33,7 +40,7 @@ const foundationMayImportFoundation = true;
 
 /** Browser code: may import only the model (types and schemas) and other browser code. */
 const browserUnits = ["app/components"];
-const browserMayImport = ["lib/model", "lib/errors.ts", "app/components"];
+const browserMayImport = ["lib/model", "lib/errors.ts", "lib/backoff.ts", "app/components"];
 
 const unitOf = (file) => {
   for (const [index, layer] of layers.entries()) {

@@ -7,8 +7,8 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { getConfig } from "../lib/config";
 import { errorMessage } from "../lib/errors";
-import { checkProviders, createResearchEngine, runEngineInMemory } from "../lib/research";
 import { llmProviders, normalizeRequest, researchRequestSchema, searchProviders } from "../lib/model/request";
+import { checkProviders, createResearchEngine, runEngineInMemory } from "../lib/research";
 
 const USAGE = `Usage: npm run research -- "question" [options]
 

@@ -1,9 +1,10 @@
+import { backoffDelay as sharedBackoff } from "@/lib/backoff";
+
 /**
- * Delay before reconnect attempt `attempt` (0-based): 1 s, 2 s, 4 s … capped
- * at 30 s, with ±20 % jitter so many tabs don't hammer a recovering server in
- * step.
+ * Delay before the browser's reconnect attempt `attempt` (0-based): the one
+ * backoff of lib/backoff.ts from a 1 s base — about 0.5–1 s, 1–2 s, 2–4 s …
+ * up to 30 s — so many tabs don't hammer a recovering server in step.
  */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(30_000, 1_000 * 2 ** Math.max(0, attempt));
-  return Math.round(base * (0.8 + 0.4 * random()));
+  return sharedBackoff(attempt, { baseMs: 1000, random });
 }

@@ -4,6 +4,7 @@ import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
 import { assertTransition, canTransition } from "../model/lifecycle";
+import { reportFromEvents } from "../model/report";
 import { normalizeRequest, type ResearchRequestBody } from "../model/request";
 import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import type { ResearchEngine } from "../research/types";
@@ -309,7 +310,7 @@ export class TaskManager {
       let cursor = task.runStartEventId - 1;
       for (;;) {
         const { events, more } = await this.store.read(id, cursor, 5000);
-        for (const event of events) if (event.type === "output") report += String(event.data.text ?? "");
+        report += reportFromEvents(events);
         if (!more || events.length === 0) break;
         cursor = events[events.length - 1]!.id;
       }

@@ -1,9 +1,11 @@
 import { nanoid } from "nanoid";
+import { backoffDelay } from "../backoff";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
 import type { NewRecord, TaskEvent } from "../model/events";
 import { assertTransition } from "../model/lifecycle";
 import { replayEvents } from "../model/replay";
+import { reportFromEvents } from "../model/report";
 import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "../model/task-json";
 import type {
   ProgressUpdate,
@@ -94,16 +96,7 @@ export class TaskRunner {
       for (const checkpoint of log.checkpoints) {
         if (checkpoint.run === this.#task.checkpointRun) checkpoints.set(checkpoint.key, checkpoint.result);
       }
-      let reportSoFar = "";
-      for (const event of log.events) {
-        if (
-          event.id >= this.#task.runStartEventId &&
-          event.type === "output" &&
-          typeof event.data.text === "string"
-        ) {
-          reportSoFar += event.data.text;
-        }
-      }
+      const reportSoFar = reportFromEvents(log.events, this.#task.runStartEventId);
       await this.#begin(kind, log.lastEventId);
       const result = await this.#options.engine.run(this.#context(checkpoints, reportSoFar));
       return await this.#complete(result, reportSoFar);
@@ -233,7 +226,7 @@ export class TaskRunner {
       } catch (error) {
         const retryable = isAppError(error) && error.retryable && !this.#abort.signal.aborted;
         if (!retryable || attempt >= this.#options.stepMaxRetries) throw error;
-        const delay = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        const delay = backoffDelay(attempt);
         this.#logger.warn("task.step_retry", { step: key, attempt: attempt + 1, error: errorMessage(error) });
         this.#options.onRetry?.();
         await this.#options.sleep(delay, this.#abort.signal);
@@ -307,16 +300,7 @@ export class TaskRunner {
 
   async #complete(result: ResearchResult, reportSoFar: string): Promise<RunOutcome> {
     const log = await this.#options.store.readLog(this.#task.id);
-    let report = "";
-    for (const event of log.events) {
-      if (
-        event.id >= this.#task.runStartEventId &&
-        event.type === "output" &&
-        typeof event.data.text === "string"
-      ) {
-        report += event.data.text;
-      }
-    }
+    const report = reportFromEvents(log.events, this.#task.runStartEventId);
     if (report !== result.report) {
       // The streamed text is what clients saw; it is the report (docs/ARCHITECTURE.md, "Wire format").
       this.#logger.error("task.report_mismatch", {
@@ -364,11 +348,7 @@ export class TaskRunner {
   async #partialResult(): Promise<TaskJson["result"]> {
     try {
       const log = await this.#options.store.readLog(this.#task.id);
-      let report = "";
-      for (const event of log.events) {
-        if (event.id >= this.#task.runStartEventId && event.type === "output")
-          report += String(event.data.text ?? "");
-      }
+      const report = reportFromEvents(log.events, this.#task.runStartEventId);
       return report ? { report, sources: [], learnings: [] } : null;
     } catch (error) {
       this.#logger.warn("task.partial_result_unreadable", { error: errorMessage(error) });

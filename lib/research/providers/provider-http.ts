@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { backoffDelay } from "../../backoff";
 import { AppError } from "../../errors";
 import { sleep } from "../../sleep";
 
@@ -38,12 +39,6 @@ export function parseRetryAfter(value: string | null, now: number): number | und
     ms = date - now;
   }
   return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
-}
-
-/** Exponential backoff with full jitter: a random delay in [base·2^attempt / 2, base·2^attempt], capped. */
-export function backoffDelay(attempt: number, random: () => number, baseMs = 500, maxMs = 30_000): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 /** An HTTP status worth retrying: rate limiting, timeouts and server errors. */
@@ -199,7 +194,9 @@ export async function withRetries<T>(
       if (!(error instanceof ProviderError) || !error.retryable || index >= options.maxRetries) throw error;
       if (options.canRetry && !options.canRetry()) throw error;
       if (options.signal?.aborted) throw options.signal.reason ?? error;
-      const delay = error.retryAfterMs ?? backoffDelay(index, options.runtime.random, options.baseDelayMs);
+      const delay =
+        error.retryAfterMs ??
+        backoffDelay(index, { random: options.runtime.random, baseMs: options.baseDelayMs });
       await options.runtime.sleep(delay, options.signal);
     }
   }
