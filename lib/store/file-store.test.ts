@@ -81,10 +81,10 @@ describe("FileTaskStore on disk", () => {
       `${JSON.stringify({ id: 2, type: "output", data: { text: "stale" } })}\n`,
     );
     await b.append(fresh, [{ event: { type: "output", data: { text: "new" } } }]);
-    const texts = (
-      await new FileTaskStore({ root, leaseTtlMs: 100, pollMs: 20 }).read(task.id, 0)
-    ).events.map((event) => event.data.text);
+    const reader = new FileTaskStore({ root, leaseTtlMs: 100, pollMs: 20 });
+    const texts = (await reader.read(task.id, 0)).events.map((event) => event.data.text);
     expect(texts).toEqual(["kept", "new"]);
+    await Promise.all([a.close(), b.close(), reader.close()]);
   });
 
   it("resumes from the middle of a long log by seeking, not scanning", async () => {
@@ -110,6 +110,7 @@ describe("FileTaskStore on disk", () => {
       );
     }
     expect((await store.read(task.id, 10000)).events).toEqual([]);
+    await store.close();
   });
 
   it("rebuilds a damaged state file from the creation snapshot and the log", async () => {
@@ -130,5 +131,6 @@ describe("FileTaskStore on disk", () => {
     expect(recovered?.status).toBe("completed");
     expect(recovered?.result?.reportLength).toBe("# Report".length);
     expect(recovered?.lastEventId).toBe(4);
+    await store.close();
   });
 });

@@ -297,6 +297,8 @@ export class FileTaskStore implements TaskStore {
     await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".active", taskId)).catch(ignoreMissing);
     await fs.unlink(this.#statePath(taskId)).catch(ignoreMissing);
     await fs.rm(this.#taskDir(taskId), { recursive: true, force: true });
+    const held = this.#held.get(taskId);
+    if (held) await this.#drop(held);
     this.#epochCache.delete(taskId);
     this.#observations.delete(taskId);
     const following = this.#following.get(taskId);
@@ -454,6 +456,10 @@ export class FileTaskStore implements TaskStore {
     if (!(await this.#createExclusive(this.#epochPath(taskId, epoch), JSON.stringify(claim)))) return null;
     this.#epochCache.set(taskId, [...epochs, claim]);
     const lease: Lease = { taskId, ownerId, epoch };
+    // A lease of an earlier incarnation of this task (deleted and created
+    // again: epochs start over) must not keep its segment open.
+    const previous = this.#held.get(taskId);
+    if (previous) await this.#drop(previous);
     const handle = await fs.open(this.#segmentPath(taskId, epoch), "a");
     const held: Held = {
       lease,
@@ -465,7 +471,14 @@ export class FileTaskStore implements TaskStore {
       queue: Promise.resolve(),
     };
     this.#held.set(taskId, held);
-    await this.#writeBeat(held);
+    try {
+      await this.#writeBeat(held);
+    } catch (error) {
+      // The claim stands (a watcher sees no heartbeat and takes over after
+      // the lease time), but this process gives the segment up at once.
+      await this.#drop(held);
+      throw storageError("write the first heartbeat", error);
+    }
     return { ...lease, kind };
   }
 
