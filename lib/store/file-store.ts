@@ -5,7 +5,7 @@ import path from "node:path";
 import { nanoid } from "nanoid";
 import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
-import { AppError, errorMessage } from "../errors";
+import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
 import { parseJson } from "../parse-json";
 import type { Checkpoint, NewRecord, TaskEvent } from "../tasks/events";
@@ -73,6 +73,12 @@ export interface FileStoreOptions {
   root: string;
   leaseTtlMs: number;
   pollMs: number;
+  /**
+   * `fsync`: an append returns, and its events reach any reader, only once
+   * they are on disk (appends of one tick share one fsync). Every process on
+   * the volume must use the same mode. Default `none` (see README, Decisions).
+   */
+  durability?: "none" | "fsync";
   logger?: Logger;
   /** Monotonic clock in ms (injected in tests). */
   now?: () => number;
@@ -87,8 +93,17 @@ interface Held {
   /** Bytes of the current segment known to be complete. */
   offset: number;
   nextEventId: number;
-  /** Serializes appends of this owner. */
+  /** Serializes the writes of this owner's appends (ids follow call order). */
+  writes: Promise<unknown>;
+  /** Every append of this owner, including its fsync: a release waits for it. */
   queue: Promise<unknown>;
+  /** `fsync` mode: bytes of the segment known to be on disk (and published in `synced-<N>`). */
+  durable: number;
+  /** Appends waiting for an fsync that covers their bytes, in order. */
+  waiters: { end: number; resolve: () => void; reject: (error: unknown) => void }[];
+  syncing: boolean;
+  /** `fsync` mode: the open `synced-<N>` file the durable offset is published in. */
+  mark: FileHandle | null;
 }
 
 interface Observation {
@@ -115,6 +130,7 @@ export class FileTaskStore implements TaskStore {
   readonly #pollMs: number;
   readonly #now: () => number;
   readonly #logger?: Logger;
+  readonly #durability: "none" | "fsync";
   readonly #held = new Map<string, Held>();
   readonly #observations = new Map<string, Observation>();
   readonly #epochCache = new Map<string, EpochJson[]>();
@@ -130,6 +146,7 @@ export class FileTaskStore implements TaskStore {
     this.#pollMs = options.pollMs;
     this.#now = options.now ?? (() => performance.now());
     this.#logger = options.logger;
+    this.#durability = options.durability ?? "none";
   }
 
   get root(): string {
@@ -157,6 +174,9 @@ export class FileTaskStore implements TaskStore {
   }
   #releasedPath(taskId: string, epoch: number): string {
     return path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `released-${epoch}`);
+  }
+  #syncedPath(taskId: string, epoch: number): string {
+    return path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `synced-${epoch}`);
   }
 
   async #ensureRoot(): Promise<void> {
@@ -217,9 +237,12 @@ export class FileTaskStore implements TaskStore {
       ".tmp",
       `${path.basename(target)}.${nanoid(10)}`,
     );
-    await writeFileAtomic(staging, content);
+    // write-file-atomic fsyncs the file's data (its default); the link is
+    // made durable by syncing the folder that holds it.
+    await writeFileAtomic(staging, content, { fsync: true });
     try {
       await fs.link(staging, target);
+      await syncDirectory(path.dirname(target));
       return true;
     } catch (error) {
       if (isCode(error, "EEXIST")) return false;
@@ -279,9 +302,17 @@ export class FileTaskStore implements TaskStore {
   }
 
   async saveTask(lease: Lease, task: TaskJson): Promise<void> {
-    await this.#checkHeld(lease);
+    const held = await this.#checkHeld(lease);
     try {
-      await writeFileAtomic(this.#statePath(task.id), `${JSON.stringify(task)}\n`);
+      // A snapshot that leaves the running states (finished, paused) is never
+      // revisited by recovery, so it must not be ahead of the log after a
+      // power loss: the log goes to disk first. Running snapshots are saved
+      // every 500 ms without that cost; recovery trusts the log over them.
+      if (task.status !== "running" && task.status !== "queued") await held.handle?.datasync();
+      // fsync: the temp file's data is on disk before the rename. The rename
+      // itself is not synced: a snapshot that comes back older after a power
+      // loss is behind the log, which recovery handles.
+      await writeFileAtomic(this.#statePath(task.id), `${JSON.stringify(task)}\n`, { fsync: true });
     } catch (error) {
       throw storageError("write task state", error);
     }
@@ -468,10 +499,21 @@ export class FileTaskStore implements TaskStore {
       handle,
       offset: 0,
       nextEventId: sealedAt.lastEventId + 1,
+      writes: Promise.resolve(),
       queue: Promise.resolve(),
+      durable: 0,
+      waiters: [],
+      syncing: false,
+      mark: null,
     };
     this.#held.set(taskId, held);
     try {
+      if (this.#durability === "fsync") {
+        held.mark = await fs.open(this.#syncedPath(taskId, epoch), "w");
+        await writeMark(held.mark, 0);
+      }
+      // The new segment's name must survive a power loss with its bytes.
+      await syncDirectory(this.#taskDir(taskId));
       await this.#writeBeat(held);
     } catch (error) {
       // The claim stands (a watcher sees no heartbeat and takes over after
@@ -487,6 +529,10 @@ export class FileTaskStore implements TaskStore {
     const handle = await openIfExists(this.#segmentPath(taskId, claim.epoch));
     if (!handle) return { offset: 0, lastEventId: claim.sealedAt.lastEventId };
     try {
+      // fsync mode: the seal may only cover bytes that are on disk. The dead
+      // owner's written-but-unsynced bytes are synced now (any descriptor of
+      // the file flushes its data), before they become readable.
+      if (this.#durability === "fsync") await handle.datasync();
       const { size } = await handle.stat();
       const offset = await lastNewlineEnd(handle, size);
       const lastEventId = (await lastEventIdBefore(handle, offset)) ?? claim.sealedAt.lastEventId;
@@ -533,8 +579,12 @@ export class FileTaskStore implements TaskStore {
   async #drop(held: Held): Promise<void> {
     if (this.#held.get(held.lease.taskId) === held) this.#held.delete(held.lease.taskId);
     const handle = held.handle;
+    const mark = held.mark;
     held.handle = null;
+    held.mark = null;
+    for (const waiter of held.waiters.splice(0)) waiter.reject(leaseLost(held.lease, "segment closed"));
     await handle?.close().catch(ignoreMissing);
+    await mark?.close().catch(ignoreMissing);
   }
 
   async renewLease(lease: Lease): Promise<void> {
@@ -581,16 +631,63 @@ export class FileTaskStore implements TaskStore {
   async append(lease: Lease, records: NewRecord[]): Promise<TaskEvent[]> {
     const held = this.#held.get(lease.taskId);
     if (!held) throw leaseLost(lease, "not held by this process");
-    const run = held.queue.then(() => this.#appendNow(lease, records));
-    // The caller gets the outcome from `run`; the queue only orders appends.
-    held.queue = run.then(
+    const written = held.writes.then(() => this.#appendNow(lease, records));
+    // The caller gets the outcome from `run`; the chains only order appends.
+    held.writes = written.then(
       () => undefined,
       () => undefined,
     );
+    // Writes are serialized, fsyncs are not: appends written while one fsync
+    // runs share the next one (group commit). Waiters are resolved in order,
+    // so pushes to followers keep the log's order.
+    const run = written.then(async ({ events, end }) => {
+      if (this.#durability === "fsync") await this.#commit(held, end);
+      if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
+      return events;
+    });
+    const previous = held.queue;
+    held.queue = Promise.allSettled([previous, run]);
     return run;
   }
 
-  async #appendNow(lease: Lease, records: NewRecord[]): Promise<TaskEvent[]> {
+  /** Resolves once the segment is on disk up to `end` (one fsync for every append waiting). */
+  #commit(held: Held, end: number): Promise<void> {
+    if (held.durable >= end) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      held.waiters.push({ end, resolve, reject });
+      if (held.syncing) return;
+      held.syncing = true;
+      // One turn of the event loop: appends made in this tick join this fsync.
+      setImmediate(() => void this.#syncLoop(held));
+    });
+  }
+
+  async #syncLoop(held: Held): Promise<void> {
+    try {
+      while (held.waiters.length > 0) {
+        const handle = held.handle;
+        if (!handle) throw leaseLost(held.lease, "segment closed");
+        const target = held.offset;
+        const batch = held.waiters.filter((waiter) => waiter.end <= target);
+        held.waiters = held.waiters.filter((waiter) => waiter.end > target);
+        await handle.datasync();
+        held.durable = Math.max(held.durable, target);
+        // Published after the fsync: readers in other processes read the
+        // open segment only up to here, so they never relay bytes that a
+        // power loss could still take back.
+        if (held.mark) await writeMark(held.mark, held.durable);
+        for (const waiter of batch) waiter.resolve();
+      }
+    } catch (error) {
+      const failure = isAppError(error) ? error : storageError("fsync the event log", error);
+      for (const waiter of held.waiters.splice(0)) waiter.reject(failure);
+      this.#logger?.error("store.fsync_failed", { taskId: held.lease.taskId, error: errorMessage(error) });
+    } finally {
+      held.syncing = false;
+    }
+  }
+
+  async #appendNow(lease: Lease, records: NewRecord[]): Promise<{ events: TaskEvent[]; end: number }> {
     const held = await this.#checkHeld(lease);
     if (!held.handle) throw leaseLost(lease, "segment closed");
     const events: TaskEvent[] = [];
@@ -632,8 +729,7 @@ export class FileTaskStore implements TaskStore {
       await this.#drop(held);
       throw leaseLost(lease, "taken over during the write");
     }
-    if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
-    return events;
+    return { events, end: held.offset };
   }
 
   /** The readable extent of each segment: [epoch, end offset or null for "to the last newline"]. */
@@ -685,11 +781,22 @@ export class FileTaskStore implements TaskStore {
   ): Promise<number> {
     if (segment.end !== null) return segment.end;
     const { size } = await handle.stat();
-    const end = await lastNewlineEnd(handle, size);
+    let end = await lastNewlineEnd(handle, size);
+    // fsync mode: the owner's segment is readable only as far as it is on disk.
+    if (this.#durability === "fsync") end = Math.min(end, await this.#durableEnd(taskId, segment.epoch));
     // A takeover sealed this segment after we listed epochs: honour its cut.
     const sealed = await readText(this.#epochPath(taskId, segment.epoch + 1));
     const claim = sealed ? parseJson(sealed, epochJsonSchema) : null;
     return claim ? Math.min(end, claim.sealedAt.offset) : end;
+  }
+
+  /** How much of segment `epoch` its owner has published as fsynced (0 when unknown). */
+  async #durableEnd(taskId: string, epoch: number): Promise<number> {
+    const held = this.#held.get(taskId);
+    if (held && held.lease.epoch === epoch) return held.durable;
+    const text = await readText(this.#syncedPath(taskId, epoch));
+    const value = text === null ? Number.NaN : Number.parseInt(text.trim(), 10);
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
   }
 
   async lastEventId(taskId: string): Promise<number> {
@@ -844,6 +951,24 @@ async function readText(file: string): Promise<string | null> {
     if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return null;
     throw error;
   }
+}
+
+/** Makes the names in `folder` (a create, link or rename) durable. */
+async function syncDirectory(folder: string): Promise<void> {
+  const handle = await fs.open(folder, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const MARK_WIDTH = 16;
+
+/** Overwrites the fixed-width durable offset in place (one small write, never torn across a number). */
+async function writeMark(mark: FileHandle, offset: number): Promise<void> {
+  const text = `${String(offset).padStart(MARK_WIDTH, "0")}\n`;
+  await mark.write(text, 0, "utf8");
 }
 
 async function openIfExists(file: string): Promise<FileHandle | null> {
