@@ -130,7 +130,7 @@ describe("research API", () => {
     });
     const response = await fetch(`${taskUrl(body.taskId)}/events?lastEventId=999999`);
     if (response.status === 204) return; // it finished already; covered above
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(409);
     expect((await response.json()).error.message).toMatch(/past the task's last event/);
   });
 

@@ -4,6 +4,7 @@ import { AppError } from "@/lib/errors";
 import { parseCursor } from "@/lib/sse/encode";
 import { createTaskEventStream } from "@/lib/sse/task-stream";
 import { getLogger } from "@/lib/tasks/manager-instance";
+import { streamStart } from "@/lib/tasks/stream-cursor";
 import { isFinished, type TaskJson } from "@/lib/tasks/task-json";
 import type { TaskManager } from "@/lib/tasks/task-manager";
 import { taskSnapshot } from "@/lib/tasks/task-view";
@@ -16,7 +17,10 @@ export function cursorFrom(request: Request): number | undefined {
   const query = new URL(request.url).searchParams.get("lastEventId");
   const cursor = parseCursor(header ?? query);
   if (cursor === null) {
-    throw new AppError("invalid_request", "Last-Event-ID / lastEventId must be a non-negative integer event id.");
+    throw new AppError(
+      "invalid_request",
+      "Last-Event-ID / lastEventId must be a non-negative integer event id.",
+    );
   }
   return cursor;
 }
@@ -24,7 +28,8 @@ export function cursorFrom(request: Request): number | undefined {
 /**
  * Streams a task from a cursor, or answers 204 when the task is finished and
  * the client has seen everything (so EventSource stops reconnecting). A
- * cursor past the end of the log is refused: no client can have seen it.
+ * cursor the log cannot serve (compacted: 410; lost in a crash or past the
+ * end: 409) is refused with a JSON error; see `streamStart`.
  */
 export async function streamTask(
   request: Request,
@@ -34,18 +39,14 @@ export async function streamTask(
   requestId: string,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const runStart = task.runStartEventId - 1;
-  if (cursor !== undefined && isFinished(task.status) && cursor >= task.lastEventId) {
-    return new Response(null, { status: 204, headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers } });
+  const start = await streamStart(task, cursor, () => manager.store.lastEventId(task.id));
+  if (start.kind === "finished") {
+    return new Response(null, {
+      status: 204,
+      headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
+    });
   }
-  if (cursor !== undefined && cursor > task.lastEventId) {
-    // The snapshot may lag the log by a moment; the log decides.
-    const last = await manager.store.lastEventId(task.id);
-    if (cursor > last) {
-      throw new AppError("invalid_request", `Last-Event-ID ${cursor} is past the task's last event (${last}).`);
-    }
-  }
-  const afterId = cursor === undefined || cursor < runStart ? runStart : cursor;
+  const afterId = start.afterId;
   const config = getConfig();
   const stream = createTaskEventStream({
     store: manager.store,
