@@ -46,6 +46,8 @@ import type {
  *   <id>/log-<N>.ndjson       the log segment of epoch N; only owner N appends to it
  *   <id>/beat-<N>.json        owner N's heartbeat counter
  *   <id>/released-<N>         owner N gave the task up cleanly
+ *   <id>/synced-<N>           DURABILITY=fsync: how far segment N is on disk (readers stop there)
+ *   <id>/compacted.json       the first epoch kept after compaction (older epochs' files are gone)
  *   <id>/control-<nanoid>     a control for the owner, left by any process
  *   .active/<id>              the task is not finished (the takeover scan lists only these)
  *   .deleted/<id>             tombstone of a deleted task (answers 410 instead of 404)
@@ -68,6 +70,12 @@ const epochJsonSchema = z.object({
 type EpochJson = z.infer<typeof epochJsonSchema>;
 
 const beatJsonSchema = z.object({ ownerId: z.string(), epoch: z.number().int(), beat: z.number().int() });
+
+/** `<id>/compacted.json`: epochs below `firstEpoch` were removed with their segments. */
+const compactedFileSchema = z.object({ firstEpoch: z.number().int().positive() });
+
+/** Per-epoch files of a task folder, with the epoch they belong to. */
+const EPOCH_FILE = /^(?:epoch-(\d+)\.json|log-(\d+)\.ndjson|beat-(\d+)\.json|released-(\d+)|synced-(\d+))$/;
 
 export interface FileStoreOptions {
   root: string;
@@ -93,15 +101,16 @@ interface Held {
   /** Bytes of the current segment known to be complete. */
   offset: number;
   nextEventId: number;
-  /** Serializes the writes of this owner's appends (ids follow call order). */
-  writes: Promise<unknown>;
-  /** Every append of this owner, including its fsync: a release waits for it. */
-  queue: Promise<unknown>;
+  /** Serializes this owner's flushes (ids follow call order); a release waits for it. */
+  queue: Promise<void>;
+  /** Appends made since the last flush started: the next flush writes them together. */
+  pending: {
+    records: NewRecord[];
+    resolve: (events: TaskEvent[]) => void;
+    reject: (error: unknown) => void;
+  }[];
   /** `fsync` mode: bytes of the segment known to be on disk (and published in `synced-<N>`). */
   durable: number;
-  /** Appends waiting for an fsync that covers their bytes, in order. */
-  waiters: { end: number; resolve: () => void; reject: (error: unknown) => void }[];
-  syncing: boolean;
   /** `fsync` mode: the open `synced-<N>` file the durable offset is published in. */
   mark: FileHandle | null;
 }
@@ -427,7 +436,11 @@ export class FileTaskStore implements TaskStore {
 
   // ── epochs and leases ────────────────────────────────────────────────────
 
-  /** Every epoch claim of a task, in order. Claims never change, so known ones are cached. */
+  /**
+   * Every epoch claim of a task that compaction kept, in order. Claims never
+   * change, so known ones are cached (a cached list may still name compacted
+   * epochs: their segments are gone, and readers skip missing segments).
+   */
   async #epochs(taskId: string): Promise<EpochJson[]> {
     let known = this.#epochCache.get(taskId) ?? [];
     const newest = known.at(-1);
@@ -439,7 +452,8 @@ export class FileTaskStore implements TaskStore {
         known = [];
     }
     const epochs = [...known];
-    for (let next = epochs.length + 1; ; next++) {
+    const first = epochs.length > 0 ? epochs[0]!.epoch : await this.#firstEpoch(taskId);
+    for (let next = first + epochs.length; ; next++) {
       const text = await readText(this.#epochPath(taskId, next));
       if (text === null) break;
       const parsed = parseJson(text, epochJsonSchema);
@@ -448,6 +462,15 @@ export class FileTaskStore implements TaskStore {
     }
     this.#epochCache.set(taskId, epochs);
     return epochs;
+  }
+
+  /** The first epoch compaction kept (1 when the task was never compacted). */
+  async #firstEpoch(taskId: string): Promise<number> {
+    const text = await readText(path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), "compacted.json"));
+    if (text === null) return 1;
+    const parsed = parseJson(text, compactedFileSchema);
+    if (!parsed) throw new AppError("storage_error", `The compaction record of task ${taskId} is damaged.`);
+    return parsed.firstEpoch;
   }
 
   async #isExpired(taskId: string, epoch: number): Promise<boolean> {
@@ -499,11 +522,9 @@ export class FileTaskStore implements TaskStore {
       handle,
       offset: 0,
       nextEventId: sealedAt.lastEventId + 1,
-      writes: Promise.resolve(),
       queue: Promise.resolve(),
+      pending: [],
       durable: 0,
-      waiters: [],
-      syncing: false,
       mark: null,
     };
     this.#held.set(taskId, held);
@@ -582,7 +603,6 @@ export class FileTaskStore implements TaskStore {
     const mark = held.mark;
     held.handle = null;
     held.mark = null;
-    for (const waiter of held.waiters.splice(0)) waiter.reject(leaseLost(held.lease, "segment closed"));
     await handle?.close().catch(ignoreMissing);
     await mark?.close().catch(ignoreMissing);
   }
@@ -628,79 +648,60 @@ export class FileTaskStore implements TaskStore {
 
   // ── the log ──────────────────────────────────────────────────────────────
 
+  /**
+   * Appends are batched: the first append of a tick queues a flush behind the
+   * previous one, and every append made until that flush starts joins it —
+   * one write and, under DURABILITY=fsync, one fsync for all of them (group
+   * commit). Events reach followers (and the caller) only after the flush.
+   */
   async append(lease: Lease, records: NewRecord[]): Promise<TaskEvent[]> {
     const held = this.#held.get(lease.taskId);
-    if (!held) throw leaseLost(lease, "not held by this process");
-    const written = held.writes.then(() => this.#appendNow(lease, records));
-    // The caller gets the outcome from `run`; the chains only order appends.
-    held.writes = written.then(
-      () => undefined,
-      () => undefined,
-    );
-    // Writes are serialized, fsyncs are not: appends written while one fsync
-    // runs share the next one (group commit). Waiters are resolved in order,
-    // so pushes to followers keep the log's order.
-    const run = written.then(async ({ events, end }) => {
-      if (this.#durability === "fsync") await this.#commit(held, end);
-      if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
-      return events;
-    });
-    const previous = held.queue;
-    held.queue = Promise.allSettled([previous, run]);
-    return run;
-  }
-
-  /** Resolves once the segment is on disk up to `end` (one fsync for every append waiting). */
-  #commit(held: Held, end: number): Promise<void> {
-    if (held.durable >= end) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      held.waiters.push({ end, resolve, reject });
-      if (held.syncing) return;
-      held.syncing = true;
-      // One turn of the event loop: appends made in this tick join this fsync.
-      setImmediate(() => void this.#syncLoop(held));
+    if (!held || held.lease.epoch !== lease.epoch || held.lease.ownerId !== lease.ownerId)
+      throw leaseLost(lease, "not held by this process");
+    return new Promise<TaskEvent[]>((resolve, reject) => {
+      held.pending.push({ records, resolve, reject });
+      if (held.pending.length > 1) return; // a flush is already queued and will take it
+      const flush = held.queue.then(() => this.#flush(lease, held));
+      held.queue = flush;
     });
   }
 
-  async #syncLoop(held: Held): Promise<void> {
+  /** Writes (and under `fsync`, syncs) every pending append of `held` at once. */
+  async #flush(lease: Lease, held: Held): Promise<void> {
+    const batch = held.pending.splice(0);
+    if (batch.length === 0) return;
     try {
-      while (held.waiters.length > 0) {
-        const handle = held.handle;
-        if (!handle) throw leaseLost(held.lease, "segment closed");
-        const target = held.offset;
-        const batch = held.waiters.filter((waiter) => waiter.end <= target);
-        held.waiters = held.waiters.filter((waiter) => waiter.end > target);
-        await handle.datasync();
-        held.durable = Math.max(held.durable, target);
-        // Published after the fsync: readers in other processes read the
-        // open segment only up to here, so they never relay bytes that a
-        // power loss could still take back.
-        if (held.mark) await writeMark(held.mark, held.durable);
-        for (const waiter of batch) waiter.resolve();
-      }
+      const results = await this.#appendNow(
+        lease,
+        held,
+        batch.map((item) => item.records),
+      );
+      const events = results.flat();
+      if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
+      batch.forEach((item, index) => item.resolve(results[index]!));
     } catch (error) {
-      const failure = isAppError(error) ? error : storageError("fsync the event log", error);
-      for (const waiter of held.waiters.splice(0)) waiter.reject(failure);
-      this.#logger?.error("store.fsync_failed", { taskId: held.lease.taskId, error: errorMessage(error) });
-    } finally {
-      held.syncing = false;
+      for (const item of batch) item.reject(error);
     }
   }
 
-  async #appendNow(lease: Lease, records: NewRecord[]): Promise<{ events: TaskEvent[]; end: number }> {
-    const held = await this.#checkHeld(lease);
+  async #appendNow(lease: Lease, held: Held, batch: NewRecord[][]): Promise<TaskEvent[][]> {
+    await this.#checkHeld(lease);
     if (!held.handle) throw leaseLost(lease, "segment closed");
-    const events: TaskEvent[] = [];
+    const results: TaskEvent[][] = [];
     let text = "";
     let nextId = held.nextEventId;
-    for (const record of records) {
-      if ("event" in record) {
-        const event: TaskEvent = { id: nextId++, type: record.event.type, data: record.event.data };
-        events.push(event);
-        text += encodeRecord({ event });
-      } else {
-        text += encodeRecord({ checkpoint: record.checkpoint });
+    for (const records of batch) {
+      const events: TaskEvent[] = [];
+      for (const record of records) {
+        if ("event" in record) {
+          const event: TaskEvent = { id: nextId++, type: record.event.type, data: record.event.data };
+          events.push(event);
+          text += encodeRecord({ event });
+        } else {
+          text += encodeRecord({ checkpoint: record.checkpoint });
+        }
       }
+      results.push(events);
     }
     const bytes = Buffer.from(text, "utf8");
     try {
@@ -708,6 +709,14 @@ export class FileTaskStore implements TaskStore {
       while (written < bytes.length) {
         const result = await held.handle.write(bytes, written, bytes.length - written, held.offset + written);
         written += result.bytesWritten;
+      }
+      if (this.#durability === "fsync" && bytes.length > 0) {
+        await held.handle.datasync();
+        // Published after the fsync: readers in other processes read the
+        // open segment only up to here, so they never relay bytes that a
+        // power loss could still take back.
+        held.durable = held.offset + bytes.length;
+        if (held.mark) await writeMark(held.mark, held.durable);
       }
     } catch (error) {
       // Cut back to the last complete record so the next append is not glued to a fragment.
@@ -729,7 +738,7 @@ export class FileTaskStore implements TaskStore {
       await this.#drop(held);
       throw leaseLost(lease, "taken over during the write");
     }
-    return { events, end: held.offset };
+    return results;
   }
 
   /** The readable extent of each segment: [epoch, end offset or null for "to the last newline"]. */
@@ -835,6 +844,49 @@ export class FileTaskStore implements TaskStore {
       }
     }
     return { checkpoints, events, lastEventId: events.at(-1)?.id ?? 0 };
+  }
+
+  /**
+   * Removes whole segments whose events all lie below `beforeEventId`:
+   * first the record of the new first epoch (so no reader looks for the old
+   * claims), then the old epochs' files. Only the owner writes it, under its
+   * lease. A reader with an old segment open keeps reading it (an unlinked
+   * file stays readable while open); one that opens it after the unlink skips
+   * it, as it skips any missing segment — and only cursors in removed runs,
+   * which the stream refuses first, ever lead there.
+   */
+  async compact(lease: Lease, beforeEventId: number): Promise<void> {
+    await this.#checkHeld(lease);
+    const { taskId } = lease;
+    const segments = await this.#segments(taskId);
+    let firstEpoch = segments[0]?.epoch ?? 1;
+    for (let index = 0; index + 1 < segments.length; index++) {
+      // Segment `index` holds ids [its firstId, the next one's firstId).
+      if (segments[index + 1]!.firstId > beforeEventId) break;
+      firstEpoch = segments[index + 1]!.epoch;
+    }
+    if (firstEpoch > (await this.#firstEpoch(taskId))) {
+      await writeFileAtomic(
+        path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), "compacted.json"),
+        JSON.stringify({ firstEpoch }),
+        { fsync: true },
+      );
+    }
+    this.#epochCache.set(
+      taskId,
+      (this.#epochCache.get(taskId) ?? []).filter((claim) => claim.epoch >= firstEpoch),
+    );
+    // Also what an earlier compaction left behind when it was interrupted.
+    for (const name of await fs.readdir(this.#taskDir(taskId))) {
+      const match = EPOCH_FILE.exec(name);
+      const epoch = Number(match?.slice(1).find((group) => group !== undefined));
+      if (match && epoch < firstEpoch) {
+        await fs
+          .unlink(path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), name))
+          .catch(ignoreMissing);
+      }
+    }
+    await syncDirectory(this.#taskDir(taskId));
   }
 
   subscribe(
