@@ -18,6 +18,7 @@ import { connectRedis, isRedisUnavailable, isWrongType } from "./redis-connectio
 import {
   acquireScript,
   appendScript,
+  compactScript,
   createScript,
   deleteScript,
   releaseScript,
@@ -657,6 +658,23 @@ export class RedisTaskStore implements TaskStore {
       start = `(${entries[entries.length - 1]![0]}`;
     }
     return { checkpoints, events, lastEventId: events.at(-1)?.id ?? 0 };
+  }
+
+  /** XTRIM MINID under the lease, in one script: a stale owner's compaction is refused. */
+  async compact(lease: Lease, beforeEventId: number): Promise<void> {
+    const held = this.#checkHeld(lease);
+    const keys: [string, KeyType][] = [
+      [this.#key("lease", lease.taskId), "string"],
+      [this.#key("log", lease.taskId), "stream"],
+    ];
+    const removed = await this.#leaseWrite(held, "compact the event log", keys, () =>
+      compactScript.run(
+        this.#redis,
+        keys.map(([key]) => key),
+        [held.value, Math.max(1, Math.floor(beforeEventId))],
+      ),
+    );
+    if (parseReply(removed, z.number().int(), "compact") < 0) throw this.#lost(held, "taken over or expired");
   }
 
   subscribe(
