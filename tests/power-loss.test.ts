@@ -13,7 +13,8 @@ import { getJson, outputText, readSse, waitFor } from "./support/sse";
 const seed = Number(process.env.POWER_LOSS_SEED ?? Date.now() % 1_000_000);
 
 const env = {
-  OUTPUT_CHUNK_DELAY_MS: "40",
+  // Slow enough that the task is still writing its report when the power goes.
+  OUTPUT_CHUNK_DELAY_MS: "250",
   LEASE_TTL_MS: "1500",
   LEASE_RENEW_MS: "500",
   TAKEOVER_SCAN_MS: "200",
@@ -35,18 +36,30 @@ describe("power loss under a snapshot that is ahead of the log", () => {
     const dataDir = tempDir();
     const first = await startServer({ dataDir, env });
     servers.push(first);
+    let outputs = 0;
+    const stopAfter = 1 + Math.floor(next() * 4);
     const before = await readSse(`${first.url}/api/research`, {
       method: "POST",
       body: { query: `Power loss on the Erie Canal (${seed})`, depth: 1, breadth: 2 },
-      until: (event) => event.event === "output" && next() < 0.15,
+      until: (event) => {
+        if (event.event === "output") outputs += 1;
+        return outputs >= stopAfter;
+      },
     });
     const id = before.headers.get("x-task-id")!;
     const seen = before.numbered.at(-1)!.id!;
     const statePath = path.join(dataDir, "tasks", `${id}.json`);
-    // The snapshot (saved every 500 ms) reaches what the client saw.
+    // The runner saves its snapshot at every status change and at progress (at
+    // most every 500 ms), not at each output. "Finish now" is such a change: the
+    // snapshot is saved with the last event appended, then the power goes.
+    const finish = await fetch(`${first.url}/api/tasks/${id}/finish`, { method: "POST" });
+    expect(finish.status).toBe(200);
     await waitFor(
-      "the snapshot to reach the client's cursor",
-      async () => JSON.parse(fs.readFileSync(statePath, "utf8")).lastEventId >= seen,
+      "the snapshot of the finish request",
+      async () => {
+        const saved = JSON.parse(fs.readFileSync(statePath, "utf8"));
+        return saved.finishRequested === true && saved.lastEventId >= seen;
+      },
       10_000,
     );
     first.signal("SIGKILL");
@@ -68,7 +81,7 @@ describe("power loss under a snapshot that is ahead of the log", () => {
       }))
       .filter((line) => line.id > 0 && line.id < snapshot.lastEventId);
     const cut = cuts[Math.floor(next() * cuts.length)]!;
-    const kept = lines.slice(0, cut.index + 1).join("\n") + "\n";
+    const kept = `${lines.slice(0, cut.index + 1).join("\n")}\n`;
     fs.writeFileSync(segment, kept);
     const lastKept = cut.id;
 
