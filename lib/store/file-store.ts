@@ -5,7 +5,7 @@ import path from "node:path";
 import { nanoid } from "nanoid";
 import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
-import { AppError, errorMessage, isAppError } from "../errors";
+import { AppError, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { parseJson } from "../parse-json";
 import type { Checkpoint, NewRecord, TaskEvent } from "../tasks/events";
@@ -272,6 +272,7 @@ export class FileTaskStore implements TaskStore {
     await this.#withRoot(() =>
       fs.writeFile(path.join(/*turbopackIgnore: true*/ this.#root, ".active", task.id), ""),
     );
+    await syncDirectory(path.join(/*turbopackIgnore: true*/ this.#root, ".active"));
     await fs.mkdir(this.#taskDir(task.id), { recursive: true });
     const created = await this.#createExclusive(this.#statePath(task.id), content);
     if (created) {
@@ -430,8 +431,11 @@ export class FileTaskStore implements TaskStore {
     assertId(taskId);
     await this.#ensureRoot();
     const marker = path.join(/*turbopackIgnore: true*/ this.#root, ".active", taskId);
-    if (active) await fs.writeFile(marker, "");
-    else await fs.unlink(marker).catch(ignoreMissing);
+    if (active) {
+      await fs.writeFile(marker, "");
+      // A queued task whose marker a power loss took back would never be run.
+      await syncDirectory(path.dirname(marker));
+    } else await fs.unlink(marker).catch(ignoreMissing);
   }
 
   // ── epochs and leases ────────────────────────────────────────────────────
@@ -678,7 +682,7 @@ export class FileTaskStore implements TaskStore {
       );
       const events = results.flat();
       if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
-      batch.forEach((item, index) => item.resolve(results[index]!));
+      for (const [index, item] of batch.entries()) item.resolve(results[index]!);
     } catch (error) {
       for (const item of batch) item.reject(error);
     }
