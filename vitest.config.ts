@@ -15,6 +15,9 @@ export default defineConfig({
           include: ["lib/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
+          // A FileHandle closed by the garbage collector fails the file that leaked it.
+          setupFiles: ["tests/support/fail-on-fd-gc.ts"],
+          execArgv: ["--expose-gc"],
           // Unit suites first, then the end-to-end ones (which limit their own parallelism).
           sequence: { groupOrder: 0 },
         },
@@ -26,6 +29,7 @@ export default defineConfig({
           include: ["tests/**/*.test.ts"],
           environment: "node",
           testTimeout: 180_000,
+          setupFiles: ["tests/support/fail-on-fd-gc.ts"],
           hookTimeout: 300_000,
           // Each file starts its own server processes; two at a time fit this machine.
           maxWorkers: 2,

@@ -13,6 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { benchDisk } from "./disk";
+import { benchDurability } from "./durability";
 import { benchFanout } from "./fanout";
 import { benchReconnectStorm } from "./reconnect-storm";
 import { benchResume } from "./resume";
@@ -79,6 +80,12 @@ const sections: Section[] = [
   { name: "list", title: "5. Task list", server: true, run: () => benchTaskList() },
   { name: "research", title: "6. Research engine", server: false, run: runResearch },
   { name: "redis", title: "7. Redis store vs resumable-stream", server: false, run: runRedis },
+  {
+    name: "durability",
+    title: "8. Cost of DURABILITY=fsync",
+    server: false,
+    run: () => benchDurability(),
+  },
 ];
 
 const HELP = `Usage: npm run bench [-- options]

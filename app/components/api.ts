@@ -102,6 +102,10 @@ export interface TaskJson {
   finishRequested?: boolean;
   result?: ResultJson | null;
   error: { code: string; message: string } | null;
+  /** Event ids lost from the log in a crash: a cursor in (after, through] is refused (409). */
+  lostEvents?: { after: number; through: number } | null;
+  /** Older runs compacted away: a cursor at or below `throughEventId` is refused (410). */
+  compacted?: { throughEventId: number } | null;
 }
 
 /** One row of `GET /api/tasks` and the data of a `task` event on `/api/tasks/events`. */

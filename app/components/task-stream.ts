@@ -323,6 +323,17 @@ export class TaskStream {
       .then((task) => {
         if (this.#stopped || this.#probe !== probe) return;
         this.#mergeTask(task);
+        if (this.#cursorRefused(task)) {
+          // The server answers this cursor 409/410 (its events were lost in a
+          // crash or compacted away): what we derived from them is not the
+          // report any more. Start the current run over from its first event.
+          this.#update({ markdown: "", sources: [], tree: [], cursor: 0, reportOrigin: "stream" });
+          this.#runStartEventId = task.runStartEventId;
+          this.#persistNow();
+          this.#attempt = 0;
+          this.#connect();
+          return;
+        }
         // A finished task whose log we have read to the end (or that keeps
         // refusing a stream: nothing more will come) is finished for us too.
         if (isFinishedStatus(task.status) && (this.#view.cursor >= task.lastEventId || this.#attempt >= 3)) {
@@ -389,6 +400,15 @@ export class TaskStream {
       this.#retryTimer = null;
       this.#connect();
     }, delay);
+  }
+
+  /** True when the server can no longer serve our cursor (see `streamStart` on the server). */
+  #cursorRefused(task: TaskJson): boolean {
+    const cursor = this.#view.cursor;
+    if (cursor <= 0) return false;
+    const { compacted, lostEvents } = task;
+    if (compacted && cursor <= compacted.throughEventId) return true;
+    return lostEvents != null && cursor > lostEvents.after && cursor <= lostEvents.through;
   }
 
   #onOnline = (): void => {

@@ -62,6 +62,32 @@ export const resultJsonSchema = z.object({
 });
 export type ResultJson = z.infer<typeof resultJsonSchema>;
 
+/**
+ * Event ids a power loss took from the log after clients may have seen them:
+ * the log kept events up to `after`, the snapshot had reached `through`. The
+ * ids after `after` were given to new events, so a cursor in (after, through]
+ * names an event that is not the one the client saw: it is refused (409).
+ */
+export const lostEventsJsonSchema = z.object({
+  after: z.number().int().nonnegative(),
+  through: z.number().int().positive(),
+});
+export type LostEventsJson = z.infer<typeof lostEventsJsonSchema>;
+
+/**
+ * What compaction removed (MAX_RUNS_KEPT): the events of the oldest runs, up to
+ * and including `throughEventId` (a cursor there is answered 410), and a
+ * summary of the attempts no longer listed.
+ */
+export const compactedJsonSchema = z.object({
+  runs: z.number().int().nonnegative(),
+  throughEventId: z.number().int().nonnegative(),
+  attempts: z.number().int().nonnegative(),
+  /** Outcomes of the attempts no longer listed, counted. */
+  outcomes: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type CompactedJson = z.infer<typeof compactedJsonSchema>;
+
 /** The persisted state of a task (`<id>.json`). A snapshot: the event log is the source of truth. */
 export const taskJsonSchema = z.object({
   version: z.literal(1),
@@ -88,6 +114,10 @@ export const taskJsonSchema = z.object({
   finishRequested: z.boolean(),
   result: resultJsonSchema.nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** Set after a power loss shortened the log under a snapshot that was ahead of it. */
+  lostEvents: lostEventsJsonSchema.nullable().optional(),
+  /** Set once older runs were compacted away. */
+  compacted: compactedJsonSchema.nullable().optional(),
 });
 export type TaskJson = z.infer<typeof taskJsonSchema>;
 

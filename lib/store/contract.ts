@@ -222,6 +222,58 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
       expect(await a.takeControls(task.id)).toEqual([]);
     });
 
+    it("compacts old runs away: their events and checkpoints go, ids keep increasing, stale owners are refused", async () => {
+      const [a, b] = [await open(), await open()];
+      const task = makeTask();
+      await a.createTask(task);
+      const status = (run: number): NewRecord => ({
+        event: { type: "status", data: { status: "queued", run } },
+      });
+      // Three runs, each started by its own owner (as a fresh run is).
+      let lease = (await a.acquireLease(task.id, "a"))!;
+      await a.append(lease, [
+        output("r1 a"),
+        { checkpoint: { run: 1, key: "k", result: 1 } },
+        output("r1 b"),
+      ]);
+      await a.releaseLease(lease);
+      lease = (await a.acquireLease(task.id, "a"))!;
+      const [run2] = await a.append(lease, [status(2), output("r2 a")]);
+      await a.releaseLease(lease);
+      lease = (await a.acquireLease(task.id, "a"))!;
+      const [run3] = await a.append(lease, [status(3), { checkpoint: { run: 3, key: "k", result: 3 } }]);
+      await a.append(lease, [output("r3 a")]);
+
+      await a.compact(lease, run3!.id);
+      await a.compact(lease, run3!.id); // idempotent
+      for (const store of [a, b]) {
+        const { events } = await store.read(task.id, 0);
+        expect(events.map((event) => event.id)).toEqual([run3!.id, run3!.id + 1]);
+        expect((await store.read(task.id, run2!.id)).events.map((event) => event.id)).toEqual([
+          run3!.id,
+          run3!.id + 1,
+        ]);
+        const log = await store.readLog(task.id);
+        expect(log.checkpoints).toEqual([{ run: 3, key: "k", result: 3 }]);
+        expect(log.events.map((event) => event.data.text ?? event.data.status)).toEqual(["queued", "r3 a"]);
+        expect(await store.lastEventId(task.id)).toBe(run3!.id + 1);
+      }
+      const [next] = await a.append(lease, [output("r3 b")]);
+      expect(next!.id).toBe(run3!.id + 2);
+      await a.releaseLease(lease);
+      // A new owner on another store continues the ids too.
+      const later = (await b.acquireLease(task.id, "b"))!;
+      const [after] = await b.append(later, [output("r3 c")]);
+      expect(after!.id).toBe(run3!.id + 3);
+      await expect(a.compact(lease, after!.id)).rejects.toMatchObject({ code: "lease_lost" });
+      expect((await b.read(task.id, 0)).events.map((event) => event.data.text ?? null)).toEqual([
+        null,
+        "r3 a",
+        "r3 b",
+        "r3 c",
+      ]);
+    });
+
     it("refuses ids that are not task ids", async () => {
       const store = await open();
       for (const id of ["../../etc/passwd", "%2e%2e", "x".repeat(10_000), ""]) {

@@ -10,6 +10,7 @@ export async function createStore(config: Config, logger: Logger): Promise<TaskS
       root: config.storageDir,
       leaseTtlMs: config.LEASE_TTL_MS,
       pollMs: config.FOLLOW_POLL_MS,
+      durability: config.DURABILITY,
       logger,
     });
   }

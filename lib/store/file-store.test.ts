@@ -1,7 +1,8 @@
 import fs from "node:fs";
+import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { describeTaskStoreContract, makeTask } from "./contract";
 import { FileTaskStore } from "./file-store";
 
@@ -10,7 +11,7 @@ afterAll(() => {
   for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
 });
 
-function fileHarness() {
+function fileHarness(durability: "none" | "fsync" = "none") {
   let clock = 0;
   const dirs = new Map<string, string>();
   return {
@@ -21,7 +22,7 @@ function fileHarness() {
         roots.push(root);
         dirs.set(shared, root);
       }
-      return new FileTaskStore({ root, leaseTtlMs, pollMs: 20, now: () => clock });
+      return new FileTaskStore({ root, leaseTtlMs, pollMs: 20, now: () => clock, durability });
     },
     async advance(ms: number) {
       clock += ms;
@@ -29,7 +30,57 @@ function fileHarness() {
   };
 }
 
-describeTaskStoreContract("file", fileHarness);
+describeTaskStoreContract("file", () => fileHarness());
+describeTaskStoreContract("file, DURABILITY=fsync", () => fileHarness("fsync"));
+
+describe("FileTaskStore with DURABILITY=fsync", () => {
+  const output = (text: string) => ({ event: { type: "output" as const, data: { text } } });
+
+  it("fsyncs before an append returns, one fsync for the appends of one tick", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "fathom-fsync-"));
+    roots.push(root);
+    const store = new FileTaskStore({ root, leaseTtlMs: 1000, pollMs: 20, durability: "fsync" });
+    const task = makeTask();
+    await store.createTask(task);
+    const lease = (await store.acquireLease(task.id, "a"))!;
+    const probe = await fsp.open(path.join(root, `${task.id}.json`), "r");
+    const prototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const datasync = vi.spyOn(prototype, "datasync");
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, index) => store.append(lease, [output(`e${index}`)])),
+      );
+      expect(results.flat().map((event) => event.id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      // Fifty appends in one tick: one write, one fsync.
+      expect(datasync.mock.calls.length).toBe(1);
+      const synced = Number(fs.readFileSync(path.join(root, task.id, "synced-1"), "utf8"));
+      expect(synced).toBe(fs.statSync(path.join(root, task.id, "log-1.ndjson")).size);
+    } finally {
+      datasync.mockRestore();
+      await store.close();
+    }
+  });
+
+  it("never lets a reader in another process see bytes the owner has not fsynced", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "fathom-fsync-read-"));
+    roots.push(root);
+    const owner = new FileTaskStore({ root, leaseTtlMs: 1000, pollMs: 20, durability: "fsync" });
+    const reader = new FileTaskStore({ root, leaseTtlMs: 1000, pollMs: 20, durability: "fsync" });
+    const task = makeTask();
+    await owner.createTask(task);
+    const lease = (await owner.acquireLease(task.id, "a"))!;
+    await owner.append(lease, [output("durable")]);
+    // Written but not (yet) fsynced: what the owner's write leaves until its fsync returns.
+    fs.appendFileSync(
+      path.join(root, task.id, "log-1.ndjson"),
+      `${JSON.stringify({ id: 2, type: "output", data: { text: "in flight" } })}\n`,
+    );
+    expect((await reader.read(task.id, 0)).events.map((event) => event.data.text)).toEqual(["durable"]);
+    expect(await reader.lastEventId(task.id)).toBe(1);
+    await Promise.all([owner.close(), reader.close()]);
+  });
+});
 
 describe("FileTaskStore on disk", () => {
   it("ignores a torn last line at every byte offset, and the next append is not glued to it", async () => {
@@ -81,10 +132,10 @@ describe("FileTaskStore on disk", () => {
       `${JSON.stringify({ id: 2, type: "output", data: { text: "stale" } })}\n`,
     );
     await b.append(fresh, [{ event: { type: "output", data: { text: "new" } } }]);
-    const texts = (
-      await new FileTaskStore({ root, leaseTtlMs: 100, pollMs: 20 }).read(task.id, 0)
-    ).events.map((event) => event.data.text);
+    const reader = new FileTaskStore({ root, leaseTtlMs: 100, pollMs: 20 });
+    const texts = (await reader.read(task.id, 0)).events.map((event) => event.data.text);
     expect(texts).toEqual(["kept", "new"]);
+    await Promise.all([a.close(), b.close(), reader.close()]);
   });
 
   it("resumes from the middle of a long log by seeking, not scanning", async () => {
@@ -110,6 +161,7 @@ describe("FileTaskStore on disk", () => {
       );
     }
     expect((await store.read(task.id, 10000)).events).toEqual([]);
+    await store.close();
   });
 
   it("rebuilds a damaged state file from the creation snapshot and the log", async () => {
@@ -130,5 +182,6 @@ describe("FileTaskStore on disk", () => {
     expect(recovered?.status).toBe("completed");
     expect(recovered?.result?.reportLength).toBe("# Report".length);
     expect(recovered?.lastEventId).toBe(4);
+    await store.close();
   });
 });

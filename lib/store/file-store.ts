@@ -46,6 +46,8 @@ import type {
  *   <id>/log-<N>.ndjson       the log segment of epoch N; only owner N appends to it
  *   <id>/beat-<N>.json        owner N's heartbeat counter
  *   <id>/released-<N>         owner N gave the task up cleanly
+ *   <id>/synced-<N>           DURABILITY=fsync: how far segment N is on disk (readers stop there)
+ *   <id>/compacted.json       the first epoch kept after compaction (older epochs' files are gone)
  *   <id>/control-<nanoid>     a control for the owner, left by any process
  *   .active/<id>              the task is not finished (the takeover scan lists only these)
  *   .deleted/<id>             tombstone of a deleted task (answers 410 instead of 404)
@@ -69,10 +71,22 @@ type EpochJson = z.infer<typeof epochJsonSchema>;
 
 const beatJsonSchema = z.object({ ownerId: z.string(), epoch: z.number().int(), beat: z.number().int() });
 
+/** `<id>/compacted.json`: epochs below `firstEpoch` were removed with their segments. */
+const compactedFileSchema = z.object({ firstEpoch: z.number().int().positive() });
+
+/** Per-epoch files of a task folder, with the epoch they belong to. */
+const EPOCH_FILE = /^(?:epoch-(\d+)\.json|log-(\d+)\.ndjson|beat-(\d+)\.json|released-(\d+)|synced-(\d+))$/;
+
 export interface FileStoreOptions {
   root: string;
   leaseTtlMs: number;
   pollMs: number;
+  /**
+   * `fsync`: an append returns, and its events reach any reader, only once
+   * they are on disk (appends of one tick share one fsync). Every process on
+   * the volume must use the same mode. Default `none` (see README, Decisions).
+   */
+  durability?: "none" | "fsync";
   logger?: Logger;
   /** Monotonic clock in ms (injected in tests). */
   now?: () => number;
@@ -87,8 +101,18 @@ interface Held {
   /** Bytes of the current segment known to be complete. */
   offset: number;
   nextEventId: number;
-  /** Serializes appends of this owner. */
-  queue: Promise<unknown>;
+  /** Serializes this owner's flushes (ids follow call order); a release waits for it. */
+  queue: Promise<void>;
+  /** Appends made since the last flush started: the next flush writes them together. */
+  pending: {
+    records: NewRecord[];
+    resolve: (events: TaskEvent[]) => void;
+    reject: (error: unknown) => void;
+  }[];
+  /** `fsync` mode: bytes of the segment known to be on disk (and published in `synced-<N>`). */
+  durable: number;
+  /** `fsync` mode: the open `synced-<N>` file the durable offset is published in. */
+  mark: FileHandle | null;
 }
 
 interface Observation {
@@ -115,6 +139,7 @@ export class FileTaskStore implements TaskStore {
   readonly #pollMs: number;
   readonly #now: () => number;
   readonly #logger?: Logger;
+  readonly #durability: "none" | "fsync";
   readonly #held = new Map<string, Held>();
   readonly #observations = new Map<string, Observation>();
   readonly #epochCache = new Map<string, EpochJson[]>();
@@ -130,6 +155,7 @@ export class FileTaskStore implements TaskStore {
     this.#pollMs = options.pollMs;
     this.#now = options.now ?? (() => performance.now());
     this.#logger = options.logger;
+    this.#durability = options.durability ?? "none";
   }
 
   get root(): string {
@@ -157,6 +183,9 @@ export class FileTaskStore implements TaskStore {
   }
   #releasedPath(taskId: string, epoch: number): string {
     return path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `released-${epoch}`);
+  }
+  #syncedPath(taskId: string, epoch: number): string {
+    return path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), `synced-${epoch}`);
   }
 
   async #ensureRoot(): Promise<void> {
@@ -217,9 +246,12 @@ export class FileTaskStore implements TaskStore {
       ".tmp",
       `${path.basename(target)}.${nanoid(10)}`,
     );
-    await writeFileAtomic(staging, content);
+    // write-file-atomic fsyncs the file's data (its default); the link is
+    // made durable by syncing the folder that holds it.
+    await writeFileAtomic(staging, content, { fsync: true });
     try {
       await fs.link(staging, target);
+      await syncDirectory(path.dirname(target));
       return true;
     } catch (error) {
       if (isCode(error, "EEXIST")) return false;
@@ -240,6 +272,7 @@ export class FileTaskStore implements TaskStore {
     await this.#withRoot(() =>
       fs.writeFile(path.join(/*turbopackIgnore: true*/ this.#root, ".active", task.id), ""),
     );
+    await syncDirectory(path.join(/*turbopackIgnore: true*/ this.#root, ".active"));
     await fs.mkdir(this.#taskDir(task.id), { recursive: true });
     const created = await this.#createExclusive(this.#statePath(task.id), content);
     if (created) {
@@ -279,9 +312,17 @@ export class FileTaskStore implements TaskStore {
   }
 
   async saveTask(lease: Lease, task: TaskJson): Promise<void> {
-    await this.#checkHeld(lease);
+    const held = await this.#checkHeld(lease);
     try {
-      await writeFileAtomic(this.#statePath(task.id), `${JSON.stringify(task)}\n`);
+      // A snapshot that leaves the running states (finished, paused) is never
+      // revisited by recovery, so it must not be ahead of the log after a
+      // power loss: the log goes to disk first. Running snapshots are saved
+      // every 500 ms without that cost; recovery trusts the log over them.
+      if (task.status !== "running" && task.status !== "queued") await held.handle?.datasync();
+      // fsync: the temp file's data is on disk before the rename. The rename
+      // itself is not synced: a snapshot that comes back older after a power
+      // loss is behind the log, which recovery handles.
+      await writeFileAtomic(this.#statePath(task.id), `${JSON.stringify(task)}\n`, { fsync: true });
     } catch (error) {
       throw storageError("write task state", error);
     }
@@ -297,6 +338,8 @@ export class FileTaskStore implements TaskStore {
     await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".active", taskId)).catch(ignoreMissing);
     await fs.unlink(this.#statePath(taskId)).catch(ignoreMissing);
     await fs.rm(this.#taskDir(taskId), { recursive: true, force: true });
+    const held = this.#held.get(taskId);
+    if (held) await this.#drop(held);
     this.#epochCache.delete(taskId);
     this.#observations.delete(taskId);
     const following = this.#following.get(taskId);
@@ -388,13 +431,20 @@ export class FileTaskStore implements TaskStore {
     assertId(taskId);
     await this.#ensureRoot();
     const marker = path.join(/*turbopackIgnore: true*/ this.#root, ".active", taskId);
-    if (active) await fs.writeFile(marker, "");
-    else await fs.unlink(marker).catch(ignoreMissing);
+    if (active) {
+      await fs.writeFile(marker, "");
+      // A queued task whose marker a power loss took back would never be run.
+      await syncDirectory(path.dirname(marker));
+    } else await fs.unlink(marker).catch(ignoreMissing);
   }
 
   // ── epochs and leases ────────────────────────────────────────────────────
 
-  /** Every epoch claim of a task, in order. Claims never change, so known ones are cached. */
+  /**
+   * Every epoch claim of a task that compaction kept, in order. Claims never
+   * change, so known ones are cached (a cached list may still name compacted
+   * epochs: their segments are gone, and readers skip missing segments).
+   */
   async #epochs(taskId: string): Promise<EpochJson[]> {
     let known = this.#epochCache.get(taskId) ?? [];
     const newest = known.at(-1);
@@ -406,7 +456,8 @@ export class FileTaskStore implements TaskStore {
         known = [];
     }
     const epochs = [...known];
-    for (let next = epochs.length + 1; ; next++) {
+    const first = epochs.length > 0 ? epochs[0]!.epoch : await this.#firstEpoch(taskId);
+    for (let next = first + epochs.length; ; next++) {
       const text = await readText(this.#epochPath(taskId, next));
       if (text === null) break;
       const parsed = parseJson(text, epochJsonSchema);
@@ -415,6 +466,15 @@ export class FileTaskStore implements TaskStore {
     }
     this.#epochCache.set(taskId, epochs);
     return epochs;
+  }
+
+  /** The first epoch compaction kept (1 when the task was never compacted). */
+  async #firstEpoch(taskId: string): Promise<number> {
+    const text = await readText(path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), "compacted.json"));
+    if (text === null) return 1;
+    const parsed = parseJson(text, compactedFileSchema);
+    if (!parsed) throw new AppError("storage_error", `The compaction record of task ${taskId} is damaged.`);
+    return parsed.firstEpoch;
   }
 
   async #isExpired(taskId: string, epoch: number): Promise<boolean> {
@@ -454,6 +514,10 @@ export class FileTaskStore implements TaskStore {
     if (!(await this.#createExclusive(this.#epochPath(taskId, epoch), JSON.stringify(claim)))) return null;
     this.#epochCache.set(taskId, [...epochs, claim]);
     const lease: Lease = { taskId, ownerId, epoch };
+    // A lease of an earlier incarnation of this task (deleted and created
+    // again: epochs start over) must not keep its segment open.
+    const previous = this.#held.get(taskId);
+    if (previous) await this.#drop(previous);
     const handle = await fs.open(this.#segmentPath(taskId, epoch), "a");
     const held: Held = {
       lease,
@@ -463,9 +527,25 @@ export class FileTaskStore implements TaskStore {
       offset: 0,
       nextEventId: sealedAt.lastEventId + 1,
       queue: Promise.resolve(),
+      pending: [],
+      durable: 0,
+      mark: null,
     };
     this.#held.set(taskId, held);
-    await this.#writeBeat(held);
+    try {
+      if (this.#durability === "fsync") {
+        held.mark = await fs.open(this.#syncedPath(taskId, epoch), "w");
+        await writeMark(held.mark, 0);
+      }
+      // The new segment's name must survive a power loss with its bytes.
+      await syncDirectory(this.#taskDir(taskId));
+      await this.#writeBeat(held);
+    } catch (error) {
+      // The claim stands (a watcher sees no heartbeat and takes over after
+      // the lease time), but this process gives the segment up at once.
+      await this.#drop(held);
+      throw storageError("write the first heartbeat", error);
+    }
     return { ...lease, kind };
   }
 
@@ -474,6 +554,10 @@ export class FileTaskStore implements TaskStore {
     const handle = await openIfExists(this.#segmentPath(taskId, claim.epoch));
     if (!handle) return { offset: 0, lastEventId: claim.sealedAt.lastEventId };
     try {
+      // fsync mode: the seal may only cover bytes that are on disk. The dead
+      // owner's written-but-unsynced bytes are synced now (any descriptor of
+      // the file flushes its data), before they become readable.
+      if (this.#durability === "fsync") await handle.datasync();
       const { size } = await handle.stat();
       const offset = await lastNewlineEnd(handle, size);
       const lastEventId = (await lastEventIdBefore(handle, offset)) ?? claim.sealedAt.lastEventId;
@@ -520,8 +604,11 @@ export class FileTaskStore implements TaskStore {
   async #drop(held: Held): Promise<void> {
     if (this.#held.get(held.lease.taskId) === held) this.#held.delete(held.lease.taskId);
     const handle = held.handle;
+    const mark = held.mark;
     held.handle = null;
+    held.mark = null;
     await handle?.close().catch(ignoreMissing);
+    await mark?.close().catch(ignoreMissing);
   }
 
   async renewLease(lease: Lease): Promise<void> {
@@ -565,32 +652,60 @@ export class FileTaskStore implements TaskStore {
 
   // ── the log ──────────────────────────────────────────────────────────────
 
+  /**
+   * Appends are batched: the first append of a tick queues a flush behind the
+   * previous one, and every append made until that flush starts joins it —
+   * one write and, under DURABILITY=fsync, one fsync for all of them (group
+   * commit). Events reach followers (and the caller) only after the flush.
+   */
   async append(lease: Lease, records: NewRecord[]): Promise<TaskEvent[]> {
     const held = this.#held.get(lease.taskId);
-    if (!held) throw leaseLost(lease, "not held by this process");
-    const run = held.queue.then(() => this.#appendNow(lease, records));
-    // The caller gets the outcome from `run`; the queue only orders appends.
-    held.queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    if (!held || held.lease.epoch !== lease.epoch || held.lease.ownerId !== lease.ownerId)
+      throw leaseLost(lease, "not held by this process");
+    return new Promise<TaskEvent[]>((resolve, reject) => {
+      held.pending.push({ records, resolve, reject });
+      if (held.pending.length > 1) return; // a flush is already queued and will take it
+      const flush = held.queue.then(() => this.#flush(lease, held));
+      held.queue = flush;
+    });
   }
 
-  async #appendNow(lease: Lease, records: NewRecord[]): Promise<TaskEvent[]> {
-    const held = await this.#checkHeld(lease);
+  /** Writes (and under `fsync`, syncs) every pending append of `held` at once. */
+  async #flush(lease: Lease, held: Held): Promise<void> {
+    const batch = held.pending.splice(0);
+    if (batch.length === 0) return;
+    try {
+      const results = await this.#appendNow(
+        lease,
+        held,
+        batch.map((item) => item.records),
+      );
+      const events = results.flat();
+      if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
+      for (const [index, item] of batch.entries()) item.resolve(results[index]!);
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
+
+  async #appendNow(lease: Lease, held: Held, batch: NewRecord[][]): Promise<TaskEvent[][]> {
+    await this.#checkHeld(lease);
     if (!held.handle) throw leaseLost(lease, "segment closed");
-    const events: TaskEvent[] = [];
+    const results: TaskEvent[][] = [];
     let text = "";
     let nextId = held.nextEventId;
-    for (const record of records) {
-      if ("event" in record) {
-        const event: TaskEvent = { id: nextId++, type: record.event.type, data: record.event.data };
-        events.push(event);
-        text += encodeRecord({ event });
-      } else {
-        text += encodeRecord({ checkpoint: record.checkpoint });
+    for (const records of batch) {
+      const events: TaskEvent[] = [];
+      for (const record of records) {
+        if ("event" in record) {
+          const event: TaskEvent = { id: nextId++, type: record.event.type, data: record.event.data };
+          events.push(event);
+          text += encodeRecord({ event });
+        } else {
+          text += encodeRecord({ checkpoint: record.checkpoint });
+        }
       }
+      results.push(events);
     }
     const bytes = Buffer.from(text, "utf8");
     try {
@@ -598,6 +713,14 @@ export class FileTaskStore implements TaskStore {
       while (written < bytes.length) {
         const result = await held.handle.write(bytes, written, bytes.length - written, held.offset + written);
         written += result.bytesWritten;
+      }
+      if (this.#durability === "fsync" && bytes.length > 0) {
+        await held.handle.datasync();
+        // Published after the fsync: readers in other processes read the
+        // open segment only up to here, so they never relay bytes that a
+        // power loss could still take back.
+        held.durable = held.offset + bytes.length;
+        if (held.mark) await writeMark(held.mark, held.durable);
       }
     } catch (error) {
       // Cut back to the last complete record so the next append is not glued to a fragment.
@@ -619,8 +742,7 @@ export class FileTaskStore implements TaskStore {
       await this.#drop(held);
       throw leaseLost(lease, "taken over during the write");
     }
-    if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
-    return events;
+    return results;
   }
 
   /** The readable extent of each segment: [epoch, end offset or null for "to the last newline"]. */
@@ -672,11 +794,22 @@ export class FileTaskStore implements TaskStore {
   ): Promise<number> {
     if (segment.end !== null) return segment.end;
     const { size } = await handle.stat();
-    const end = await lastNewlineEnd(handle, size);
+    let end = await lastNewlineEnd(handle, size);
+    // fsync mode: the owner's segment is readable only as far as it is on disk.
+    if (this.#durability === "fsync") end = Math.min(end, await this.#durableEnd(taskId, segment.epoch));
     // A takeover sealed this segment after we listed epochs: honour its cut.
     const sealed = await readText(this.#epochPath(taskId, segment.epoch + 1));
     const claim = sealed ? parseJson(sealed, epochJsonSchema) : null;
     return claim ? Math.min(end, claim.sealedAt.offset) : end;
+  }
+
+  /** How much of segment `epoch` its owner has published as fsynced (0 when unknown). */
+  async #durableEnd(taskId: string, epoch: number): Promise<number> {
+    const held = this.#held.get(taskId);
+    if (held && held.lease.epoch === epoch) return held.durable;
+    const text = await readText(this.#syncedPath(taskId, epoch));
+    const value = text === null ? Number.NaN : Number.parseInt(text.trim(), 10);
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
   }
 
   async lastEventId(taskId: string): Promise<number> {
@@ -715,6 +848,49 @@ export class FileTaskStore implements TaskStore {
       }
     }
     return { checkpoints, events, lastEventId: events.at(-1)?.id ?? 0 };
+  }
+
+  /**
+   * Removes whole segments whose events all lie below `beforeEventId`:
+   * first the record of the new first epoch (so no reader looks for the old
+   * claims), then the old epochs' files. Only the owner writes it, under its
+   * lease. A reader with an old segment open keeps reading it (an unlinked
+   * file stays readable while open); one that opens it after the unlink skips
+   * it, as it skips any missing segment — and only cursors in removed runs,
+   * which the stream refuses first, ever lead there.
+   */
+  async compact(lease: Lease, beforeEventId: number): Promise<void> {
+    await this.#checkHeld(lease);
+    const { taskId } = lease;
+    const segments = await this.#segments(taskId);
+    let firstEpoch = segments[0]?.epoch ?? 1;
+    for (let index = 0; index + 1 < segments.length; index++) {
+      // Segment `index` holds ids [its firstId, the next one's firstId).
+      if (segments[index + 1]!.firstId > beforeEventId) break;
+      firstEpoch = segments[index + 1]!.epoch;
+    }
+    if (firstEpoch > (await this.#firstEpoch(taskId))) {
+      await writeFileAtomic(
+        path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), "compacted.json"),
+        JSON.stringify({ firstEpoch }),
+        { fsync: true },
+      );
+    }
+    this.#epochCache.set(
+      taskId,
+      (this.#epochCache.get(taskId) ?? []).filter((claim) => claim.epoch >= firstEpoch),
+    );
+    // Also what an earlier compaction left behind when it was interrupted.
+    for (const name of await fs.readdir(this.#taskDir(taskId))) {
+      const match = EPOCH_FILE.exec(name);
+      const epoch = Number(match?.slice(1).find((group) => group !== undefined));
+      if (match && epoch < firstEpoch) {
+        await fs
+          .unlink(path.join(/*turbopackIgnore: true*/ this.#taskDir(taskId), name))
+          .catch(ignoreMissing);
+      }
+    }
+    await syncDirectory(this.#taskDir(taskId));
   }
 
   subscribe(
@@ -837,6 +1013,24 @@ function readText(file: string): Promise<string | null> {
       else reject(error);
     });
   });
+}
+
+/** Makes the names in `folder` (a create, link or rename) durable. */
+async function syncDirectory(folder: string): Promise<void> {
+  const handle = await fs.open(folder, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const MARK_WIDTH = 16;
+
+/** Overwrites the fixed-width durable offset in place (one small write, never torn across a number). */
+async function writeMark(mark: FileHandle, offset: number): Promise<void> {
+  const text = `${String(offset).padStart(MARK_WIDTH, "0")}\n`;
+  await mark.write(text, 0, "utf8");
 }
 
 async function openIfExists(file: string): Promise<FileHandle | null> {

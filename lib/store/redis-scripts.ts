@@ -125,6 +125,18 @@ return nextId
 `);
 
 /**
+ * KEYS: lease, log
+ * ARGV: lease value, first event id kept
+ * Removes every entry below <first>-0 (the events of older runs and the
+ * checkpoints between them). Returns the entries removed, or -1 when fenced.
+ * The id counter lives in the task hash, so ids are never reused.
+ */
+export const compactScript = new RedisScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+return redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d-0', tonumber(ARGV[2])))
+`);
+
+/**
  * KEYS: task, log, lease, controls, tombstone, active set, index set
  * ARGV: task id, tombstone lifetime in ms
  * The tombstone keeps the highest epoch so a re-created task continues it.

@@ -18,6 +18,7 @@ import { connectRedis, isRedisUnavailable, isWrongType } from "./redis-connectio
 import {
   acquireScript,
   appendScript,
+  compactScript,
   createScript,
   deleteScript,
   releaseScript,
@@ -110,6 +111,12 @@ export interface RedisStoreOptions {
 
 export interface RedisStoreConnectOptions extends Omit<RedisStoreOptions, "redis"> {
   url: string;
+  /**
+   * `fsync` asks Redis itself to fsync every write before it answers any
+   * client (`appendonly yes` + `appendfsync always`); the store checks that
+   * at start-up and warns otherwise. Default `none`.
+   */
+  durability?: "none" | "fsync";
 }
 
 /** The factory `createStore` uses: connects, or fails with a message naming the server. */
@@ -120,6 +127,7 @@ export async function createRedisStore(config: Config, logger: Logger): Promise<
     leaseTtlMs: config.LEASE_TTL_MS,
     pollMs: config.FOLLOW_POLL_MS,
     tombstoneTtlMs: Math.round(config.MAX_TASK_AGE_HOURS * 3_600_000),
+    durability: config.DURABILITY,
     logger,
   });
 }
@@ -201,6 +209,7 @@ export class RedisTaskStore implements TaskStore {
   static async connect(options: RedisStoreConnectOptions): Promise<RedisTaskStore> {
     const redis = await connectRedis({ url: options.url, logger: options.logger });
     await warnAboutEviction(redis, options.logger);
+    if (options.durability === "fsync") await warnAboutDurability(redis, options.logger);
     return new RedisTaskStore({ ...options, redis });
   }
 
@@ -651,6 +660,23 @@ export class RedisTaskStore implements TaskStore {
     return { checkpoints, events, lastEventId: events.at(-1)?.id ?? 0 };
   }
 
+  /** XTRIM MINID under the lease, in one script: a stale owner's compaction is refused. */
+  async compact(lease: Lease, beforeEventId: number): Promise<void> {
+    const held = this.#checkHeld(lease);
+    const keys: [string, KeyType][] = [
+      [this.#key("lease", lease.taskId), "string"],
+      [this.#key("log", lease.taskId), "stream"],
+    ];
+    const removed = await this.#leaseWrite(held, "compact the event log", keys, () =>
+      compactScript.run(
+        this.#redis,
+        keys.map(([key]) => key),
+        [held.value, Math.max(1, Math.floor(beforeEventId))],
+      ),
+    );
+    if (parseReply(removed, z.number().int(), "compact") < 0) throw this.#lost(held, "taken over or expired");
+  }
+
   subscribe(
     taskId: string,
     afterId: number,
@@ -882,6 +908,30 @@ async function warnAboutEviction(redis: Redis, logger: Logger | undefined): Prom
     const policy = Array.isArray(reply) ? reply[1] : undefined;
     if (typeof policy === "string" && policy !== "noeviction") {
       logger?.warn("store.redis_eviction", { maxmemoryPolicy: policy, expected: "noeviction" });
+    }
+  } catch (error) {
+    logger?.debug("store.redis_config_unreadable", { error: errorMessage(error) });
+  }
+}
+
+/**
+ * DURABILITY=fsync on Redis is Redis's own AOF with `appendfsync always`:
+ * Redis fsyncs the AOF before it sends the replies of an event-loop turn, so
+ * neither the owner's append nor any follower's XREAD/XRANGE answer carries
+ * an entry that is not on disk. Fathom cannot enforce that setting (managed
+ * services often forbid CONFIG), so it says so at start-up when it is not set.
+ */
+async function warnAboutDurability(redis: Redis, logger: Logger | undefined): Promise<void> {
+  try {
+    const appendonly = await redis.config("GET", "appendonly");
+    const appendfsync = await redis.config("GET", "appendfsync");
+    const value = (reply: unknown) => (Array.isArray(reply) ? reply[1] : undefined);
+    if (value(appendonly) !== "yes" || value(appendfsync) !== "always") {
+      logger?.warn("store.redis_not_durable", {
+        appendonly: value(appendonly),
+        appendfsync: value(appendfsync),
+        expected: "appendonly yes, appendfsync always (DURABILITY=fsync)",
+      });
     }
   } catch (error) {
     logger?.debug("store.redis_config_unreadable", { error: errorMessage(error) });

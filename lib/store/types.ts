@@ -62,6 +62,8 @@ export type Unsubscribe = () => void;
  * - `subscribe` calls back with every event after the cursor exactly once, in
  *   order, whichever process appended it (owner: at once; others: by watching
  *   and polling).
+ * - `compact` bounds a task's log: the events of old runs go, ids do not
+ *   restart.
  *
  * Deliberately left out: transactions across tasks, and any ordering between
  * tasks.
@@ -110,6 +112,15 @@ export interface TaskStore {
   lastEventId(taskId: string): Promise<number>;
   /** Checkpoints and events of the whole log: every run reads it at its start (steps to skip, report so far). */
   readLog(taskId: string): Promise<LogSnapshot>;
+  /**
+   * Removes every event and checkpoint with an id below `beforeEventId` (the
+   * first event of the oldest run kept), under the lease; refused for a stale
+   * one. Ids are never reused: the next event still follows the last one.
+   * Idempotent. A store may keep a few records just below the cut (the file
+   * store removes whole segments only); readers of the kept runs see no
+   * difference. Callers answer cursors below the cut themselves (410).
+   */
+  compact(lease: Lease, beforeEventId: number): Promise<void>;
   /** Follows the log from `afterId`. `onEvents` gets each batch in order; `onError` a fatal error. */
   subscribe(
     taskId: string,

@@ -11,6 +11,7 @@ import type { ResearchEngine } from "../research/types";
 import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
 import { BatchedLookup } from "./batched-lookup";
+import { planCompaction } from "./compaction";
 import { TaskIndex } from "./task-index";
 import { type RunOutcome, TaskRunner } from "./task-runner";
 
@@ -269,8 +270,24 @@ export class TaskManager {
         next.step = null;
         next.startedAt = null;
       }
+      const plan = planCompaction(
+        next,
+        (await this.store.readLog(task.id)).events,
+        this.config.MAX_RUNS_KEPT,
+      );
+      if (plan) {
+        next.compacted = plan.compacted;
+        next.attempts = plan.attempts;
+      }
       await this.store.setActive(task.id, true);
+      // The snapshot first: from then on cursors into removed runs get 410,
+      // before their events go. A crash in between leaves them for the next run.
       await this.store.saveTask(lease, next);
+      // Again after the save: a scan that read the finished snapshot just
+      // before may have unmarked it in between (see #scanOnce).
+      await this.store.setActive(task.id, true);
+      if (next.compacted) await this.store.compact(lease, next.compacted.throughEventId + 1);
+      if (plan) this.#logger.info("task.compacted", { taskId: task.id, ...plan.compacted });
       this.#logger.info("task.requeued", { taskId: task.id, requestId, newRun });
       this.#emitChange(next);
       return next;
@@ -521,6 +538,11 @@ export class TaskManager {
       if (!task) continue;
       if (isFinished(task.status)) {
         await this.store.setActive(id, false);
+        // A new run may have been requested since the read: it marks the task
+        // active before and after saving it queued, so a second read after
+        // unmarking sees it, and the mark is put back.
+        const again = await this.store.getTask(id);
+        if (again && !isFinished(again.status)) await this.store.setActive(id, true);
         continue;
       }
       if (task.status === "queued" || task.status === "running") candidates.push(task);

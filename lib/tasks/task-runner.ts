@@ -53,6 +53,8 @@ export class TaskRunner {
   #lastSave = 0;
   #saving: Promise<void> = Promise.resolve();
   #attempt: AttemptJson | null = null;
+  /** The log lost the event that started the current run: #begin's status event starts it. */
+  #restartsRun = false;
 
   constructor(task: TaskJson, lease: AcquiredLease, options: RunnerOptions) {
     this.#task = task;
@@ -84,6 +86,7 @@ export class TaskRunner {
     const controlTimer = setInterval(() => void this.#pollControls(), this.#options.controlPollMs);
     try {
       const log = await store.readLog(this.#task.id);
+      this.#reconcileWithLog(log.lastEventId);
       const lastEvent = log.events.at(-1);
       const ended =
         lastEvent?.type === "done" || (lastEvent?.type === "status" && lastEvent.data.status === "paused");
@@ -105,6 +108,34 @@ export class TaskRunner {
     } finally {
       clearInterval(renewTimer);
       clearInterval(controlTimer);
+    }
+  }
+
+  /**
+   * After a power loss the snapshot (fsynced) can be ahead of the log (whose
+   * appends are not, under DURABILITY=none). The log is the truth: the run
+   * continues from its last event, and the store numbers the next event right
+   * after it. Ids between the two were seen by clients but now name other
+   * events, so they are recorded (`lostEvents`) and cursors there refused.
+   */
+  #reconcileWithLog(logLastEventId: number): void {
+    const task = this.#task;
+    if (task.lastEventId <= logLastEventId) return;
+    this.#logger.warn("task.log_behind_snapshot", {
+      snapshotLastEventId: task.lastEventId,
+      logLastEventId,
+    });
+    const previous = task.lostEvents;
+    task.lostEvents = {
+      after: Math.min(logLastEventId, previous?.after ?? logLastEventId),
+      through: Math.max(task.lastEventId, previous?.through ?? 0),
+    };
+    task.lastEventId = logLastEventId;
+    if (task.runStartEventId > logLastEventId) {
+      // The event that started this run was lost too: the status event this
+      // attempt appends next starts it again (it carries the run's numbers).
+      task.runStartEventId = logLastEventId + 1;
+      this.#restartsRun = true;
     }
   }
 
@@ -168,7 +199,13 @@ export class TaskRunner {
         : kind === "resume"
           ? "The task resumed from its last completed step."
           : "Research started.";
-    await this.#append([{ event: { type: "status", data: { status: "running", attempt: kind, message } } }]);
+    const run = this.#restartsRun ? { run: task.run, checkpointRun: task.checkpointRun } : {};
+    await this.#append([
+      { event: { type: "status", data: { status: "running", attempt: kind, message, ...run } } },
+    ]);
+    if (this.#restartsRun && task.runStartEventId !== task.lastEventId) {
+      throw new AppError("internal", "The run's first event did not get the id after the log's last event.");
+    }
     await this.#save();
     this.#logger.info(kind === "takeover" ? "task.takeover" : "task.run_started", { attempt: kind });
   }

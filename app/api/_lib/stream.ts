@@ -1,6 +1,7 @@
 import "server-only";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
+import { streamStart } from "@/lib/model/stream-cursor";
 import { isFinished, type TaskJson } from "@/lib/model/task-json";
 import { taskSnapshot } from "@/lib/model/task-view";
 import { getLogger } from "@/lib/server/manager-instance";
@@ -30,7 +31,8 @@ export function cursorFrom(request: Request): number | undefined {
 /**
  * Streams a task from a cursor, or answers 204 when the task is finished and
  * the client has seen everything (so EventSource stops reconnecting). A
- * cursor past the end of the log is refused: no client can have seen it.
+ * cursor the log cannot serve (compacted: 410; lost in a crash or past the
+ * end: 409) is refused with a JSON error; see `streamStart`.
  */
 export async function streamTask(
   request: Request,
@@ -40,25 +42,14 @@ export async function streamTask(
   requestId: string,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const runStart = task.runStartEventId - 1;
-  if (cursor !== undefined && cursor > task.lastEventId) {
-    // The snapshot may lag the log by a moment; the log decides. Running or
-    // finished, a cursor no event has is the same refusal.
-    const last = await manager.store.lastEventId(task.id);
-    if (cursor > last) {
-      throw new AppError(
-        "invalid_request",
-        `Last-Event-ID ${cursor} is past the task's last event (${last}).`,
-      );
-    }
-  }
-  if (cursor !== undefined && isFinished(task.status) && cursor >= task.lastEventId) {
+  const start = await streamStart(task, cursor, () => manager.store.lastEventId(task.id));
+  if (start.kind === "finished") {
     return new Response(null, {
       status: 204,
       headers: { "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers },
     });
   }
-  const afterId = cursor === undefined || cursor < runStart ? runStart : cursor;
+  const afterId = start.afterId;
   const config = getConfig();
   const headersOut = { ...SSE_HEADERS, "X-Task-ID": task.id, "X-Request-ID": requestId, ...headers };
   // A finished run never changes: replay it from the process's encoded copy
