@@ -2,6 +2,7 @@ import { nanoid } from "nanoid";
 import type { Config } from "../config";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
+import { redactorFor } from "../redact";
 import type { ResearchEngine } from "../research/types";
 import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
@@ -526,6 +527,7 @@ export class TaskManager {
       controlPollMs: config.FOLLOW_POLL_MS,
       stepMaxRetries: config.STEP_MAX_RETRIES,
       outputDelayMs: config.OUTPUT_CHUNK_DELAY_MS,
+      redact: redactorFor(config),
       now: this.#now,
       sleep: this.#sleep,
       onChange: (changed) => this.#emitChange(changed),
