@@ -88,6 +88,8 @@ describe("createRedactor", () => {
       ["Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"],
       ["authorization=Token abcdef123", "abcdef123"],
       ["password=p4ssw0rd!", "p4ssw0rd!"],
+      ['api_key: "yamlsecret77"', "yamlsecret77"],
+      ["token:abc123def", "abc123def"],
       ["postgres://user:pa55word@db:5432/x", "pa55word"],
     ];
     for (const [text, secret] of cases) {
@@ -100,7 +102,7 @@ describe("createRedactor", () => {
   it("leaves ordinary text alone", () => {
     const shapes = createRedactor();
     const text =
-      "The model endpoint (gpt-4o-mini) answered HTTP 500: overloaded. Tokens used: 12. Task abc-def risk-free.";
+      "The model endpoint (gpt-4o-mini) answered HTTP 500: overloaded. Tokens used: 12. Task abc-def risk-free. Wrong API token: sign-in refused.";
     expect(shapes(text)).toBe(text);
   });
 

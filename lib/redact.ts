@@ -90,9 +90,11 @@ const SHAPES: [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/g, `$1 ${REDACTED}`],
   // OpenAI-style keys: `sk-…`, `sk-proj-…`, `sk-ant-…`.
   [/\bsk-[A-Za-z0-9_-]{6,}/g, REDACTED],
-  // `api_key=…`, `apikey: …`, `"token":"…"`, `access_token=…`, `password=…` in text, JSON or a query string.
+  // `api_key=…`, `"token": "…"`, `apikey:…`, `access_token=…`, `password=…` in text, JSON or a query
+  // string. After a colon the value must be quoted or follow at once, so prose such as
+  // "wrong API token: sign-in refused" stays readable.
   [
-    /\b((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|token|client[_-]?secret|secret|password|passwd)["']?\s*[:=]\s*["']?)(?!\[redacted\])[^\s"'&,;}\]]+/gi,
+    /\b((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|token|client[_-]?secret|secret|password|passwd)["']?(?:\s*=\s*["']?|\s*:\s*["']|:))(?!\[redacted\])[^\s"'&,;}\]]+/gi,
     `$1${REDACTED}`,
   ],
   // The password in a URL: `redis://:password@host`, `https://user:password@host`.
