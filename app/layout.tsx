@@ -1,7 +1,11 @@
 import type { Metadata, Viewport } from "next";
+import { headers } from "next/headers";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { getConfig } from "@/lib/config";
+import { hasValidSession } from "./_lib/access";
 import { NavLinks } from "./components/nav-links";
+import { SignOutButton } from "./components/sign-out-button";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -21,7 +25,9 @@ export const viewport: Viewport = {
   ],
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Access itself is checked by each page; the layout only decides whether to offer signing out.
+  const signedIn = hasValidSession(await headers(), getConfig());
   return (
     <html lang="en">
       <body>
@@ -43,6 +49,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <span className="brand-name">Fathom</span>
             </Link>
             <NavLinks />
+            {signedIn ? <SignOutButton /> : null}
           </div>
         </header>
         <main id="main" className="site-main">

@@ -1,7 +1,9 @@
+import { requirePageAccess } from "./_lib/page-access";
 import { RecentTasks } from "./components/recent-tasks";
 import { ResearchForm } from "./components/research-form";
 
-export default function HomePage() {
+export default async function HomePage() {
+  await requirePageAccess("/");
   return (
     <div className="home">
       <section className="hero">

@@ -3,9 +3,9 @@
  * handlers under app/api). The UI talks to the API only over HTTP, so these
  * are the wire shapes, kept separate from the server's persisted types.
  *
- * The UI is meant for token-less deployments or ones behind an auth proxy: it
- * sends no bearer token, so with FATHOM_API_TOKEN set the API answers 401 and
- * the pages show that as a sentence.
+ * The UI sends no bearer token: with FATHOM_API_TOKEN set the browser signs
+ * in once (`/signin`) and its session cookie goes with every same-origin
+ * request. A 401 means the session expired or was ended elsewhere.
  */
 
 export const taskStatuses = ["queued", "running", "paused", "completed", "failed", "cancelled"] as const;
@@ -167,8 +167,8 @@ function sentence(text: string): string {
 }
 
 function fallbackMessage(status: number): string {
-  if (status === 401 || status === 403)
-    return "The server refused the request: this deployment requires an API token, which this page does not send.";
+  if (status === 401) return "You are signed out or your session expired. Reload the page to sign in again.";
+  if (status === 403) return "The server refused the request.";
   if (status === 404) return "Not found.";
   if (status === 429) return "Too many requests right now. Wait a moment and try again.";
   if (status >= 500) return `The server had a problem (HTTP ${status}). Try again in a moment.`;
@@ -206,6 +206,8 @@ function formatWait(seconds: number): string {
 export async function toApiError(response: Response): Promise<ApiError> {
   let code = `http_${response.status}`;
   let message = fallbackMessage(response.status);
+  // The API's own 401 text speaks to programs ("wrong API token"); a person needs to know to sign in.
+  if (response.status === 401) return new ApiError(message, 401, "unauthorized");
   const header = Number(response.headers.get("retry-after"));
   let retryAfterSeconds = Number.isFinite(header) && header > 0 ? header : undefined;
   try {

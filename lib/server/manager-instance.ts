@@ -1,6 +1,7 @@
 import "server-only";
 import { getConfig } from "../config";
 import { createLogger, type Logger } from "../log";
+import { redactorFor } from "../redact";
 import { checkProviders, createResearchEngine, warmUp } from "../research";
 import { createStore } from "../store/create-store";
 import { TaskManager } from "../tasks/task-manager";
@@ -18,6 +19,7 @@ export function getLogger(): Logger {
   return createLogger({
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT ?? (config.NODE_ENV === "production" ? "json" : "pretty"),
+    redact: redactorFor(config),
   });
 }
 

@@ -7,6 +7,7 @@ import { assertTransition, canTransition } from "../model/lifecycle";
 import { reportFromEvents } from "../model/report";
 import { normalizeRequest, type ResearchRequestBody } from "../model/request";
 import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "../model/task-json";
+import { redactorFor } from "../redact";
 import type { ResearchEngine } from "../research/types";
 import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
@@ -597,6 +598,7 @@ export class TaskManager {
       controlPollMs: config.FOLLOW_POLL_MS,
       stepMaxRetries: config.STEP_MAX_RETRIES,
       outputDelayMs: config.OUTPUT_CHUNK_DELAY_MS,
+      redact: redactorFor(config),
       now: this.#now,
       sleep: this.#sleep,
       onChange: (changed) => this.#emitChange(changed),

@@ -7,6 +7,7 @@ import { assertTransition } from "../model/lifecycle";
 import { replayEvents } from "../model/replay";
 import { reportFromEvents } from "../model/report";
 import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "../model/task-json";
+import { createRedactor, type Redact } from "../redact";
 import type {
   ProgressUpdate,
   ResearchContext,
@@ -24,6 +25,12 @@ export interface RunnerOptions {
   controlPollMs: number;
   stepMaxRetries: number;
   outputDelayMs: number;
+  /**
+   * Removes secrets from error text before it is stored in the task
+   * (`error.message`, `attempts[].error`) or streamed (`status`, `done`):
+   * a provider may echo the key it was sent. Default: credential shapes only.
+   */
+  redact?: Redact;
   /** Wall clock for timestamps shown to people (never used for liveness). */
   now: () => Date;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -37,6 +44,8 @@ export interface RunnerOptions {
 export type RunOutcome = "completed" | "failed" | "cancelled" | "paused" | "lost" | "stopped" | "deleted";
 
 const SAVE_EVERY_MS = 500;
+
+const defaultRedact = createRedactor();
 
 /**
  * Runs one attempt of one task while holding its lease: restores the
@@ -369,7 +378,7 @@ export class TaskRunner {
     if (reason === "cancelled" || reason === "paused") {
       return this.#finish(reason, null, reason === "cancelled" ? await this.#partialResult() : null);
     }
-    const message = errorMessage(error);
+    const message = this.#redact(errorMessage(error));
     this.#logger.error("task.failed", { error: message });
     // After a storage failure the snapshot must stay small to fit what space is
     // left; the text written so far is in the log either way.
@@ -400,7 +409,12 @@ export class TaskRunner {
     attempt.outcome = outcome;
     attempt.endedAt = now;
     attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
-    attempt.error = error;
+    attempt.error = error === null ? null : this.#redact(error);
+  }
+
+  /** Every error text the task stores or streams passes through here. */
+  #redact(text: string): string {
+    return (this.#options.redact ?? defaultRedact)(text);
   }
 
   async #trySave(): Promise<void> {
@@ -420,6 +434,8 @@ export class TaskRunner {
     const task = this.#task;
     assertTransition(task.status, status);
     const now = this.#options.now().toISOString();
+    // Whatever the caller passed, no secret reaches the state file or the stream.
+    if (error) error = { ...error, message: this.#redact(error.message) };
     task.status = status;
     task.error = error;
     if (result) task.result = result;

@@ -1,11 +1,13 @@
 import "server-only";
-import { timingSafeEqual } from "node:crypto";
 import { nanoid } from "nanoid";
 import type { z } from "zod";
+import { checkAccess, policyOf } from "@/app/_lib/access";
 import { getConfig } from "@/lib/config";
 import { AppError, type ErrorCode, isAppError } from "@/lib/errors";
 import { isTaskId } from "@/lib/model/task-json";
+import { redactorFor } from "@/lib/redact";
 import { getLogger } from "@/lib/server/manager-instance";
+import { assertJsonBody, assertNotCrossSite, isJsonMediaType, isUnsafeMethod } from "./cross-site";
 
 /** The one table from error codes to HTTP statuses. */
 const statusOf: Record<ErrorCode, number> = {
@@ -44,9 +46,10 @@ export function errorResponse(
     const headers: Record<string, string> = { ...extraHeaders };
     if (error.retryAfterSeconds !== undefined)
       headers["Retry-After"] = String(Math.ceil(error.retryAfterSeconds));
+    // A message may quote what a provider or the store said: never a secret.
     const body: { code: string; message: string; limit?: string; retryAfterSeconds?: number } = {
       code: error.code,
-      message: error.message,
+      message: redactorFor(getConfig())(error.message),
     };
     if (error.limit) body.limit = error.limit;
     if (error.retryAfterSeconds !== undefined) body.retryAfterSeconds = Math.ceil(error.retryAfterSeconds);
@@ -73,18 +76,36 @@ export function json(
   return response;
 }
 
+/** Options of `route()`. */
+export interface RouteOptions {
+  /** No access check (health, sign-in). The cross-site check still applies to changes. */
+  public?: boolean;
+  /**
+   * True when this request creates or changes something although its method
+   * is safe (`GET /api/research?query=…` starts a task). POST, DELETE, PUT
+   * and PATCH always count as changes.
+   */
+  changes?: (request: Request) => boolean;
+}
+
 /**
- * Wraps a route handler: request id, access check, CORS, and errors turned
- * into JSON with the status of their code. Route handlers stay thin.
+ * Wraps a route handler: request id, cross-site check, body type, access
+ * check, CORS, and errors turned into JSON with the status of their code.
+ * Every check runs before the handler, so a refused request creates and
+ * changes nothing. Route handlers stay thin.
  */
 export function route<Context>(
   handler: (request: Request, context: Context, requestId: string) => Promise<Response>,
-  options: { public?: boolean } = {},
+  options: RouteOptions = {},
 ): (request: Request, context: Context) => Promise<Response> {
   return async (request, context) => {
     const requestId = newRequestId();
     try {
-      if (!options.public) checkAccess(request);
+      const config = getConfig();
+      const changes = isUnsafeMethod(request.method) || options.changes?.(request) === true;
+      if (changes) assertNotCrossSite(request, policyOf(config));
+      assertJsonBody(request);
+      if (!options.public) checkAccess(request, config, changes);
       const response = await handler(request, context, requestId);
       if (!response.headers.has("X-Request-ID")) response.headers.set("X-Request-ID", requestId);
       applyCors(request, response.headers);
@@ -143,35 +164,13 @@ function applyCors(request: Request, headers: Headers): void {
   }
 }
 
-/** With FATHOM_API_TOKEN set, a bearer token (or `?token=` for EventSource) is required. */
-function checkAccess(request: Request): void {
-  const expected = getConfig().FATHOM_API_TOKEN;
-  if (!expected) return;
-  const header = request.headers.get("authorization");
-  const given = header?.startsWith("Bearer ")
-    ? header.slice(7)
-    : new URL(request.url).searchParams.get("token");
-  if (!given || !safeEqual(given, expected)) {
-    throw new AppError("unauthorized", "Missing or wrong API token.");
-  }
-}
-
-function safeEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  // Compare equal-length buffers so the time does not reveal the length either.
-  const padded = Buffer.alloc(b.length);
-  a.copy(padded, 0, 0, Math.min(a.length, b.length));
-  return timingSafeEqual(padded, b) && a.length === b.length;
-}
-
 /** Reads a JSON body of at most MAX_BODY_BYTES and validates it. */
 export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.output<T>> {
-  const type = request.headers.get("content-type") ?? "";
-  if (type && !type.toLowerCase().includes("json")) {
+  const type = request.headers.get("content-type");
+  if (!isJsonMediaType(type)) {
     throw new AppError(
-      "invalid_request",
-      `Expected a JSON body (Content-Type: application/json), got ${type}.`,
+      "unsupported_media_type",
+      `Expected a JSON body (Content-Type: application/json), got ${type ?? "no Content-Type"}.`,
     );
   }
   const declared = Number(request.headers.get("content-length") ?? "0");

@@ -1,5 +1,7 @@
 import "server-only";
 import { createHash } from "node:crypto";
+import { readCookie, SESSION_COOKIE } from "@/app/_lib/access";
+import { clientAddress } from "@/app/_lib/client-address";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { ConnectionLimiter } from "@/lib/limits/connection-limiter";
@@ -13,29 +15,24 @@ import type { SubmitOptions, TaskManager } from "@/lib/tasks/task-manager";
  * is an AppError naming its variable, with Retry-After.
  */
 
-/** The header the server hook stamps with the socket's address (a client cannot set it). */
-export const PEER_HEADER = "x-fathom-peer";
-
 /**
  * Who is asking, for per-client limits: the API token when one is given (so
- * every program sharing a token shares its allowance), else the address.
- * `X-Forwarded-For` is trusted only with TRUST_PROXY=true, and then only its
- * last entry (the address the nearest proxy saw).
+ * every program sharing a token shares its allowance), else the browser's
+ * session, else the address (see `clientAddress`).
  */
 export function clientKey(request: Request): string {
   const authorization = request.headers.get("authorization");
   const token = authorization?.startsWith("Bearer ")
     ? authorization.slice(7)
     : new URL(request.url).searchParams.get("token");
-  if (token) return `token:${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
+  if (token) return `token:${digest(token)}`;
+  const session = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
+  if (session) return `session:${digest(session)}`;
   return `address:${clientAddress(request)}`;
 }
 
-export function clientAddress(request: Request): string {
-  const forwarded = request.headers.get("x-forwarded-for");
-  const last = forwarded?.split(",").at(-1)?.trim();
-  if (getConfig().TRUST_PROXY && last) return last;
-  return request.headers.get(PEER_HEADER) ?? last ?? "unknown";
+function digest(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
 }
 
 interface Limits {

@@ -62,11 +62,20 @@ export const POST = route(async (request, _context, requestId) => {
   return start(request, await readJson(request, researchRequestSchema), requestId);
 });
 
-export const GET = route(async (request, _context, requestId) => {
-  const params = Object.fromEntries(new URL(request.url).searchParams);
-  const body = parseWith(researchQueryParamsSchema, params);
-  return start(request, parseWith(researchRequestSchema, body), requestId);
-});
+/**
+ * The same for an `EventSource` (query parameters). Without a cursor it may
+ * create a task, so it is a change: refused when a browser marks it cross-site
+ * (an `<img src="/api/research?query=…">` on another site must start nothing).
+ * With a cursor it is a reconnect, which never starts anything.
+ */
+export const GET = route(
+  async (request, _context, requestId) => {
+    const params = Object.fromEntries(new URL(request.url).searchParams);
+    const body = parseWith(researchQueryParamsSchema, params);
+    return start(request, parseWith(researchRequestSchema, body), requestId);
+  },
+  { changes: (request) => cursorFrom(request) === undefined },
+);
 
 export const OPTIONS = async (request: Request) => preflight(request);
 

@@ -1,5 +1,6 @@
 import "server-only";
 import { cache } from "react";
+import { hasPageAccess } from "@/app/_lib/page-access";
 import type { TaskJson } from "@/app/components/api";
 import { getConfig } from "@/lib/config";
 import { isTaskId } from "@/lib/model/task-json";
@@ -11,9 +12,9 @@ import { getTaskManager } from "@/lib/server/manager-instance";
  * - `invalid` / `missing`: answer with the not-found page (a real 404);
  * - `found`: the task as `GET /api/tasks/:id` shows it, rendered at once (a
  *   finished task's whole report is in the first HTML);
- * - `protected`: the API requires a token, which this page can't check, so it
- *   shows nothing server-side and leaves the browser to ask the API (which
- *   refuses without the token).
+ * - `protected`: the visitor has no access (no session, no token): nothing
+ *   about the task is rendered (the page itself redirects to sign-in; this
+ *   keeps the title out of metadata rendered alongside).
  */
 export type LoadedTask =
   | { kind: "invalid" }
@@ -23,7 +24,7 @@ export type LoadedTask =
 
 export const loadTask = cache(async (id: string): Promise<LoadedTask> => {
   if (!isTaskId(id)) return { kind: "invalid" };
-  if (getConfig().FATHOM_API_TOKEN) return { kind: "protected" };
+  if (!(await hasPageAccess())) return { kind: "protected" };
   const manager = await getTaskManager();
   const task = await manager.getTaskWithReport(id);
   if (!task) return { kind: "missing" };

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { requirePageAccess } from "@/app/_lib/page-access";
 import { TaskLoader } from "@/app/components/task-loader";
 import { TaskView } from "@/app/components/task-view";
 import { loadTask } from "./load-task";
@@ -18,6 +19,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function TaskPage({ params }: Props) {
   const { id } = await params;
+  await requirePageAccess(`/tasks/${encodeURIComponent(id)}`);
   const loaded = await loadTask(id);
   if (loaded.kind === "invalid" || loaded.kind === "missing") notFound();
   if (loaded.kind === "protected") return <TaskLoader id={id} />;
