@@ -14,6 +14,8 @@ export interface StoreHarness {
   create(options: { leaseTtlMs: number; shared: string }): Promise<TaskStore>;
   /** Moves time forward for every store of this harness by `ms`. */
   advance(ms: number): Promise<void>;
+  /** Overwrites the task's state snapshot with garbage, as a crash or a bad disk would. */
+  damageSnapshot(shared: string, taskId: string): Promise<void>;
   cleanup?(): Promise<void>;
 }
 
@@ -272,6 +274,61 @@ export function describeTaskStoreContract(name: string, harness: () => StoreHarn
         "r3 b",
         "r3 c",
       ]);
+    });
+
+    it("ends a subscription on another store with an explicit error when the task is deleted", async () => {
+      const [a, b] = [await open(), await open()];
+      const task = makeTask();
+      await a.createTask(task);
+      const errors: unknown[] = [];
+      b.subscribe(
+        task.id,
+        0,
+        () => {},
+        (error) => errors.push(error),
+      );
+      await a.deleteTask(task.id);
+      const deadline = Date.now() + 5000;
+      while (errors.length === 0 && Date.now() < deadline) {
+        await h.advance(100);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(errors[0]).toMatchObject({ code: "gone" });
+    });
+
+    it("fences a re-created task's first owner above the deleted task's epochs", async () => {
+      const store = await open();
+      const task = makeTask();
+      await store.createTask(task);
+      const stale = (await store.acquireLease(task.id, "a"))!;
+      await store.deleteTask(task.id);
+      await store.createTask(task);
+      const fresh = (await store.acquireLease(task.id, "a"))!;
+      expect(fresh.epoch).toBeGreaterThan(stale.epoch);
+      expect(fresh.kind).toBe("new");
+      await expect(store.append(stale, [output("stale")])).rejects.toMatchObject({ code: "lease_lost" });
+      await expect(store.saveTask(stale, task)).rejects.toMatchObject({ code: "lease_lost" });
+      await store.append(fresh, [output("fresh")]);
+      expect((await store.read(task.id, 0)).events.map((event) => event.data.text)).toEqual(["fresh"]);
+    });
+
+    it("rebuilds a damaged snapshot from the creation snapshot and the log", async () => {
+      const [a, b] = [await open(), await open()];
+      const task = makeTask();
+      await a.createTask(task);
+      const lease = (await a.acquireLease(task.id, "a"))!;
+      await a.append(lease, [
+        { event: { type: "status", data: { status: "running" } } },
+        output("# Report"),
+        { event: { type: "status", data: { status: "completed" } } },
+        { event: { type: "done", data: { status: "completed", result: { sources: [], learnings: [] } } } },
+      ]);
+      await h.damageSnapshot(shared, task.id);
+      const recovered = await b.getTask(task.id);
+      expect(recovered?.status).toBe("completed");
+      expect(recovered?.result?.reportLength).toBe("# Report".length);
+      expect(recovered?.lastEventId).toBe(4);
+      expect((await b.listTasks()).find((listed) => listed.id === task.id)?.status).toBe("completed");
     });
 
     it("refuses ids that are not task ids", async () => {

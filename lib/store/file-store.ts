@@ -47,10 +47,11 @@ import type {
  *   <id>/beat-<N>.json        owner N's heartbeat counter
  *   <id>/released-<N>         owner N gave the task up cleanly
  *   <id>/synced-<N>           DURABILITY=fsync: how far segment N is on disk (readers stop there)
- *   <id>/compacted.json       the first epoch kept after compaction (older epochs' files are gone)
+ *   <id>/compacted.json       the first epoch kept after compaction (older epochs' files are gone),
+ *                             or, for a task created again after a delete, the epoch after the deleted one's last
  *   <id>/control-<nanoid>     a control for the owner, left by any process
  *   .active/<id>              the task is not finished (the takeover scan lists only these)
- *   .deleted/<id>             tombstone of a deleted task (answers 410 instead of 404)
+ *   .deleted/<id>             tombstone of a deleted task (answers 410 instead of 404), with its last epoch
  *   .tmp/                     staging for exclusive creates
  *
  * Liveness never compares clocks across hosts: a watcher notes the owner's
@@ -73,6 +74,9 @@ const beatJsonSchema = z.object({ ownerId: z.string(), epoch: z.number().int(), 
 
 /** `<id>/compacted.json`: epochs below `firstEpoch` were removed with their segments. */
 const compactedFileSchema = z.object({ firstEpoch: z.number().int().positive() });
+
+/** `.deleted/<id>`: when the task was deleted and its last epoch. */
+const tombstoneJsonSchema = z.object({ deletedAt: z.string(), lastEpoch: z.number().int().nonnegative() });
 
 /** Per-epoch files of a task folder, with the epoch they belong to. */
 const EPOCH_FILE = /^(?:epoch-(\d+)\.json|log-(\d+)\.ndjson|beat-(\d+)\.json|released-(\d+)|synced-(\d+))$/;
@@ -277,9 +281,16 @@ export class FileTaskStore implements TaskStore {
     const created = await this.#createExclusive(this.#statePath(task.id), content);
     if (created) {
       await this.#keepReserve();
-      await fs
-        .unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", task.id))
-        .catch(ignoreMissing);
+      const tombstone = path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", task.id);
+      const lastEpoch = tombstoneEpoch(await readText(tombstone));
+      if (lastEpoch > 0) {
+        // Created again after a delete: epochs continue above the deleted task's.
+        await writeFileAtomic(
+          path.join(/*turbopackIgnore: true*/ this.#taskDir(task.id), "compacted.json"),
+          JSON.stringify({ firstEpoch: lastEpoch + 1 }),
+        );
+      }
+      await fs.unlink(tombstone).catch(ignoreMissing);
       await writeFileAtomic(
         path.join(/*turbopackIgnore: true*/ this.#taskDir(task.id), "created.json"),
         content,
@@ -331,9 +342,16 @@ export class FileTaskStore implements TaskStore {
   async deleteTask(taskId: string): Promise<void> {
     assertId(taskId);
     await this.#ensureRoot();
-    await fs.writeFile(
+    // The tombstone keeps the last epoch: a task created again under the same
+    // id continues above it, so an owner of the deleted task (a process that
+    // was frozen through the delete) is fenced out of the new one.
+    const lastEpoch = await this.#epochs(taskId).then(
+      (epochs) => epochs.at(-1)?.epoch ?? 0,
+      () => 0,
+    );
+    await writeFileAtomic(
       path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId),
-      new Date().toISOString(),
+      JSON.stringify({ deletedAt: new Date().toISOString(), lastEpoch }),
     );
     await fs.unlink(path.join(/*turbopackIgnore: true*/ this.#root, ".active", taskId)).catch(ignoreMissing);
     await fs.unlink(this.#statePath(taskId)).catch(ignoreMissing);
@@ -509,7 +527,7 @@ export class FileTaskStore implements TaskStore {
       // could relay them. The owner's post-write check makes it stop there.
       sealedAt = await this.#segmentEnd(taskId, last);
     }
-    const epoch = (last?.epoch ?? 0) + 1;
+    const epoch = last ? last.epoch + 1 : await this.#firstEpoch(taskId);
     const claim: EpochJson = { epoch, ownerId, sealedAt };
     if (!(await this.#createExclusive(this.#epochPath(taskId, epoch), JSON.stringify(claim)))) return null;
     this.#epochCache.set(taskId, [...epochs, claim]);
@@ -914,7 +932,10 @@ export class FileTaskStore implements TaskStore {
       } catch (error) {
         this.#logger?.debug("store.watch_unavailable", { taskId, error: errorMessage(error) });
       }
-      const timer = setInterval(() => follower.poke(), this.#pollMs);
+      const timer = setInterval(() => {
+        follower.poke();
+        void this.#endIfDeleted(taskId);
+      }, this.#pollMs);
       timer.unref();
       following = { follower, watcher, timer };
       this.#following.set(taskId, following);
@@ -928,6 +949,19 @@ export class FileTaskStore implements TaskStore {
         this.#stopFollowing(taskId, current);
       }
     };
+  }
+
+  /**
+   * A task deleted by another process: its followers here end with `gone`
+   * rather than waiting forever (the deleting process ends its own at once).
+   */
+  async #endIfDeleted(taskId: string): Promise<void> {
+    if (await exists(this.#statePath(taskId))) return;
+    if (!(await exists(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId)))) return;
+    const following = this.#following.get(taskId);
+    if (!following) return;
+    following.follower.fail(new AppError("gone", "The task was deleted."));
+    this.#stopFollowing(taskId, following);
   }
 
   #stopFollowing(taskId: string, following: Following): void {
@@ -1040,4 +1074,10 @@ async function openIfExists(file: string): Promise<FileHandle | null> {
     if (isCode(error, "ENOENT")) return null;
     throw error;
   }
+}
+
+/** The last epoch a tombstone recorded; 0 for none or for a tombstone of an older format (a date). */
+function tombstoneEpoch(text: string | null): number {
+  if (text === null) return 0;
+  return parseJson(text, tombstoneJsonSchema)?.lastEpoch ?? 0;
 }

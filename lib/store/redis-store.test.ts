@@ -75,6 +75,14 @@ function redisHarness(): StoreHarness {
     async advance(ms) {
       await sleep(ms);
     },
+    async damageSnapshot(shared, taskId) {
+      const raw = new Redis(running().url);
+      try {
+        await raw.hset(`test:${shared}:task:${taskId}`, "state", '{"version":1,"id":"');
+      } finally {
+        raw.disconnect();
+      }
+    },
   };
 }
 
@@ -209,27 +217,6 @@ describe.runIf(binary !== null || required)("RedisTaskStore on a real redis-serv
       }
     });
 
-    it("ends a subscription on another store with an explicit error when the task is deleted", async () => {
-      const prefix = `deleted:${Date.now()}:`;
-      const [a, b] = [await open({ prefix }), await open({ prefix })];
-      try {
-        const task = makeTask();
-        await a.createTask(task);
-        const errors: unknown[] = [];
-        b.subscribe(
-          task.id,
-          0,
-          () => {},
-          (error) => errors.push(error),
-        );
-        await a.deleteTask(task.id);
-        await until(() => errors.length > 0, 3000);
-        expect(errors[0]).toMatchObject({ code: "gone" });
-      } finally {
-        await Promise.all([a.close(), b.close()]);
-      }
-    });
-
     it("keeps a tombstone for the configured time", async () => {
       const prefix = `tombstone:${Date.now()}:`;
       const store = new RedisTaskStore({
@@ -250,23 +237,6 @@ describe.runIf(binary !== null || required)("RedisTaskStore on a real redis-serv
         expect(ttl).toBeLessThanOrEqual(60_000);
       } finally {
         raw.disconnect();
-        await store.close();
-      }
-    });
-
-    it("fences a re-created task's first owner above the deleted task's epochs", async () => {
-      const store = await open();
-      try {
-        const task = makeTask();
-        await store.createTask(task);
-        const stale = (await store.acquireLease(task.id, "a"))!;
-        await store.deleteTask(task.id);
-        await store.createTask(task);
-        const fresh = (await store.acquireLease(task.id, "a"))!;
-        expect(fresh.epoch).toBe(stale.epoch + 1);
-        expect(fresh.kind).toBe("new");
-        await expect(store.append(stale, [output("stale")])).rejects.toMatchObject({ code: "lease_lost" });
-      } finally {
         await store.close();
       }
     });

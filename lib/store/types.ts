@@ -69,7 +69,7 @@ export type Unsubscribe = () => void;
  * tasks.
  */
 export interface TaskStore {
-  readonly kind: "file" | "redis";
+  readonly kind: "file" | "redis" | "memory";
 
   /** Atomically creates the task unless it exists; returns the stored one. */
   createTask(task: TaskJson): Promise<{ created: boolean; task: TaskJson }>;

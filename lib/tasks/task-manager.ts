@@ -3,10 +3,10 @@ import type { Config } from "../config";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
-import { assertTransition, canTransition } from "../model/lifecycle";
 import { reportFromEvents } from "../model/report";
 import { normalizeRequest, type ResearchRequestBody } from "../model/request";
 import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "../model/task-json";
+import { afterAppend, assertControl, type ControlAction, control, requeue } from "../model/transitions";
 import { redactorFor } from "../redact";
 import type { ResearchEngine } from "../research/types";
 import { sleep } from "../sleep";
@@ -230,47 +230,10 @@ export class TaskManager {
     try {
       const current = (await this.store.getTask(task.id)) ?? task;
       if (!isFinished(current.status)) return current;
-      assertTransition(current.status, "queued");
-      const next: TaskJson = {
-        ...current,
-        status: "queued",
-        message: newRun ? "A new run was requested." : "Retrying.",
-        finishedAt: null,
-        error: null,
-        finishRequested: false,
-        updatedAt: this.#now().toISOString(),
-      };
-      // Both start a new run (clients without a cursor start at its first
-      // event, never at the old run's `done`); a retry keeps the recorded
-      // steps, a fresh run starts without them.
-      const run = current.run + 1;
-      const checkpointRun = newRun ? run : current.checkpointRun;
-      const events = await this.store.append(lease, [
-        {
-          event: {
-            type: "status",
-            data: {
-              status: "queued",
-              run,
-              checkpointRun,
-              message: newRun
-                ? "A new run of this research started."
-                : "The task is retried from its last completed step.",
-            },
-          },
-        },
-      ]);
-      const statusEvent = events[0]!;
-      next.lastEventId = statusEvent.id;
-      next.run = run;
-      next.checkpointRun = checkpointRun;
-      next.runStartEventId = statusEvent.id;
-      next.result = null;
-      if (newRun) {
-        next.progress = 0;
-        next.step = null;
-        next.startedAt = null;
-      }
+      // A retry keeps the recorded steps, a fresh run starts without them.
+      const change = requeue(current, { newRun, now: this.#now().toISOString() });
+      const events = await this.store.append(lease, change.records);
+      const next = afterAppend(change.task, events, change.startsRun);
       const plan = planCompaction(
         next,
         (await this.store.readLog(task.id)).events,
@@ -372,21 +335,11 @@ export class TaskManager {
    * runs the task or can take its lease; otherwise left for the owner, which
    * picks it up within a poll interval.
    */
-  async control(id: string, action: "cancel" | "pause" | "resume" | "finish"): Promise<TaskJson> {
+  async control(id: string, action: ControlAction): Promise<TaskJson> {
     const task = await this.getTask(id);
     if (!task) throw new AppError("not_found", `No task ${id}.`);
-    const target = { cancel: "cancelled", pause: "paused", resume: "queued", finish: "running" } as const;
+    assertControl(task, action);
     if (action === "cancel" && task.status === "cancelled") return task; // idempotent
-    if (action === "finish") {
-      if (task.status !== "running" && task.status !== "queued" && task.status !== "paused") {
-        throw new AppError("conflict", `Cannot finish now: the task is ${task.status}.`);
-      }
-    } else if (action === "resume") {
-      if (task.status !== "paused")
-        throw new AppError("conflict", `Cannot resume: the task is ${task.status}.`);
-    } else if (!canTransition(task.status, target[action])) {
-      throw new AppError("conflict", `Cannot ${action}: the task is ${task.status}.`);
-    }
 
     const runner = this.#runners.get(id);
     if (runner) {
@@ -419,48 +372,11 @@ export class TaskManager {
     }
   }
 
-  async #applyWithLease(
-    task: TaskJson,
-    lease: AcquiredLease,
-    action: "cancel" | "pause" | "resume" | "finish",
-  ): Promise<TaskJson> {
-    const now = this.#now().toISOString();
-    const next: TaskJson = { ...task, updatedAt: now };
-    if (action === "finish") {
-      next.finishRequested = true;
-      if (next.status === "paused") {
-        assertTransition(next.status, "queued", "finish now");
-        next.status = "queued";
-        await this.store.append(lease, [
-          { event: { type: "status", data: { status: "queued", message: "Finishing now." } } },
-        ]);
-      }
-    } else if (action === "resume") {
-      assertTransition(next.status, "queued", "resume");
-      next.status = "queued";
-      const [event] = await this.store.append(lease, [
-        { event: { type: "status", data: { status: "queued", message: "Resumed; waiting for a worker." } } },
-      ]);
-      if (event) next.lastEventId = event.id;
-    } else {
-      const status = action === "cancel" ? "cancelled" : "paused";
-      // The task may have been running under an owner that just died; a
-      // running task whose lease we could take is ours to change.
-      assertTransition(next.status, status, action);
-      next.status = status;
-      const records: Parameters<TaskStore["append"]>[1] = [{ event: { type: "status", data: { status } } }];
-      if (status === "cancelled") {
-        next.finishedAt = now;
-        for (const attempt of next.attempts) {
-          if (attempt.outcome === "running") endAttempt(attempt, "cancelled", now);
-        }
-        records.push({ event: { type: "done", data: { status, result: null } } });
-      }
-      const events = await this.store.append(lease, records);
-      const last = events.at(-1);
-      if (last) next.lastEventId = last.id;
-      if (status === "cancelled") await this.store.setActive(task.id, false);
-    }
+  async #applyWithLease(task: TaskJson, lease: AcquiredLease, action: ControlAction): Promise<TaskJson> {
+    const change = control(task, action, this.#now().toISOString());
+    const events = change.records.length > 0 ? await this.store.append(lease, change.records) : [];
+    const next = afterAppend(change.task, events);
+    if (next.status === "cancelled") await this.store.setActive(task.id, false);
     await this.store.saveTask(lease, next);
     this.#logger.info(`task.${action}`, { taskId: task.id });
     this.#emitChange(next);
@@ -636,9 +552,3 @@ export class TaskManager {
 
 const SWEEP_EVERY_MS = 60_000;
 const REPORT_CACHE_SIZE = 100;
-
-function endAttempt(attempt: AttemptJson, outcome: AttemptJson["outcome"], now: string): void {
-  attempt.outcome = outcome;
-  attempt.endedAt = now;
-  attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
-}

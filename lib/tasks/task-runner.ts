@@ -7,6 +7,7 @@ import { assertTransition } from "../model/lifecycle";
 import { replayEvents } from "../model/replay";
 import { reportFromEvents } from "../model/report";
 import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "../model/task-json";
+import { endAttempt, endRunningAttempts, settle } from "../model/transitions";
 import { createRedactor, type Redact } from "../redact";
 import type {
   ProgressUpdate,
@@ -151,18 +152,15 @@ export class TaskRunner {
   async #settleFromLog(events: TaskEvent[]): Promise<RunOutcome> {
     const settled = replayEvents(this.#task, events);
     const now = this.#options.now().toISOString();
-    for (const attempt of settled.attempts) {
-      if (attempt.outcome === "running") {
-        attempt.outcome =
-          settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled"
-            ? settled.status
-            : "interrupted";
-        attempt.endedAt = now;
-        attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
-      }
-    }
     const finished =
       settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled";
+    endRunningAttempts(
+      settled,
+      settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled"
+        ? settled.status
+        : "interrupted",
+      now,
+    );
     if (finished) settled.finishedAt ??= now;
     this.#task = settled;
     await this.#save();
@@ -179,13 +177,7 @@ export class TaskRunner {
     const task = this.#task;
     if (task.status !== "running") assertTransition(task.status, "running");
     // Any attempt still marked running ended when its owner vanished.
-    for (const attempt of task.attempts) {
-      if (attempt.outcome === "running") {
-        attempt.outcome = "interrupted";
-        attempt.endedAt = now;
-        attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
-      }
-    }
+    endRunningAttempts(task, "interrupted", now);
     this.#attempt = {
       id: nanoid(12),
       kind,
@@ -405,11 +397,12 @@ export class TaskRunner {
   #endAttempt(outcome: AttemptJson["outcome"], error: string | null): void {
     const attempt = this.#attempt;
     if (!attempt) return;
-    const now = this.#options.now().toISOString();
-    attempt.outcome = outcome;
-    attempt.endedAt = now;
-    attempt.durationMs = Date.parse(now) - Date.parse(attempt.startedAt);
-    attempt.error = error === null ? null : this.#redact(error);
+    endAttempt(
+      attempt,
+      outcome,
+      this.#options.now().toISOString(),
+      error === null ? null : this.#redact(error),
+    );
   }
 
   /** Every error text the task stores or streams passes through here. */
@@ -431,41 +424,18 @@ export class TaskRunner {
     error: TaskJson["error"],
     result: TaskJson["result"],
   ): Promise<RunOutcome> {
-    const task = this.#task;
-    assertTransition(task.status, status);
-    const now = this.#options.now().toISOString();
     // Whatever the caller passed, no secret reaches the state file or the stream.
-    if (error) error = { ...error, message: this.#redact(error.message) };
-    task.status = status;
-    task.error = error;
-    if (result) task.result = result;
-    if (status !== "paused") {
-      task.finishedAt = now;
-      if (status === "completed") task.progress = 100;
-    }
-    this.#endAttempt(status === "paused" ? "paused" : status, error?.message ?? null);
+    const redacted = error ? { ...error, message: this.#redact(error.message) } : null;
+    const change = settle(this.#task, {
+      status,
+      now: this.#options.now().toISOString(),
+      error: redacted,
+      result,
+    });
+    this.#task = change.task;
+    const task = change.task;
     try {
-      const records: NewRecord[] = [
-        { event: { type: "status", data: error ? { status, error: error.message } : { status } } },
-      ];
-      if (status !== "paused") {
-        records.push({
-          event: {
-            type: "done",
-            data: {
-              status,
-              ...(error ? { error: error.message } : {}),
-              result: result
-                ? {
-                    sources: result.sources,
-                    learnings: result.learnings,
-                    reportLength: result.report?.length ?? 0,
-                  }
-                : null,
-            },
-          },
-        });
-      }
+      const records = change.records;
       await this.#saving;
       // This process shows the final status before clients see `done`.
       this.#options.onChange?.(task);
