@@ -4,6 +4,7 @@ import { nanoid } from "nanoid";
 import type { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { AppError, type ErrorCode, isAppError } from "@/lib/errors";
+import type { ErrorBody } from "@/lib/model/error-body";
 import { isTaskId } from "@/lib/model/task-json";
 import { getLogger } from "@/lib/server/manager-instance";
 
@@ -44,7 +45,7 @@ export function errorResponse(
     const headers: Record<string, string> = { ...extraHeaders };
     if (error.retryAfterSeconds !== undefined)
       headers["Retry-After"] = String(Math.ceil(error.retryAfterSeconds));
-    const body: { code: string; message: string; limit?: string; retryAfterSeconds?: number } = {
+    const body: ErrorBody["error"] = {
       code: error.code,
       message: error.message,
     };
