@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import type { ConnectionState } from "./task-stream";
+import type { ConnectionState } from "./connection-state";
 
 function useCountdown(target: number | null): number | null {
   const [now, setNow] = useState(() => Date.now());

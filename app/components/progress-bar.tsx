@@ -1,4 +1,4 @@
-import type { TaskStatus } from "./api";
+import type { TaskStatus } from "@/lib/model/task-json";
 
 /** A determinate progress bar; its height never changes, so nothing below it moves. */
 export function ProgressBar({

@@ -2,16 +2,17 @@
 
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import { apiFetch, type TaskListItem, type TaskListResponse } from "./api";
+import { type TaskSummary, taskListPageSchema } from "@/lib/model/task-view";
+import { apiFetch } from "./api";
 import { RelativeTime } from "./relative-time";
 import { StatusPill } from "./status-pill";
 
 /** The last few tasks under the form, so returning to one is a click away. */
 export function RecentTasks() {
-  const [tasks, setTasks] = useState<TaskListItem[] | null>(null);
+  const [tasks, setTasks] = useState<TaskSummary[] | null>(null);
   useEffect(() => {
     const controller = new AbortController();
-    apiFetch<TaskListResponse>("/api/tasks?limit=5", { signal: controller.signal })
+    apiFetch("/api/tasks?limit=5", taskListPageSchema, { signal: controller.signal })
       .then((page) => setTasks(page.tasks))
       .catch((error: unknown) => {
         // The form above already tells when the server is unreachable; this list is a convenience.

@@ -2,15 +2,11 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
-import {
-  ApiError,
-  apiFetch,
-  describeError,
-  type ProvidersResponse,
-  type RangeLimit,
-  type ResearchCreated,
-  type ResearchRequest,
-} from "./api";
+import { type ProvidersInfo, providersInfoSchema, type RangeLimit } from "@/lib/model/providers-info";
+import { llmProviders, type ResearchRequestInput, searchProviders } from "@/lib/model/request";
+import { researchCreatedSchema } from "@/lib/model/research-created";
+import { apiFetch, describeError } from "./api";
+import { ApiError } from "./api-error";
 import { backoffDelay } from "./backoff";
 import { Icon } from "./icons";
 import { providerName } from "./provider-names";
@@ -25,7 +21,7 @@ const numberFormat = new Intl.NumberFormat("en-US");
 
 type ProvidersState =
   | { kind: "loading" }
-  | { kind: "ready"; providers: ProvidersResponse }
+  | { kind: "ready"; providers: ProvidersInfo }
   | { kind: "retrying"; message: string; retryAt: number };
 
 /** Loads the server's providers and limits, retrying with backoff while the server is unreachable. */
@@ -36,7 +32,7 @@ function useProviders(): ProvidersState {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const controller = new AbortController();
     const load = () => {
-      apiFetch<ProvidersResponse>("/api/providers", { signal: controller.signal })
+      apiFetch("/api/providers", providersInfoSchema, { signal: controller.signal })
         .then((providers) => setState({ kind: "ready", providers }))
         .catch((error: unknown) => {
           if (controller.signal.aborted) return;
@@ -155,17 +151,20 @@ export function ResearchForm() {
       textarea.current?.focus();
       return;
     }
-    const body: ResearchRequest = { query: question.trim(), depth: depthValue, breadth: breadthValue };
-    if (llmValue) body.llm = { provider: llmValue };
-    if (searchValue) body.search = { provider: searchValue };
+    const body: ResearchRequestInput = { query: question.trim(), depth: depthValue, breadth: breadthValue };
+    // The choices come from the server's own lists, so they are always among its providers.
+    const llmProvider = llmProviders.find((name) => name === llmValue);
+    const searchProvider = searchProviders.find((name) => name === searchValue);
+    if (llmProvider) body.llm = { provider: llmProvider };
+    if (searchProvider) body.search = { provider: searchProvider };
     if (fresh) body.fresh = true;
     setSubmitting(true);
     try {
-      const created = await apiFetch<ResearchCreated>("/api/research", {
+      const created = await apiFetch("/api/research", researchCreatedSchema, {
         method: "POST",
         body: JSON.stringify(body),
       });
-      router.push(created.links?.page ?? `/tasks/${created.taskId}`);
+      router.push(created.links.page);
     } catch (error) {
       setServerError(
         error instanceof ApiError && error.unreachable

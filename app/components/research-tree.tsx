@@ -1,5 +1,5 @@
 import { Icon } from "./icons";
-import type { TreeNode } from "./task-stream";
+import type { TreeNode } from "./task-stream-reducer";
 
 const kindIcon = { question: "question", search: "search", learning: "bulb", source: "doc" } as const;
 const kindLabel = {

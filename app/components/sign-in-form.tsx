@@ -1,13 +1,9 @@
 "use client";
 
 import { type FormEvent, useEffect, useId, useState } from "react";
-import { ApiError, apiFetch, describeError } from "./api";
-
-/** `GET /api/session`. */
-interface SessionState {
-  required: boolean;
-  signedIn: boolean;
-}
+import { sessionChangeSchema, sessionStateSchema } from "@/lib/model/session";
+import { apiFetch, describeError } from "./api";
+import { ApiError } from "./api-error";
 
 /**
  * Exchanges the API token for a session cookie (`POST /api/session`), then
@@ -26,7 +22,7 @@ export function SignInForm({ next }: { next: string }) {
   // carry it: if it is valid, go on without asking for the token again.
   useEffect(() => {
     const controller = new AbortController();
-    apiFetch<SessionState>("/api/session", { signal: controller.signal })
+    apiFetch("/api/session", sessionStateSchema, { signal: controller.signal })
       .then((state) => {
         if (!state.required || state.signedIn) window.location.replace(next);
       })
@@ -45,7 +41,10 @@ export function SignInForm({ next }: { next: string }) {
     setSubmitting(true);
     setError("");
     try {
-      await apiFetch("/api/session", { method: "POST", body: JSON.stringify({ token }) });
+      await apiFetch("/api/session", sessionChangeSchema, {
+        method: "POST",
+        body: JSON.stringify({ token }),
+      });
       window.location.assign(next);
     } catch (caught) {
       setSubmitting(false);

@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { sessionChangeSchema } from "@/lib/model/session";
 import { apiFetch } from "./api";
 
 /** Deletes the session cookie (`DELETE /api/session`) and goes to the sign-in page. */
@@ -9,7 +10,7 @@ export function SignOutButton() {
   async function signOut() {
     setBusy(true);
     try {
-      await apiFetch("/api/session", { method: "DELETE" });
+      await apiFetch("/api/session", sessionChangeSchema, { method: "DELETE" });
     } catch (error) {
       // The sign-in page shows whether the session is still there; nothing else to do here.
       console.warn("Fathom: sign-out failed", error);

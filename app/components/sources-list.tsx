@@ -1,5 +1,5 @@
 import { sourceAnchor } from "./remark-citations";
-import type { StreamSource } from "./task-stream";
+import type { StreamSource } from "./task-stream-reducer";
 
 function hostOf(url: string): string {
   try {

@@ -1,4 +1,4 @@
-import type { TaskStatus } from "./api";
+import type { TaskStatus } from "@/lib/model/task-json";
 
 const labels: Record<TaskStatus, string> = {
   queued: "Queued",

@@ -2,23 +2,14 @@
 
 import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
-import {
-  ApiError,
-  apiFetch,
-  describeError,
-  type TaskListItem,
-  type TaskListResponse,
-  type TaskStatus,
-} from "./api";
-import { backoffDelay } from "./backoff";
+import type { TaskStatus } from "@/lib/model/task-json";
+import type { TaskSummary } from "@/lib/model/task-view";
 import { ConnectionIndicator } from "./connection-indicator";
 import { Icon } from "./icons";
 import { ProgressBar } from "./progress-bar";
 import { RelativeTime } from "./relative-time";
 import { StatusPill } from "./status-pill";
-import type { ConnectionState } from "./task-stream";
-
-const PAGE_SIZE = 50;
+import { useLiveTasks } from "./use-live-tasks";
 
 const filters = [
   { key: "all", label: "All", statuses: null },
@@ -35,17 +26,11 @@ function matches(filter: FilterKey, status: TaskStatus): boolean {
   return statuses === null || (statuses as readonly TaskStatus[]).includes(status);
 }
 
-function byNewest(a: TaskListItem, b: TaskListItem): number {
+function byNewest(a: TaskSummary, b: TaskSummary): number {
   return b.createdAt.localeCompare(a.createdAt);
 }
 
-function isListItem(value: unknown): value is TaskListItem {
-  if (!value || typeof value !== "object") return false;
-  const item = value as Record<string, unknown>;
-  return typeof item.id === "string" && typeof item.status === "string" && typeof item.createdAt === "string";
-}
-
-function rowDetail(task: TaskListItem): string {
+function rowDetail(task: TaskSummary): string {
   switch (task.status) {
     case "queued":
       return task.queuePosition ? `Waiting · position ${task.queuePosition}` : "Waiting for a slot";
@@ -58,162 +43,6 @@ function rowDetail(task: TaskListItem): string {
     default:
       return task.message ?? task.step ?? "";
   }
-}
-
-interface ListState {
-  tasks: Map<string, TaskListItem>;
-  nextCursor: string | null;
-  loaded: boolean;
-  error: string | null;
-}
-
-/**
- * Every task, kept live by one SSE connection (`/api/tasks/events`). The list
- * stream has no cursor: after a break the first page is fetched again (that
- * catches up) before the stream is reopened.
- */
-function useLiveTasks() {
-  const [state, setState] = useState<ListState>({
-    tasks: new Map(),
-    nextCursor: null,
-    loaded: false,
-    error: null,
-  });
-  const [connection, setConnection] = useState<ConnectionState>({ kind: "connecting" });
-
-  useEffect(() => {
-    let source: EventSource | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
-    const controller = new AbortController();
-
-    const upsert = (item: TaskListItem) =>
-      setState((previous) => {
-        const tasks = new Map(previous.tasks);
-        tasks.set(item.id, { ...tasks.get(item.id), ...item });
-        return { ...previous, tasks };
-      });
-    const remove = (id: string) =>
-      setState((previous) => {
-        if (!previous.tasks.has(id)) return previous;
-        const tasks = new Map(previous.tasks);
-        tasks.delete(id);
-        return { ...previous, tasks };
-      });
-
-    const retry = (unreachable: boolean) => {
-      const delay = backoffDelay(attempt++);
-      const retryAt = Date.now() + delay;
-      setConnection(
-        unreachable
-          ? { kind: "unreachable", retryAt, offline: navigator.onLine === false }
-          : { kind: "reconnecting", retryAt },
-      );
-      clearTimeout(timer);
-      timer = setTimeout(connect, delay);
-    };
-
-    const openStream = () => {
-      source?.close();
-      const next = new EventSource("/api/tasks/events");
-      source = next;
-      next.onopen = () => {
-        attempt = 0;
-        setConnection({ kind: "live" });
-      };
-      next.onerror = () => {
-        if (source !== next) return;
-        next.close();
-        source = null;
-        if (!stopped) retry(false);
-      };
-      next.addEventListener("task", (event) => {
-        try {
-          const data: unknown = JSON.parse((event as MessageEvent<string>).data);
-          if (isListItem(data)) upsert(data);
-        } catch (error) {
-          console.warn("Fathom: skipped an unreadable task event", error);
-        }
-      });
-      next.addEventListener("deleted", (event) => {
-        try {
-          const data = JSON.parse((event as MessageEvent<string>).data) as { id?: unknown };
-          if (typeof data.id === "string") remove(data.id);
-        } catch (error) {
-          console.warn("Fathom: skipped an unreadable delete event", error);
-        }
-      });
-    };
-
-    // Fetch the first page (initially and after every break), then follow the stream.
-    const connect = () => {
-      if (stopped) return;
-      apiFetch<TaskListResponse>(`/api/tasks?limit=${PAGE_SIZE}`, { signal: controller.signal })
-        .then((page) => {
-          if (stopped) return;
-          setState((previous) => {
-            const tasks = new Map(previous.loaded ? previous.tasks : []);
-            for (const task of page.tasks) tasks.set(task.id, task);
-            return {
-              tasks,
-              nextCursor: previous.loaded ? previous.nextCursor : page.nextCursor,
-              loaded: true,
-              error: null,
-            };
-          });
-          openStream();
-        })
-        .catch((error: unknown) => {
-          if (stopped || controller.signal.aborted) return;
-          const unreachable = error instanceof ApiError && error.unreachable;
-          if (!unreachable) setState((previous) => ({ ...previous, error: describeError(error) }));
-          retry(unreachable);
-        });
-    };
-
-    const onOnline = () => {
-      if (source) return;
-      clearTimeout(timer);
-      attempt = 0;
-      connect();
-    };
-    const onOffline = () => {
-      source?.close();
-      source = null;
-      clearTimeout(timer);
-      setConnection({ kind: "unreachable", retryAt: null, offline: true });
-    };
-    window.addEventListener("online", onOnline);
-    window.addEventListener("offline", onOffline);
-    connect();
-    return () => {
-      stopped = true;
-      controller.abort();
-      clearTimeout(timer);
-      source?.close();
-      window.removeEventListener("online", onOnline);
-      window.removeEventListener("offline", onOffline);
-    };
-  }, []);
-
-  async function loadMore() {
-    if (!state.nextCursor) return;
-    try {
-      const page = await apiFetch<TaskListResponse>(
-        `/api/tasks?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(state.nextCursor)}`,
-      );
-      setState((previous) => {
-        const tasks = new Map(previous.tasks);
-        for (const task of page.tasks) if (!tasks.has(task.id)) tasks.set(task.id, task);
-        return { ...previous, tasks, nextCursor: page.nextCursor };
-      });
-    } catch (error) {
-      setState((previous) => ({ ...previous, error: describeError(error) }));
-    }
-  }
-
-  return { state, connection, loadMore };
 }
 
 function readInitialFilters(): { filter: FilterKey; query: string } {

@@ -2,14 +2,16 @@
 
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import { ApiError, describeError, getTask, type TaskJson } from "./api";
+import type { TaskView as TaskViewJson } from "@/lib/model/task-view";
+import { describeError, getTask } from "./api";
+import { ApiError } from "./api-error";
 import { backoffDelay } from "./backoff";
 import { Icon } from "./icons";
 import { TaskView } from "./task-view";
 
 type State =
   | { kind: "loading" }
-  | { kind: "ready"; task: TaskJson }
+  | { kind: "ready"; task: TaskViewJson }
   | { kind: "retrying"; message: string }
   | { kind: "failed"; message: string; notFound: boolean };
 

@@ -2,7 +2,10 @@
 
 import Link from "next/link";
 import { useEffect, useState, useSyncExternalStore } from "react";
-import { describeError, isFinishedStatus, sendTaskAction, type TaskAction, type TaskJson } from "./api";
+import type { TaskAction } from "@/lib/model/lifecycle";
+import { isFinished } from "@/lib/model/task-json";
+import type { TaskView as TaskViewJson } from "@/lib/model/task-view";
+import { describeError, sendTaskAction } from "./api";
 import { ConnectionIndicator } from "./connection-indicator";
 import { ExportButtons } from "./export-buttons";
 import { Icon } from "./icons";
@@ -13,7 +16,8 @@ import { RelativeTime } from "./relative-time";
 import { ResearchTree } from "./research-tree";
 import { SourcesList } from "./sources-list";
 import { StatusPill } from "./status-pill";
-import { type StreamView, TaskStream } from "./task-stream";
+import { TaskStream } from "./task-stream";
+import type { StreamView } from "./task-stream-reducer";
 
 const stepNames: Record<string, string> = {
   plan: "Planning",
@@ -24,7 +28,7 @@ const stepNames: Record<string, string> = {
   write: "Writing the report",
 };
 
-function stepLabel(task: TaskJson): string {
+function stepLabel(task: TaskViewJson): string {
   switch (task.status) {
     case "queued":
       return task.queuePosition ? `Queued · position ${task.queuePosition}` : "Queued";
@@ -45,7 +49,7 @@ function stepLabel(task: TaskJson): string {
 }
 
 /** The line under the progress bar: the server's message while running, a summary once finished. */
-function progressMessage(task: TaskJson, markdown: string, sourceCount: number): string | null {
+function progressMessage(task: TaskViewJson, markdown: string, sourceCount: number): string | null {
   switch (task.status) {
     case "completed": {
       const words = markdown.split(/\s+/).filter(Boolean).length;
@@ -70,7 +74,7 @@ function progressMessage(task: TaskJson, markdown: string, sourceCount: number):
   }
 }
 
-function duration(task: TaskJson): string | null {
+function duration(task: TaskViewJson): string | null {
   if (!task.startedAt || !task.finishedAt) return null;
   const ms = Date.parse(task.finishedAt) - Date.parse(task.startedAt);
   if (!Number.isFinite(ms) || ms < 0) return null;
@@ -97,7 +101,7 @@ function statusLine(view: StreamView): { text: string | null; tone: "warning" | 
   return { tone: task.status === "failed" ? "error" : null, text };
 }
 
-function useTaskStream(id: string, initialTask: TaskJson) {
+function useTaskStream(id: string, initialTask: TaskViewJson) {
   const [stream] = useState(() => new TaskStream(id, initialTask));
   useEffect(() => {
     stream.start();
@@ -107,7 +111,7 @@ function useTaskStream(id: string, initialTask: TaskJson) {
   return { stream, view };
 }
 
-function Controls({ task, onTask }: { task: TaskJson; onTask: (task: TaskJson) => void }) {
+function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskViewJson) => void }) {
   const [pending, setPending] = useState<TaskAction | null>(null);
   const [error, setError] = useState<string | null>(null);
   const status = task.status;
@@ -124,7 +128,7 @@ function Controls({ task, onTask }: { task: TaskJson; onTask: (task: TaskJson) =
     }
   }
 
-  if (isFinishedStatus(status)) {
+  if (isFinished(status)) {
     const took = duration(task);
     return (
       <p className="controls-summary muted">
@@ -186,10 +190,10 @@ function Controls({ task, onTask }: { task: TaskJson; onTask: (task: TaskJson) =
 }
 
 /** The live page of one task: report, progress, research tree, sources, controls. */
-export function TaskView({ initialTask }: { initialTask: TaskJson }) {
+export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
   const { stream, view } = useTaskStream(initialTask.id, initialTask);
   const { task, markdown, connection } = view;
-  const finished = isFinishedStatus(task.status);
+  const finished = isFinished(task.status);
   const streaming = !finished && connection.kind !== "gone";
   const request = task.request;
   const progress = task.status === "completed" ? 100 : task.progress;

@@ -20,6 +20,10 @@ export const transitions: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = 
   cancelled: ["queued"],
 };
 
+/** The controls of `POST /api/tasks/:id/<action>`, each a transition of the table above. */
+export const taskActions = ["cancel", "pause", "resume", "finish"] as const;
+export type TaskAction = (typeof taskActions)[number];
+
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
   return transitions[from].includes(to);
 }

@@ -47,6 +47,8 @@ export const sourceJsonSchema = z.object({
   unreadable: z.string().optional(),
   passages: z.array(z.string()),
 });
+/** A numbered source of a result: what the report's `[n]` citations point to. */
+export type SourceJson = z.infer<typeof sourceJsonSchema>;
 
 /**
  * A task's result. The report itself is the concatenation of the run's

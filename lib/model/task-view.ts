@@ -1,19 +1,60 @@
-import type { TaskJson } from "./task-json";
+import { z } from "zod";
+import { type TaskJson, taskJsonSchema } from "./task-json";
 
-/** What clients see of a task: its snapshot plus where it waits in the queue. */
-export function taskView(task: TaskJson, queuePosition?: number) {
+/**
+ * What the API shows of a task (`GET /api/tasks/:id`, the controls, the task
+ * page's first HTML): the persisted snapshot without its version, plus where
+ * it waits in the queue. Readers that show a result put its report back
+ * (`TaskManager.getTaskWithReport`), so `result.report` is present there.
+ */
+export const taskViewSchema = taskJsonSchema.omit({ version: true }).extend({
+  /** 1-based place among queued tasks as the answering process sees it; absent unless queued. */
+  queuePosition: z.number().int().positive().optional(),
+});
+export type TaskView = z.infer<typeof taskViewSchema>;
+
+/** The `task` SSE snapshot: the view without the (possibly large) result, and whether there is one. */
+export const taskSnapshotSchema = taskViewSchema.omit({ result: true }).extend({ hasResult: z.boolean() });
+export type TaskSnapshot = z.infer<typeof taskSnapshotSchema>;
+
+/** One row of `GET /api/tasks`, and the data of a `task` event on `/api/tasks/events`. */
+export const taskSummarySchema = z.object({
+  id: taskJsonSchema.shape.id,
+  query: z.string(),
+  status: taskJsonSchema.shape.status,
+  progress: taskJsonSchema.shape.progress,
+  step: z.string().nullable(),
+  message: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  queuePosition: taskViewSchema.shape.queuePosition,
+});
+export type TaskSummary = z.infer<typeof taskSummarySchema>;
+
+/** `GET /api/tasks`: a page of rows, newest first. */
+export const taskListPageSchema = z.object({
+  tasks: z.array(taskSummarySchema),
+  total: z.number().int().nonnegative(),
+  /** Pass as `?cursor=` for the next page; null on the last one. */
+  nextCursor: z.string().nullable(),
+});
+export type TaskListPage = z.infer<typeof taskListPageSchema>;
+
+/** The data of a `deleted` event on `/api/tasks/events`. */
+export const taskDeletedSchema = z.object({ id: z.string() });
+
+export function taskView(task: TaskJson, queuePosition?: number): TaskView {
   const { version: _version, ...rest } = task;
   return queuePosition === undefined ? rest : { ...rest, queuePosition };
 }
 
-/** The `task` SSE snapshot: everything but the (possibly large) result. */
-export function taskSnapshot(task: TaskJson, queuePosition?: number) {
+export function taskSnapshot(task: TaskJson, queuePosition?: number): TaskSnapshot {
   const { result, ...rest } = taskView(task, queuePosition);
   return { ...rest, hasResult: result !== null };
 }
 
-/** One row of the task list. */
-export function taskSummary(task: TaskJson, queuePosition?: number) {
+export function taskSummary(task: TaskJson, queuePosition?: number): TaskSummary {
   return {
     id: task.id,
     query: task.request.query,

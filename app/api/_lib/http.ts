@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { checkAccess, policyOf } from "@/app/_lib/access";
 import { getConfig } from "@/lib/config";
 import { AppError, type ErrorCode, isAppError } from "@/lib/errors";
+import type { ErrorBody } from "@/lib/model/error-body";
 import { isTaskId } from "@/lib/model/task-json";
 import { redactorFor } from "@/lib/redact";
 import { getLogger } from "@/lib/server/manager-instance";
@@ -47,7 +48,7 @@ export function errorResponse(
     if (error.retryAfterSeconds !== undefined)
       headers["Retry-After"] = String(Math.ceil(error.retryAfterSeconds));
     // A message may quote what a provider or the store said: never a secret.
-    const body: { code: string; message: string; limit?: string; retryAfterSeconds?: number } = {
+    const body: ErrorBody["error"] = {
       code: error.code,
       message: redactorFor(getConfig())(error.message),
     };

@@ -1,4 +1,5 @@
 import { getConfig } from "@/lib/config";
+import type { ProvidersInfo } from "@/lib/model/providers-info";
 import { llmProviders, normalizeRequest, REQUEST_LIMITS, searchProviders } from "@/lib/model/request";
 import { checkProviders } from "@/lib/research";
 import { json, otherMethods, route } from "../_lib/http";
@@ -45,7 +46,7 @@ export const GET = route(async (request, _context, requestId) => {
         breadth: REQUEST_LIMITS.breadth,
         maxResults: REQUEST_LIMITS.maxResults,
       },
-    },
+    } satisfies ProvidersInfo,
     200,
     requestId,
     request,

@@ -3,7 +3,7 @@ import {
   researchQueryParamsSchema,
   researchRequestSchema,
 } from "@/lib/model/request";
-import { taskView } from "@/lib/model/task-view";
+import { researchCreated } from "@/lib/model/research-created";
 import { modelName } from "@/lib/research";
 import { getTaskManager } from "@/lib/server/manager-instance";
 import { findTask } from "../_lib/find-task";
@@ -37,23 +37,10 @@ async function start(request: Request, input: ResearchRequestBody, requestId: st
   const { task, created } = await manager.submit(input, requestId, { admit: admission(manager, request) });
   const accept = request.headers.get("accept") ?? "";
   if (accept.includes("application/json") && !accept.includes("text/event-stream")) {
-    return json(
-      {
-        taskId: task.id,
-        status: task.status,
-        created,
-        task: taskView(task, manager.queuePosition(task.id)),
-        links: {
-          self: `/api/tasks/${task.id}`,
-          events: `/api/tasks/${task.id}/events`,
-          page: `/tasks/${task.id}`,
-        },
-      },
-      202,
-      requestId,
-      request,
-      { ...headers, Location: `/api/tasks/${task.id}` },
-    );
+    return json(researchCreated(task, created, manager.queuePosition(task.id)), 202, requestId, request, {
+      ...headers,
+      Location: `/api/tasks/${task.id}`,
+    });
   }
   return streamTask(request, manager, task, cursor, requestId, headers);
 }

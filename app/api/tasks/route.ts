@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { taskSummary } from "@/lib/model/task-view";
+import { type TaskListPage, taskSummary } from "@/lib/model/task-view";
 import { getTaskManager } from "@/lib/server/manager-instance";
 import { parseStatuses } from "@/lib/tasks/task-index";
 import { json, otherMethods, parseWith, preflight, route } from "../_lib/http";
@@ -35,7 +35,7 @@ export const GET = route(async (request, _context, requestId) => {
       tasks: page.tasks.map((task) => taskSummary(task, manager.queuePosition(task.id))),
       total: page.total,
       nextCursor: page.nextCursor,
-    },
+    } satisfies TaskListPage,
     200,
     requestId,
     request,

@@ -1,10 +1,9 @@
 import "server-only";
 import { cache } from "react";
 import { hasPageAccess } from "@/app/_lib/page-access";
-import type { TaskJson } from "@/app/components/api";
 import { getConfig } from "@/lib/config";
 import { isTaskId } from "@/lib/model/task-json";
-import { taskView } from "@/lib/model/task-view";
+import { type TaskView, taskView } from "@/lib/model/task-view";
 import { getTaskManager } from "@/lib/server/manager-instance";
 
 /**
@@ -20,7 +19,7 @@ export type LoadedTask =
   | { kind: "invalid" }
   | { kind: "missing" }
   | { kind: "protected" }
-  | { kind: "found"; task: TaskJson };
+  | { kind: "found"; task: TaskView };
 
 export const loadTask = cache(async (id: string): Promise<LoadedTask> => {
   if (!isTaskId(id)) return { kind: "invalid" };
@@ -29,6 +28,6 @@ export const loadTask = cache(async (id: string): Promise<LoadedTask> => {
   const task = await manager.getTaskWithReport(id);
   if (!task) return { kind: "missing" };
   // Exactly what `GET /api/tasks/:id` answers, so the page and the API agree.
-  // getTaskWithReport put the report back into any result, as the page's type expects.
-  return { kind: "found", task: taskView(task, manager.queuePosition(id)) as TaskJson };
+  // getTaskWithReport put the report back into any result, so a finished page shows it at once.
+  return { kind: "found", task: taskView(task, manager.queuePosition(id)) };
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { taskActions } from "@/lib/model/lifecycle";
 import { taskView } from "@/lib/model/task-view";
 import { getTaskManager } from "@/lib/server/manager-instance";
 import { findTask } from "../../../_lib/find-task";
@@ -9,7 +10,7 @@ export const dynamic = "force-dynamic";
 
 type Context = { params: Promise<{ id: string; action: string }> };
 
-const actionSchema = z.enum(["cancel", "pause", "resume", "finish"], {
+const actionSchema = z.enum(taskActions, {
   error: "action must be one of cancel, pause, resume, finish",
 });
 

@@ -1,0 +1,16 @@
+/**
+ * The state of a page's event-stream connection, as the indicator shows it.
+ * - `connecting`: the first connection is being opened.
+ * - `live`: events are flowing.
+ * - `reconnecting`: the stream broke; the next attempt is at `retryAt` (ms since the epoch).
+ * - `unreachable`: the server does not answer at all (or the browser is offline); retrying with backoff.
+ * - `finished`: the task is over and every event was received.
+ * - `gone`: the task does not exist (any more).
+ */
+export type ConnectionState =
+  | { kind: "connecting" }
+  | { kind: "live" }
+  | { kind: "reconnecting"; retryAt: number }
+  | { kind: "unreachable"; retryAt: number | null; offline: boolean }
+  | { kind: "finished" }
+  | { kind: "gone"; message: string };
