@@ -1,11 +1,10 @@
 import { nanoid } from "nanoid";
 import type { Config } from "../config";
-import { AppError, errorMessage, isAppError } from "../errors";
+import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
-import { reportFromEvents } from "../model/report";
 import { normalizeRequest, type ResearchRequestBody } from "../model/request";
-import { type AttemptJson, isFinished, newTaskJson, type TaskJson } from "../model/task-json";
+import { isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import { afterAppend, assertControl, type ControlAction, control, requeue } from "../model/transitions";
 import { redactorFor } from "../redact";
 import type { ResearchEngine } from "../research/types";
@@ -13,9 +12,12 @@ import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
 import { BatchedLookup } from "./batched-lookup";
 import { planCompaction } from "./compaction";
+import { ReportReader } from "./report-reader";
+import { sweepExpired } from "./retention";
+import { Scheduler } from "./scheduler";
 import { TaskIndex } from "./task-index";
-import { type RunOutcome, TaskRunner } from "./task-runner";
 
+/** Options of `TaskManager`. */
 export interface TaskManagerOptions {
   config: Config;
   store: TaskStore;
@@ -23,9 +25,22 @@ export interface TaskManagerOptions {
   logger: Logger;
   /** Throws a `provider_not_configured` AppError when a request needs what the server lacks. */
   checkProviders?: (request: TaskJson["request"]) => void;
+  /** This process's owner id, carried by its leases. Default: a 12-character nanoid. */
   ownerId?: string;
+  /** Wall clock for timestamps shown to people (never for liveness). Default `new Date()`. */
   now?: () => Date;
+  /** Timer used for waits (tests inject a fake). Default: `lib/sleep.ts`. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Ids of attempts. Default: 12-character nanoids. */
+  generateId?: () => string;
+  /** Uniform random numbers in [0, 1) (retry jitter). Default `Math.random`. */
+  random?: () => number;
+  /** Task snapshots kept by the listing index before it re-reads them, in ms. Default 1,000. */
+  indexRefreshMs?: number;
+  /** Reports rebuilt from logs kept in memory. Default 100. */
+  reportCacheSize?: number;
+  /** How often finished tasks past MAX_TASK_AGE_HOURS are removed, in ms. Default 60,000. */
+  sweepEveryMs?: number;
 }
 
 export interface SubmitResult {
@@ -52,6 +67,11 @@ export interface ManagerMetrics {
 }
 
 /**
+ * (A little over 400 lines: it is the facade the routes see — submission,
+ * reading, controls — while scheduling lives in scheduler.ts, reports in
+ * report-reader.ts, retention in retention.ts and every status change in
+ * lib/model/transitions.ts.)
+ *
  * One per process. Turns requests into tasks (deduplicated by fingerprint),
  * runs up to MAX_CONCURRENT_TASKS of them while holding their leases, and
  * picks up queued tasks and tasks whose owner died, at boot and periodically.
@@ -67,19 +87,14 @@ export class TaskManager {
   readonly #logger: Logger;
   readonly #now: () => Date;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  readonly #runners = new Map<string, TaskRunner>();
-  /** Reports rebuilt from logs, most recently used last. */
-  readonly #reports = new Map<string, { key: string; report: string }>();
+  readonly #scheduler: Scheduler;
+  readonly #reports: ReportReader;
   /** Submissions in flight in this process, by task id (one creation per id at a time). */
   readonly #submitting = new Map<string, Promise<SubmitResult>>();
   /** Snapshot reads shared by the requests that ask for one task in the same turn. */
   readonly #lookups = new BatchedLookup<TaskJson | null>((id) => this.store.getTask(id));
-  #queueOrder: string[] = [];
   #scanTimer: NodeJS.Timeout | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
-  #scanning = false;
-  #scanAgain = false;
-  #closed = false;
   #started = false;
 
   constructor(options: TaskManagerOptions) {
@@ -90,7 +105,39 @@ export class TaskManager {
     this.#logger = options.logger.child({ ownerId: this.ownerId });
     this.#now = options.now ?? (() => new Date());
     this.#sleep = options.sleep ?? sleep;
-    this.index = new TaskIndex(options.store, 1000);
+    this.index = new TaskIndex(options.store, options.indexRefreshMs ?? 1000);
+    this.#reports = new ReportReader(options.store, options.reportCacheSize ?? 100);
+    const config = options.config;
+    this.#scheduler = new Scheduler({
+      store: options.store,
+      logger: this.#logger,
+      ownerId: this.ownerId,
+      maxConcurrent: config.MAX_CONCURRENT_TASKS,
+      sleep: (ms) => this.#sleep(ms),
+      runner: {
+        engine: options.engine,
+        renewMs: config.LEASE_RENEW_MS,
+        controlPollMs: config.FOLLOW_POLL_MS,
+        stepMaxRetries: config.STEP_MAX_RETRIES,
+        outputDelayMs: config.OUTPUT_CHUNK_DELAY_MS,
+        redact: redactorFor(config),
+        now: this.#now,
+        sleep: this.#sleep,
+        generateId: options.generateId,
+        random: options.random,
+        onRetry: () => {
+          this.metrics.retries += 1;
+        },
+        onAppend: (count) => {
+          this.metrics.eventsAppended += count;
+        },
+      },
+      onChange: (task) => this.#emitChange(task),
+      onStart: (kind) => {
+        this.metrics.runsStarted += 1;
+        if (kind === "takeover") this.metrics.takeovers += 1;
+      },
+    });
   }
 
   /** Starts the periodic scan (recovery at boot, queue, takeover). */
@@ -103,7 +150,7 @@ export class TaskManager {
     });
     this.#scanTimer = setInterval(() => this.scan(), this.config.TAKEOVER_SCAN_MS);
     this.#scanTimer.unref();
-    this.#sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    this.#sweepTimer = setInterval(() => void this.sweep(), this.#options.sweepEveryMs ?? 60_000);
     this.#sweepTimer.unref();
     this.scan();
     void this.sweep();
@@ -111,13 +158,10 @@ export class TaskManager {
 
   /** Gives every running task back (released leases, so another process continues at once). */
   async shutdown(): Promise<void> {
-    this.#closed = true;
     if (this.#scanTimer) clearInterval(this.#scanTimer);
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.index.close();
-    const running = [...this.#runners.values()];
-    for (const runner of running) runner.stop("stopped");
-    await Promise.allSettled(running.map((runner) => this.#waitFor(runner)));
+    await this.#scheduler.stop();
     await this.store.close();
   }
 
@@ -129,22 +173,14 @@ export class TaskManager {
    * Retention: removes finished tasks older than MAX_TASK_AGE_HOURS. Their
    * endpoints then answer 410 (the volume keeps a tombstone) or 404.
    */
-  async sweep(): Promise<number> {
-    const cutoff = this.#now().getTime() - this.config.MAX_TASK_AGE_HOURS * 3_600_000;
-    let removed = 0;
-    try {
-      await this.index.refresh();
-      for (const task of await this.index.all()) {
-        if (!isFinished(task.status) || !task.finishedAt || Date.parse(task.finishedAt) > cutoff) continue;
-        await this.store.deleteTask(task.id);
-        this.index.remove(task.id);
-        removed += 1;
-        this.#logger.info("task.expired", { taskId: task.id, finishedAt: task.finishedAt });
-      }
-    } catch (error) {
-      this.#logger.error("manager.sweep_failed", { error: errorMessage(error) });
-    }
-    return removed;
+  sweep(): Promise<number> {
+    return sweepExpired({
+      store: this.store,
+      index: this.index,
+      logger: this.#logger,
+      maxAgeHours: this.config.MAX_TASK_AGE_HOURS,
+      now: this.#now(),
+    });
   }
 
   // ── submission ──────────────────────────────────────────────────────────
@@ -264,7 +300,7 @@ export class TaskManager {
   // ── reading ─────────────────────────────────────────────────────────────
 
   async getTask(id: string): Promise<TaskJson | null> {
-    return this.#runners.get(id)?.task ?? (await this.store.getTask(id));
+    return this.#scheduler.runnerOf(id)?.task ?? (await this.store.getTask(id));
   }
 
   /**
@@ -273,7 +309,7 @@ export class TaskManager {
    * never one that started before they asked. The value is shared: read-only.
    */
   async lookupTask(id: string): Promise<Readonly<TaskJson> | null> {
-    return this.#runners.get(id)?.task ?? (await this.#lookups.get(id));
+    return this.#scheduler.runnerOf(id)?.task ?? (await this.#lookups.get(id));
   }
 
   /**
@@ -283,24 +319,7 @@ export class TaskManager {
    */
   async getTaskWithReport(id: string): Promise<TaskJson | null> {
     const task = await this.getTask(id);
-    if (!task?.result || task.result.report !== undefined) return task;
-    const key = `${task.run}:${task.lastEventId}`;
-    let cached = this.#reports.get(id);
-    if (cached?.key !== key) {
-      let report = "";
-      let cursor = task.runStartEventId - 1;
-      for (;;) {
-        const { events, more } = await this.store.read(id, cursor, 5000);
-        report += reportFromEvents(events);
-        if (!more || events.length === 0) break;
-        cursor = events[events.length - 1]!.id;
-      }
-      cached = { key, report };
-      this.#reports.delete(id);
-      this.#reports.set(id, cached);
-      if (this.#reports.size > REPORT_CACHE_SIZE) this.#reports.delete(this.#reports.keys().next().value!);
-    }
-    return { ...task, result: { ...task.result, report: cached.report } };
+    return task ? this.#reports.withReport(task) : null;
   }
 
   /** Tasks waiting for a worker across the deployment (as the store has them now). */
@@ -316,16 +335,15 @@ export class TaskManager {
 
   /** 1-based position among queued tasks as last seen by this process, if queued. */
   queuePosition(id: string): number | undefined {
-    const index = this.#queueOrder.indexOf(id);
-    return index === -1 ? undefined : index + 1;
+    return this.#scheduler.queuePosition(id);
   }
 
   isRunningHere(id: string): boolean {
-    return this.#runners.has(id);
+    return this.#scheduler.runnerOf(id) !== undefined;
   }
 
   get runningCount(): number {
-    return this.#runners.size;
+    return this.#scheduler.runningCount;
   }
 
   // ── controls ────────────────────────────────────────────────────────────
@@ -341,7 +359,7 @@ export class TaskManager {
     assertControl(task, action);
     if (action === "cancel" && task.status === "cancelled") return task; // idempotent
 
-    const runner = this.#runners.get(id);
+    const runner = this.#scheduler.runnerOf(id);
     if (runner) {
       if (action === "finish") {
         runner.requestFinish();
@@ -349,7 +367,7 @@ export class TaskManager {
       }
       if (action === "cancel" || action === "pause") {
         runner.stop(action === "cancel" ? "cancelled" : "paused");
-        await this.#waitFor(runner);
+        await this.#scheduler.waitFor(runner);
         return (await this.store.getTask(id)) ?? runner.task;
       }
     }
@@ -399,10 +417,10 @@ export class TaskManager {
   async delete(id: string): Promise<void> {
     const task = await this.getTask(id);
     if (!task) throw new AppError("not_found", `No task ${id}.`);
-    const runner = this.#runners.get(id);
+    const runner = this.#scheduler.runnerOf(id);
     if (runner) {
       runner.stop("deleted");
-      await this.#waitFor(runner);
+      await this.#scheduler.waitFor(runner);
     } else if (!isFinished(task.status)) {
       const owner = await this.store.currentOwner(id);
       if (owner) await this.store.sendControl(id, "delete");
@@ -412,143 +430,8 @@ export class TaskManager {
     this.#logger.info("task.deleted", { taskId: id });
   }
 
-  async #waitFor(runner: TaskRunner): Promise<void> {
-    while ([...this.#runners.values()].includes(runner)) await this.#sleep(20);
-  }
-
-  // ── scheduling, recovery and takeover ─────────────────────────────────────
-
-  /** Looks for work: queued tasks when a slot is free, running tasks whose owner died. */
+  /** Looks for work now: queued tasks when a slot is free, running tasks whose owner died. */
   scan(): void {
-    if (this.#closed || !this.#started) return;
-    if (this.#scanning) {
-      this.#scanAgain = true;
-      return;
-    }
-    this.#scanning = true;
-    void (async () => {
-      try {
-        do {
-          this.#scanAgain = false;
-          await this.#scanOnce();
-        } while (this.#scanAgain && !this.#closed);
-      } catch (error) {
-        this.#logger.error("manager.scan_failed", { error: errorMessage(error) });
-      } finally {
-        this.#scanning = false;
-      }
-    })();
-  }
-
-  async #scanOnce(): Promise<void> {
-    const ids = await this.store.listActiveTaskIds();
-    const candidates: TaskJson[] = [];
-    for (const id of ids) {
-      if (this.#runners.has(id)) continue;
-      let task: TaskJson | null;
-      try {
-        task = await this.store.getTask(id);
-      } catch (error) {
-        this.#logger.warn("manager.task_unreadable", { taskId: id, error: errorMessage(error) });
-        continue;
-      }
-      if (!task) continue;
-      if (isFinished(task.status)) {
-        await this.store.setActive(id, false);
-        // A new run may have been requested since the read: it marks the task
-        // active before and after saving it queued, so a second read after
-        // unmarking sees it, and the mark is put back.
-        const again = await this.store.getTask(id);
-        if (again && !isFinished(again.status)) await this.store.setActive(id, true);
-        continue;
-      }
-      if (task.status === "queued" || task.status === "running") candidates.push(task);
-    }
-    const queued = candidates
-      .filter((task) => task.status === "queued")
-      .sort(
-        (a, b) =>
-          b.priority - a.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
-      );
-    this.#queueOrder = queued.map((task) => task.id);
-    // Running tasks first: their owner died mid-work.
-    const ordered = [...candidates.filter((task) => task.status === "running"), ...queued];
-    for (const task of ordered) {
-      if (this.#closed || this.#runners.size >= this.config.MAX_CONCURRENT_TASKS) break;
-      let lease: AcquiredLease | null;
-      try {
-        lease = await this.store.acquireLease(task.id, this.ownerId);
-      } catch (error) {
-        // One damaged task must not stop the others from running.
-        this.#logger.error("manager.acquire_failed", { taskId: task.id, error: errorMessage(error) });
-        continue;
-      }
-      if (!lease) continue;
-      const current = await this.store.getTask(task.id);
-      if (!current || (current.status !== "queued" && current.status !== "running")) {
-        await this.store.releaseLease(lease);
-        continue;
-      }
-      this.#queueOrder = this.#queueOrder.filter((id) => id !== task.id);
-      const kind: AttemptJson["kind"] =
-        current.status === "queued"
-          ? current.attempts.length === 0
-            ? "first"
-            : current.attempts.at(-1)?.outcome === "failed"
-              ? "retry"
-              : "resume"
-          : lease.kind === "expired"
-            ? "takeover"
-            : "resume";
-      this.#startRunner(current, lease, kind);
-    }
-  }
-
-  #startRunner(task: TaskJson, lease: AcquiredLease, kind: AttemptJson["kind"]): void {
-    const config = this.config;
-    const runner = new TaskRunner(task, lease, {
-      store: this.store,
-      engine: this.#options.engine,
-      logger: this.#logger,
-      renewMs: config.LEASE_RENEW_MS,
-      controlPollMs: config.FOLLOW_POLL_MS,
-      stepMaxRetries: config.STEP_MAX_RETRIES,
-      outputDelayMs: config.OUTPUT_CHUNK_DELAY_MS,
-      redact: redactorFor(config),
-      now: this.#now,
-      sleep: this.#sleep,
-      onChange: (changed) => this.#emitChange(changed),
-      onRetry: () => {
-        this.metrics.retries += 1;
-      },
-      onAppend: (count) => {
-        this.metrics.eventsAppended += count;
-      },
-    });
-    this.#runners.set(task.id, runner);
-    this.metrics.runsStarted += 1;
-    if (kind === "takeover") this.metrics.takeovers += 1;
-    void runner
-      .run(kind)
-      .catch((error): RunOutcome => {
-        this.#logger.error("task.runner_crashed", { taskId: task.id, error: errorMessage(error) });
-        return "failed";
-      })
-      .then(async (outcome) => {
-        if (outcome !== "lost") {
-          // (For a deleted task this only lets go of the local lease state.)
-          await this.store.releaseLease(lease).catch((error) => {
-            if (!(isAppError(error) && error.code === "lease_lost")) {
-              this.#logger.warn("task.release_failed", { taskId: task.id, error: errorMessage(error) });
-            }
-          });
-        }
-        this.#runners.delete(task.id);
-        this.#emitChange(runner.task);
-        this.scan();
-      });
+    if (this.#started) this.#scheduler.scan();
   }
 }
-
-const SWEEP_EVERY_MS = 60_000;
-const REPORT_CACHE_SIZE = 100;

@@ -18,13 +18,18 @@ import type {
 } from "../research/types";
 import type { AcquiredLease, ControlAction, TaskStore } from "../store/types";
 
+/** Options of `TaskRunner` (the manager fills them from the configuration). */
 export interface RunnerOptions {
   store: TaskStore;
   engine: ResearchEngine;
   logger: Logger;
+  /** Lease renewal interval, in ms (LEASE_RENEW_MS). */
   renewMs: number;
+  /** How often controls left by other processes are read, in ms (FOLLOW_POLL_MS). */
   controlPollMs: number;
+  /** Retries of a step after a transient provider error (STEP_MAX_RETRIES). */
   stepMaxRetries: number;
+  /** Pause between streamed report chunks, in ms (OUTPUT_CHUNK_DELAY_MS). */
   outputDelayMs: number;
   /**
    * Removes secrets from error text before it is stored in the task
@@ -35,6 +40,10 @@ export interface RunnerOptions {
   /** Wall clock for timestamps shown to people (never used for liveness). */
   now: () => Date;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Ids of attempts. Default: 12-character nanoids. */
+  generateId?: () => string;
+  /** Uniform random numbers in [0, 1) for the retry backoff's jitter. Default `Math.random`. */
+  random?: () => number;
   /** Called whenever the in-memory task changes (list feeds, metrics). */
   onChange?: (task: TaskJson) => void;
   onRetry?: () => void;
@@ -49,6 +58,11 @@ const SAVE_EVERY_MS = 500;
 const defaultRedact = createRedactor();
 
 /**
+ * (Over 400 lines on purpose: one attempt's whole life — restore, run, renew,
+ * controls, the end in each of its ways — reads best in one place; the rules
+ * it applies live elsewhere: transitions in lib/model/transitions.ts, the
+ * report in lib/model/report.ts, the backoff in lib/backoff.ts.)
+ *
  * Runs one attempt of one task while holding its lease: restores the
  * recorded steps, runs the engine, appends its events and checkpoints,
  * renews the lease, applies controls, and writes the final state.
@@ -179,7 +193,7 @@ export class TaskRunner {
     // Any attempt still marked running ended when its owner vanished.
     endRunningAttempts(task, "interrupted", now);
     this.#attempt = {
-      id: nanoid(12),
+      id: (this.#options.generateId ?? (() => nanoid(12)))(),
       kind,
       ownerId: this.#lease.ownerId,
       epoch: this.#lease.epoch,
@@ -264,7 +278,7 @@ export class TaskRunner {
       } catch (error) {
         const retryable = isAppError(error) && error.retryable && !this.#abort.signal.aborted;
         if (!retryable || attempt >= this.#options.stepMaxRetries) throw error;
-        const delay = backoffDelay(attempt);
+        const delay = backoffDelay(attempt, { random: this.#options.random });
         this.#logger.warn("task.step_retry", { step: key, attempt: attempt + 1, error: errorMessage(error) });
         this.#options.onRetry?.();
         await this.#options.sleep(delay, this.#abort.signal);
