@@ -72,6 +72,8 @@ export class MemoryTaskStore implements TaskStore {
   readonly #leaseTtlMs: number;
   readonly #now: () => number;
   readonly #unsubscribes = new Set<Unsubscribe>();
+  /** Closed like a process that went away: its leases write nothing more. */
+  #closed = false;
 
   constructor(options: MemoryTaskStoreOptions) {
     if (!Number.isFinite(options.leaseTtlMs) || options.leaseTtlMs <= 0) {
@@ -287,6 +289,7 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     for (const unsubscribe of [...this.#unsubscribes]) unsubscribe();
   }
 
@@ -308,6 +311,7 @@ export class MemoryTaskStore implements TaskStore {
   #current(lease: Lease, action: string): MemoryLease {
     assertTaskId(lease.taskId);
     const held = this.#volume.tasks.get(lease.taskId)?.lease;
+    if (this.#closed) throw leaseLost(lease, `${action}: the store is closed`);
     if (!held || held.epoch !== lease.epoch || held.released) {
       throw leaseLost(lease, `${action}: a newer owner or none holds the task`);
     }

@@ -1,13 +1,11 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
 import { AppError } from "../errors";
 import { silentLogger } from "../log";
 import { researchRequestSchema } from "../model/request";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
-import { FileTaskStore } from "../store/file-store";
+import { MemoryTaskStore, MemoryVolume } from "../store/memory-store";
 import { TaskManager } from "./task-manager";
 
 /**
@@ -52,7 +50,7 @@ class ScriptedEngine implements ResearchEngine {
     if (!report.startsWith(context.reportSoFar)) throw new Error("report prefix mismatch");
     let written = context.reportSoFar.length;
     for (const line of lines) {
-      const end = report.indexOf(line, written - line.length >= 0 ? written - line.length : 0) + line.length;
+      const end = report.indexOf(line, Math.max(written - line.length, 0)) + line.length;
       if (end <= written) continue;
       await context.output(report.slice(written, end));
       written = end;
@@ -75,26 +73,20 @@ afterEach(async () => {
   for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
 });
 
-function setup(env: Record<string, string> = {}, root?: string) {
-  const dir = root ?? fs.mkdtempSync(path.join(os.tmpdir(), "fathom-manager-"));
-  if (!root) roots.push(dir);
+/** A manager on the in-memory store; `volume` shared with another setup acts as a second process. */
+function setup(env: Record<string, string> = {}, volume = new MemoryVolume()) {
   const config = parseConfig({
-    TASK_STORAGE_DIR: dir,
     LEASE_TTL_MS: "400",
     LEASE_RENEW_MS: "100",
     TAKEOVER_SCAN_MS: "50",
     FOLLOW_POLL_MS: "20",
     ...env,
   });
-  const store = new FileTaskStore({
-    root: dir,
-    leaseTtlMs: config.LEASE_TTL_MS,
-    pollMs: config.FOLLOW_POLL_MS,
-  });
+  const store = new MemoryTaskStore({ volume, leaseTtlMs: config.LEASE_TTL_MS });
   const engine = new ScriptedEngine();
   const manager = new TaskManager({ config, store, engine, logger: silentLogger });
   managers.push(manager);
-  return { manager, engine, store, dir };
+  return { manager, engine, store, volume };
 }
 
 async function until<T>(probe: () => Promise<T | null | undefined | false> | T, ms = 10_000): Promise<T> {
@@ -107,7 +99,7 @@ async function until<T>(probe: () => Promise<T | null | undefined | false> | T, 
   }
 }
 
-async function outputs(store: FileTaskStore, id: string, after = 0): Promise<string> {
+async function outputs(store: MemoryTaskStore, id: string, after = 0): Promise<string> {
   const { events } = await store.read(id, after, 100_000);
   return events
     .filter((event) => event.type === "output")
@@ -162,7 +154,7 @@ describe("TaskManager", () => {
     // The owner "dies": it stops renewing and never writes again.
     (first.manager as unknown as { shutdown: () => Promise<void> }).shutdown = async () => {};
     first.store.close();
-    const second = setup({}, first.dir);
+    const second = setup({}, first.volume);
     second.manager.start();
     const done = await until(async () => {
       const current = await second.store.getTask(task.id);
@@ -256,11 +248,9 @@ describe("TaskManager", () => {
   });
 
   it("removes finished tasks older than the retention, by an injected clock", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fathom-retention-"));
-    roots.push(dir);
     let now = Date.parse("2026-01-01T00:00:00Z");
-    const config = parseConfig({ TASK_STORAGE_DIR: dir, MAX_TASK_AGE_HOURS: "1", TAKEOVER_SCAN_MS: "20" });
-    const store = new FileTaskStore({ root: dir, leaseTtlMs: 6000, pollMs: 20 });
+    const config = parseConfig({ MAX_TASK_AGE_HOURS: "1", TAKEOVER_SCAN_MS: "20" });
+    const store = new MemoryTaskStore({ leaseTtlMs: 6000 });
     const manager = new TaskManager({
       config,
       store,
