@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
 import { AppError } from "../errors";
@@ -66,11 +65,9 @@ function abortable(signal: AbortSignal): Promise<never> {
   });
 }
 
-const roots: string[] = [];
 const managers: TaskManager[] = [];
 afterEach(async () => {
   for (const manager of managers.splice(0)) await manager.shutdown().catch(() => undefined);
-  for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
 });
 
 /** A manager on the in-memory store; `volume` shared with another setup acts as a second process. */
