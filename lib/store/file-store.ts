@@ -20,9 +20,9 @@ import {
   readLines,
   seekAfter,
 } from "./file-log";
-import { LogFollower } from "./log-follower";
+import { FollowerRegistry } from "./follower-registry";
 import { pruneCache, splitListing } from "./snapshot-cache";
-import { assertTaskId as assertId, leaseLost } from "./store-errors";
+import { assertTaskId as assertId, leaseLost, taskGone } from "./store-errors";
 import type {
   AcquiredLease,
   ControlAction,
@@ -125,12 +125,6 @@ interface Observation {
   seenAt: number;
 }
 
-interface Following {
-  follower: LogFollower;
-  watcher: FSWatcher | null;
-  timer: NodeJS.Timeout;
-}
-
 const SAFETY = 0.8;
 const RESERVE_BYTES = 256 * 1024;
 const ID_LIST_MAX_AGE_MS = 2000;
@@ -147,7 +141,7 @@ export class FileTaskStore implements TaskStore {
   readonly #held = new Map<string, Held>();
   readonly #observations = new Map<string, Observation>();
   readonly #epochCache = new Map<string, EpochJson[]>();
-  readonly #following = new Map<string, Following>();
+  readonly #followers: FollowerRegistry;
   /** Parsed snapshots by id, with the size and mtime they were read at. */
   readonly #snapshots = new Map<string, { ino: number; mtimeMs: number; size: number; task: TaskJson }>();
   #ready: Promise<void> | null = null;
@@ -160,6 +154,12 @@ export class FileTaskStore implements TaskStore {
     this.#now = options.now ?? (() => performance.now());
     this.#logger = options.logger;
     this.#durability = options.durability ?? "none";
+    this.#followers = new FollowerRegistry({
+      read: (taskId, afterId, limit) => this.read(taskId, afterId, limit),
+      pollMs: options.pollMs,
+      wakeUps: (taskId, follower) => this.#watch(taskId, () => follower.poke()),
+      onPoll: (taskId) => void this.#endIfDeleted(taskId),
+    });
   }
 
   get root(): string {
@@ -360,10 +360,7 @@ export class FileTaskStore implements TaskStore {
     if (held) await this.#drop(held);
     this.#epochCache.delete(taskId);
     this.#observations.delete(taskId);
-    const following = this.#following.get(taskId);
-    if (following) {
-      following.follower.fail(new AppError("gone", "The task was deleted."));
-    }
+    this.#followers.fail(taskId, taskGone());
   }
 
   /** True when the task was deleted (a tombstone remains). */
@@ -699,7 +696,7 @@ export class FileTaskStore implements TaskStore {
         batch.map((item) => item.records),
       );
       const events = results.flat();
-      if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
+      this.#followers.push(lease.taskId, events);
       for (const [index, item] of batch.entries()) item.resolve(results[index]!);
     } catch (error) {
       for (const item of batch) item.reject(error);
@@ -756,7 +753,7 @@ export class FileTaskStore implements TaskStore {
     if (await exists(this.#epochPath(lease.taskId, lease.epoch + 1))) {
       // Taken over while writing: whether these records count is decided by
       // where the new owner sealed this segment, so readers read, not push.
-      this.#following.get(lease.taskId)?.follower.poke();
+      this.#followers.poke(lease.taskId);
       await this.#drop(held);
       throw leaseLost(lease, "taken over during the write");
     }
@@ -918,37 +915,23 @@ export class FileTaskStore implements TaskStore {
     onError?: (error: unknown) => void,
   ): Unsubscribe {
     assertId(taskId);
-    let following = this.#following.get(taskId);
-    if (!following) {
-      const follower = new LogFollower(afterId, {
-        read: (cursor, limit) => this.read(taskId, cursor, limit),
-      });
-      let watcher: FSWatcher | null = null;
-      try {
-        // Change events are a latency optimization; polling is the guarantee
-        // (network filesystems deliver no events from other hosts).
-        watcher = watch(this.#taskDir(taskId), { persistent: false }, () => follower.poke());
-        watcher.on("error", () => watcher?.close());
-      } catch (error) {
-        this.#logger?.debug("store.watch_unavailable", { taskId, error: errorMessage(error) });
-      }
-      const timer = setInterval(() => {
-        follower.poke();
-        void this.#endIfDeleted(taskId);
-      }, this.#pollMs);
-      timer.unref();
-      following = { follower, watcher, timer };
-      this.#following.set(taskId, following);
-      follower.poke();
+    return this.#followers.subscribe(taskId, afterId, onEvents, onError);
+  }
+
+  /**
+   * Change events of a task's folder. They are a latency optimization;
+   * polling is the guarantee (network filesystems deliver no events from
+   * other hosts).
+   */
+  #watch(taskId: string, onChange: () => void): () => void {
+    let watcher: FSWatcher | null = null;
+    try {
+      watcher = watch(this.#taskDir(taskId), { persistent: false }, onChange);
+      watcher.on("error", () => watcher?.close());
+    } catch (error) {
+      this.#logger?.debug("store.watch_unavailable", { taskId, error: errorMessage(error) });
     }
-    const current = following;
-    const unsubscribe = current.follower.subscribe(afterId, onEvents, onError);
-    return () => {
-      unsubscribe();
-      if (current.follower.listenerCount === 0 && this.#following.get(taskId) === current) {
-        this.#stopFollowing(taskId, current);
-      }
-    };
+    return () => watcher?.close();
   }
 
   /**
@@ -958,17 +941,7 @@ export class FileTaskStore implements TaskStore {
   async #endIfDeleted(taskId: string): Promise<void> {
     if (await exists(this.#statePath(taskId))) return;
     if (!(await exists(path.join(/*turbopackIgnore: true*/ this.#root, ".deleted", taskId)))) return;
-    const following = this.#following.get(taskId);
-    if (!following) return;
-    following.follower.fail(new AppError("gone", "The task was deleted."));
-    this.#stopFollowing(taskId, following);
-  }
-
-  #stopFollowing(taskId: string, following: Following): void {
-    clearInterval(following.timer);
-    following.watcher?.close();
-    following.follower.close();
-    this.#following.delete(taskId);
+    this.#followers.end(taskId, taskGone());
   }
 
   // ── controls ─────────────────────────────────────────────────────────────
@@ -1003,7 +976,7 @@ export class FileTaskStore implements TaskStore {
   }
 
   async close(): Promise<void> {
-    for (const [taskId, following] of this.#following) this.#stopFollowing(taskId, following);
+    this.#followers.close();
     for (const held of this.#held.values()) await this.#drop(held);
   }
 }

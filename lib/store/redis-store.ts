@@ -13,7 +13,8 @@ import {
 import { replayEvents } from "../model/replay";
 import { isFinished, isTaskId, type TaskJson, taskJsonSchema } from "../model/task-json";
 import { parseJson } from "../parse-json";
-import { LogFollower } from "./log-follower";
+import { FollowerRegistry } from "./follower-registry";
+import type { LogFollower } from "./log-follower";
 import { connectRedis, isRedisUnavailable, isWrongType } from "./redis-connection";
 import {
   acquireScript,
@@ -27,7 +28,7 @@ import {
   takeControlsScript,
 } from "./redis-scripts";
 import { pruneCache, splitListing } from "./snapshot-cache";
-import { assertTaskId as assertId, leaseLost } from "./store-errors";
+import { assertTaskId as assertId, leaseLost, taskGone } from "./store-errors";
 import type {
   AcquiredLease,
   AcquireKind,
@@ -144,12 +145,11 @@ interface Held {
   queue: Promise<unknown>;
 }
 
-interface Following {
+/** A task the XREAD loop wakes the follower of. */
+interface Watched {
   follower: LogFollower;
-  timer: NodeJS.Timeout;
   /** Last stream id the XREAD loop saw for this task. */
   seen: StreamId;
-  stopped: boolean;
 }
 
 type StreamId = readonly [number, number];
@@ -176,7 +176,9 @@ export class RedisTaskStore implements TaskStore {
   readonly #logger?: Logger;
   readonly #now: () => number;
   readonly #held = new Map<string, Held>();
-  readonly #following = new Map<string, Following>();
+  readonly #followers: FollowerRegistry;
+  /** Followed tasks, for the XREAD loop. */
+  readonly #watched = new Map<string, Watched>();
   /** Parsed snapshots of the last listing, by id, with the text they were parsed from. */
   readonly #snapshots = new Map<string, { text: string; task: TaskJson }>();
   #blocker: Redis | null = null;
@@ -203,6 +205,15 @@ export class RedisTaskStore implements TaskStore {
     this.#tombstoneTtlMs = options.tombstoneTtlMs ?? 7 * DAY_MS;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
+    this.#followers = new FollowerRegistry({
+      read: (taskId, afterId, limit, stopped) => this.#followRead(taskId, afterId, limit, stopped),
+      pollMs: options.pollMs,
+      wakeUps: (taskId, follower) => {
+        this.#watched.set(taskId, { follower, seen: [0, 0] });
+        this.#wake();
+        return () => this.#watched.delete(taskId);
+      },
+    });
   }
 
   /** Connects to `url` and returns a store that owns the connection. */
@@ -358,7 +369,7 @@ export class RedisTaskStore implements TaskStore {
       ),
     );
     this.#held.delete(taskId);
-    this.#following.get(taskId)?.follower.fail(new AppError("gone", "The task was deleted."));
+    this.#followers.fail(taskId, taskGone());
   }
 
   async wasDeleted(taskId: string): Promise<boolean> {
@@ -604,7 +615,7 @@ export class RedisTaskStore implements TaskStore {
     for (const record of records) {
       if ("event" in record) events.push({ id: nextId++, type: record.event.type, data: record.event.data });
     }
-    if (events.length > 0) this.#following.get(lease.taskId)?.follower.push(events);
+    this.#followers.push(lease.taskId, events);
     return events;
   }
 
@@ -684,30 +695,7 @@ export class RedisTaskStore implements TaskStore {
     onError?: (error: unknown) => void,
   ): Unsubscribe {
     assertId(taskId);
-    let following = this.#following.get(taskId);
-    if (!following) {
-      const created: Following = {
-        follower: new LogFollower(afterId, {
-          read: (cursor, limit) => this.#followRead(taskId, cursor, limit, created),
-        }),
-        timer: setInterval(() => created.follower.poke(), this.#pollMs),
-        seen: [0, 0],
-        stopped: false,
-      };
-      created.timer.unref();
-      following = created;
-      this.#following.set(taskId, created);
-      created.follower.poke();
-      this.#wake();
-    }
-    const current = following;
-    const unsubscribe = current.follower.subscribe(afterId, onEvents, onError);
-    return () => {
-      unsubscribe();
-      if (current.follower.listenerCount === 0 && this.#following.get(taskId) === current) {
-        this.#stopFollowing(taskId, current);
-      }
-    };
+    return this.#followers.subscribe(taskId, afterId, onEvents, onError);
   }
 
   /**
@@ -719,16 +707,16 @@ export class RedisTaskStore implements TaskStore {
     taskId: string,
     afterId: number,
     limit: number,
-    following: Following,
+    stopped: () => boolean,
   ): Promise<ReadResult> {
     let warned = false;
     for (;;) {
-      if (following.stopped || this.#closed) return { events: [], more: false };
+      if (stopped() || this.#closed) return { events: [], more: false };
       try {
         const result = await this.read(taskId, afterId, limit);
         if (result.events.length === 0 && !(await this.#taskExists(taskId))) {
           throw (await this.wasDeleted(taskId))
-            ? new AppError("gone", "The task was deleted.")
+            ? taskGone()
             : new AppError("not_found", "The task no longer exists.");
         }
         return result;
@@ -744,13 +732,6 @@ export class RedisTaskStore implements TaskStore {
   async #taskExists(taskId: string): Promise<boolean> {
     const key = this.#key("task", taskId);
     return (await this.#call("read the task", [[key, "hash"]], () => this.#redis.exists(key))) === 1;
-  }
-
-  #stopFollowing(taskId: string, following: Following): void {
-    following.stopped = true;
-    clearInterval(following.timer);
-    following.follower.close();
-    this.#following.delete(taskId);
   }
 
   /** Starts the XREAD loop if it is not running, or interrupts its wait so it includes a new task. */
@@ -791,17 +772,17 @@ export class RedisTaskStore implements TaskStore {
    * follower on another process learns of an append within one round trip.
    */
   async #wakeLoop(): Promise<void> {
-    while (!this.#closed && this.#following.size > 0) {
+    while (!this.#closed && this.#watched.size > 0) {
       const blocker = this.#blockingConnection();
       if (blocker.status !== "ready") {
         await readyOrTimeout(blocker, RETRY_MS);
         continue;
       }
-      const tasks = [...this.#following.entries()];
-      const ids = tasks.map(([, following]) => {
-        const cursor: StreamId = [following.follower.lastId, 0];
-        if (compareIds(cursor, following.seen) > 0) following.seen = cursor;
-        return `${following.seen[0]}-${following.seen[1]}`;
+      const tasks = [...this.#watched.entries()];
+      const ids = tasks.map(([, watched]) => {
+        const cursor: StreamId = [watched.follower.lastId, 0];
+        if (compareIds(cursor, watched.seen) > 0) watched.seen = cursor;
+        return `${watched.seen[0]}-${watched.seen[1]}`;
       });
       try {
         this.#blockerId ??= Number(await blocker.client("ID"));
@@ -824,14 +805,14 @@ export class RedisTaskStore implements TaskStore {
     }
   }
 
-  #deliver(tasks: [string, Following][], reply: unknown): void {
+  #deliver(tasks: [string, Watched][], reply: unknown): void {
     const parsed = xreadReplySchema.safeParse(reply);
     if (!parsed.success || parsed.data === null) return;
     for (const [key, entries] of parsed.data) {
       const found = tasks.find(([taskId]) => this.#key("log", taskId) === key);
       if (!found || entries.length === 0) continue;
-      const [, following] = found;
-      following.seen = parseStreamId(entries[entries.length - 1]![0]);
+      const [, watched] = found;
+      watched.seen = parseStreamId(entries[entries.length - 1]![0]);
       const events: TaskEvent[] = [];
       try {
         for (const [id, fields] of entries) {
@@ -841,10 +822,10 @@ export class RedisTaskStore implements TaskStore {
       } catch (error) {
         // A damaged entry: let the follower's own read report it.
         this.#logger?.debug("store.redis_follow_unparsed", { error: errorMessage(error) });
-        following.follower.poke();
+        watched.follower.poke();
         continue;
       }
-      if (events.length > 0) following.follower.push(events);
+      if (events.length > 0) watched.follower.push(events);
     }
   }
 
@@ -882,7 +863,7 @@ export class RedisTaskStore implements TaskStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const [taskId, following] of this.#following) this.#stopFollowing(taskId, following);
+    this.#followers.close();
     this.#held.clear();
     this.#blocker?.disconnect();
     try {

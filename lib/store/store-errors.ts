@@ -11,3 +11,8 @@ export function assertTaskId(taskId: string): void {
 export function leaseLost(lease: Lease, why: string): AppError {
   return new AppError("lease_lost", `Lease ${lease.epoch} of task ${lease.taskId} was lost (${why}).`);
 }
+
+/** The error subscribers of a deleted task end with (410 at the API). */
+export function taskGone(): AppError {
+  return new AppError("gone", "The task was deleted.");
+}
