@@ -16,3 +16,10 @@ export function leaseLost(lease: Lease, why: string): AppError {
 export function taskGone(): AppError {
   return new AppError("gone", "The task was deleted.");
 }
+
+/** Refuses a store option that is not a positive number (`what` names it, e.g. "a positive lease time"). */
+export function expectPositive(value: number | undefined, what: string): void {
+  if (value !== undefined && !(value > 0)) {
+    throw new AppError("invalid_request", `Expected ${what}, got ${value}.`);
+  }
+}

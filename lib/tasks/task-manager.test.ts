@@ -7,7 +7,7 @@ import { AppError } from "../errors";
 import { silentLogger } from "../log";
 import { researchRequestSchema } from "../model/request";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
-import { FileTaskStore } from "../store/file-store";
+import { FileTaskStore } from "../store/file/file-store";
 import { TaskManager } from "./task-manager";
 
 /**
