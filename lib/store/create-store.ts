@@ -14,6 +14,6 @@ export async function createStore(config: Config, logger: Logger): Promise<TaskS
       logger,
     });
   }
-  const { createRedisStore } = await import("./redis-store");
+  const { createRedisStore } = await import("./redis/redis-store");
   return createRedisStore(config, logger);
 }
