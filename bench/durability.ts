@@ -14,7 +14,7 @@
  * fsync ÷ none. Figures depend on the disk: on a tmpfs fsync costs nothing,
  * on a network volume far more than here.
  */
-import { FileTaskStore } from "../lib/store/file-store";
+import { FileTaskStore } from "../lib/store/file/file-store";
 import type { Lease } from "../lib/store/types";
 import { figure, makeTask, removeDir, reportPieces, type SectionResult, tempDir } from "./support";
 

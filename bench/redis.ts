@@ -7,7 +7,7 @@ import { silentLogger } from "../lib/log";
 import type { TaskEvent } from "../lib/model/events";
 import { encodeEvent } from "../lib/sse/encode";
 import { createTaskEventStream } from "../lib/sse/task-stream";
-import { RedisTaskStore } from "../lib/store/redis-store";
+import { RedisTaskStore } from "../lib/store/redis/redis-store";
 import { findRedisServer, type RedisTestServer, startRedisServer } from "../tests/support/redis";
 import { makeTask } from "./support";
 

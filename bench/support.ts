@@ -9,7 +9,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { newTaskJson, type TaskJson, type TaskStatus } from "../lib/model/task-json";
-import { FileTaskStore } from "../lib/store/file-store";
+import { FileTaskStore } from "../lib/store/file/file-store";
 import type { Lease } from "../lib/store/types";
 import { type StartOptions, startServer, type TestServer } from "../tests/support/server";
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../lib/config";
 import { silentLogger } from "../lib/log";
 import type { ResearchContext, ResearchEngine } from "../lib/research/types";
-import { FileTaskStore } from "../lib/store/file-store";
+import { FileTaskStore } from "../lib/store/file/file-store";
 import { TaskManager } from "../lib/tasks/task-manager";
 import { tempDir, waitFor } from "./support/server-free";
 

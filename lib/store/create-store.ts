@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
-import { FileTaskStore } from "./file-store";
+import { FileTaskStore } from "./file/file-store";
 import type { TaskStore } from "./types";
 
 /** The one place that picks a store from configuration. */
@@ -14,6 +14,6 @@ export async function createStore(config: Config, logger: Logger): Promise<TaskS
       logger,
     });
   }
-  const { createRedisStore } = await import("./redis-store");
+  const { createRedisStore } = await import("./redis/redis-store");
   return createRedisStore(config, logger);
 }

@@ -11,3 +11,15 @@ export function assertTaskId(taskId: string): void {
 export function leaseLost(lease: Lease, why: string): AppError {
   return new AppError("lease_lost", `Lease ${lease.epoch} of task ${lease.taskId} was lost (${why}).`);
 }
+
+/** The error subscribers of a deleted task end with (410 at the API). */
+export function taskGone(): AppError {
+  return new AppError("gone", "The task was deleted.");
+}
+
+/** Refuses a store option that is not a positive number (`what` names it, e.g. "a positive lease time"). */
+export function expectPositive(value: number | undefined, what: string): void {
+  if (value !== undefined && !(value > 0)) {
+    throw new AppError("invalid_request", `Expected ${what}, got ${value}.`);
+  }
+}

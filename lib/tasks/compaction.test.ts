@@ -6,7 +6,7 @@ import { parseConfig } from "../config";
 import { silentLogger } from "../log";
 import { streamStart } from "../model/stream-cursor";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
-import { FileTaskStore } from "../store/file-store";
+import { FileTaskStore } from "../store/file/file-store";
 import { TaskManager } from "./task-manager";
 
 const REPORT = ["# Report\n", "One.\n", "Two.\n"];

@@ -7,7 +7,7 @@ import { silentLogger } from "../log";
 import type { TaskEvent } from "../model/events";
 import { streamStart } from "../model/stream-cursor";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
-import { FileTaskStore } from "../store/file-store";
+import { FileTaskStore } from "../store/file/file-store";
 import { TaskManager } from "./task-manager";
 
 /**

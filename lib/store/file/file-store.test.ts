@@ -3,7 +3,7 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { describeTaskStoreContract, makeTask } from "./contract";
+import { describeTaskStoreContract, makeTask } from "../contract";
 import { FileTaskStore } from "./file-store";
 
 const roots: string[] = [];

@@ -1,8 +1,8 @@
 import type { FileHandle } from "node:fs/promises";
-import { type Checkpoint, checkpointSchema, type TaskEvent, taskEventSchema } from "../model/events";
+import { type Checkpoint, checkpointSchema, type TaskEvent, taskEventSchema } from "../../model/events";
 
 /**
- * Reading the newline-delimited segments of a task's log.
+ * The format of a task log's segments, newline-delimited JSON, and reading it.
  *
  * A segment is a sequence of lines, each one JSON record: an event
  * `{"id":…,"type":…,"data":…}` or a checkpoint `{"cp":{…}}`. Only bytes up to

@@ -1,6 +1,6 @@
 import Redis, { ReplyError } from "ioredis";
-import { AppError, errorMessage } from "../errors";
-import type { Logger } from "../log";
+import { AppError, errorMessage } from "../../errors";
+import type { Logger } from "../../log";
 
 export interface RedisConnectOptions {
   /** `redis://` or `rediss://` URL (user, password, database as in the URL). */

@@ -1,15 +1,15 @@
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findRedisServer, type RedisTestServer, startRedisServer } from "../../tests/support/redis";
-import { freePort } from "../../tests/support/server";
-import { parseConfig } from "../config";
-import { silentLogger } from "../log";
-import type { NewRecord, TaskEvent } from "../model/events";
-import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
-import { TaskManager } from "../tasks/task-manager";
-import { describeTaskStoreContract, makeTask, type StoreHarness } from "./contract";
+import { findRedisServer, type RedisTestServer, startRedisServer } from "../../../tests/support/redis";
+import { freePort } from "../../../tests/support/server";
+import { parseConfig } from "../../config";
+import { silentLogger } from "../../log";
+import type { NewRecord, TaskEvent } from "../../model/events";
+import type { ResearchContext, ResearchEngine, ResearchResult } from "../../research/types";
+import { TaskManager } from "../../tasks/task-manager";
+import { describeTaskStoreContract, makeTask, type StoreHarness } from "../contract";
+import type { TaskStore } from "../types";
 import { createRedisStore, RedisTaskStore } from "./redis-store";
-import type { TaskStore } from "./types";
 
 const binary = findRedisServer();
 const required = process.env.CI === "true";

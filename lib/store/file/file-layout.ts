@@ -1,0 +1,95 @@
+import path from "node:path";
+import { assertTaskId } from "../store-errors";
+
+/**
+ * Where the file store keeps what. Layout under the root (every name derived
+ * from a validated task id):
+ *
+ *   <id>.json                 state snapshot, written atomically by the lease holder
+ *   <id>/created.json         the snapshot at creation (recovery if <id>.json is damaged)
+ *   <id>/epoch-<N>.json       claim of epoch N: created once, exclusively (link), never changed;
+ *                             holds where segment N-1 ends (`sealedAt`), so records a stale
+ *                             owner writes to an old segment after a takeover are never read
+ *   <id>/log-<N>.ndjson       the log segment of epoch N; only owner N appends to it
+ *   <id>/beat-<N>.json        owner N's heartbeat counter
+ *   <id>/released-<N>         owner N gave the task up cleanly
+ *   <id>/synced-<N>           DURABILITY=fsync: how far segment N is on disk (readers stop there)
+ *   <id>/compacted.json       the first epoch kept after compaction (older epochs' files are gone),
+ *                             or, for a task created again after a delete, the epoch after the deleted one's last
+ *   <id>/control-<nanoid>     a control for the owner, left by any process
+ *   .active/<id>              the task is not finished (the takeover scan lists only these)
+ *   .deleted/<id>             tombstone of a deleted task (answers 410 instead of 404), with its last epoch
+ *   .tmp/                     staging for exclusive creates, and the disk reserve
+ *
+ * The `turbopackIgnore` comments keep the bundler from tracing these
+ * dynamic paths into the build.
+ */
+export class FileLayout {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(/*turbopackIgnore: true*/ root);
+  }
+
+  /** The root and the folders directly under it, in creation order. */
+  get folders(): string[] {
+    return [this.root, this.activeDir, this.deletedDir, this.tmpDir];
+  }
+  get activeDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.root, ".active");
+  }
+  get deletedDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.root, ".deleted");
+  }
+  get tmpDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.root, ".tmp");
+  }
+  get reservePath(): string {
+    return path.join(/*turbopackIgnore: true*/ this.tmpDir, "reserve");
+  }
+
+  taskDir(taskId: string): string {
+    assertTaskId(taskId);
+    return path.join(/*turbopackIgnore: true*/ this.root, taskId);
+  }
+  statePath(taskId: string): string {
+    assertTaskId(taskId);
+    return path.join(/*turbopackIgnore: true*/ this.root, `${taskId}.json`);
+  }
+  activeMarker(taskId: string): string {
+    assertTaskId(taskId);
+    return path.join(/*turbopackIgnore: true*/ this.activeDir, taskId);
+  }
+  tombstonePath(taskId: string): string {
+    assertTaskId(taskId);
+    return path.join(/*turbopackIgnore: true*/ this.deletedDir, taskId);
+  }
+  /** A file directly in the task's folder (`created.json`, `compacted.json`, a control). */
+  taskFile(taskId: string, name: string): string {
+    return path.join(/*turbopackIgnore: true*/ this.taskDir(taskId), name);
+  }
+  epochPath(taskId: string, epoch: number): string {
+    return this.taskFile(taskId, `epoch-${epoch}.json`);
+  }
+  segmentPath(taskId: string, epoch: number): string {
+    return this.taskFile(taskId, `log-${epoch}.ndjson`);
+  }
+  beatPath(taskId: string, epoch: number): string {
+    return this.taskFile(taskId, `beat-${epoch}.json`);
+  }
+  releasedPath(taskId: string, epoch: number): string {
+    return this.taskFile(taskId, `released-${epoch}`);
+  }
+  syncedPath(taskId: string, epoch: number): string {
+    return this.taskFile(taskId, `synced-${epoch}`);
+  }
+}
+
+/** Per-epoch files of a task folder, with the epoch they belong to. */
+const EPOCH_FILE = /^(?:epoch-(\d+)\.json|log-(\d+)\.ndjson|beat-(\d+)\.json|released-(\d+)|synced-(\d+))$/;
+
+/** The epoch a file of a task's folder belongs to; null for a file of no epoch. */
+export function epochOfFile(name: string): number | null {
+  const match = EPOCH_FILE.exec(name);
+  return match ? Number(match.slice(1).find((group) => group !== undefined)) : null;
+}

@@ -1,0 +1,68 @@
+import { assertTaskId } from "../store-errors";
+
+/** Redis types of the keys, for naming a key that holds something else. */
+export type KeyType = "hash" | "stream" | "string" | "list" | "set";
+
+/** A key with the type the store expects it to hold. */
+export type TypedKey = [string, KeyType];
+
+/** The parts of a task kept under a key of their own. */
+export type TaskPart = "task" | "log" | "lease" | "controls" | "deleted";
+
+/**
+ * Names of the Redis store's keys (every one under the configured prefix,
+ * every task part named from a validated task id):
+ *
+ *   <prefix>task:<id>      hash    state, creation snapshot, epoch, owner, released epoch, id counter
+ *   <prefix>log:<id>       stream  events as <eventId>-0, checkpoints as <lastEventId>-<k> (k ≥ 1)
+ *   <prefix>lease:<id>     string  "<epoch>:<ownerId>", SET … PX <lease time>
+ *   <prefix>controls:<id>  list    controls for the owner (RPUSH; taken atomically by a script)
+ *   <prefix>deleted:<id>   string  tombstone of a deleted task, with the last epoch (PX tombstoneTtlMs)
+ *   <prefix>active         set     ids of unfinished tasks (the takeover scan reads only these)
+ *   <prefix>tasks          set     ids of every task
+ */
+export class RedisKeys {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  task(part: TaskPart, taskId: string): string {
+    assertTaskId(taskId);
+    return `${this.prefix}${part}:${taskId}`;
+  }
+  get active(): string {
+    return `${this.prefix}active`;
+  }
+  get index(): string {
+    return `${this.prefix}tasks`;
+  }
+
+  /** The given parts of a task, with their types. */
+  typed(taskId: string, ...parts: TaskPart[]): TypedKey[] {
+    return parts.map((part) => [this.task(part, taskId), partTypes[part]]);
+  }
+
+  /** Every key a task touches, in the order the create and delete scripts take them. */
+  everyKey(taskId: string): TypedKey[] {
+    return [
+      ...this.typed(taskId, "task", "log", "lease", "controls", "deleted"),
+      [this.active, "set"],
+      [this.index, "set"],
+    ];
+  }
+}
+
+const partTypes: Record<TaskPart, KeyType> = {
+  task: "hash",
+  log: "stream",
+  lease: "string",
+  controls: "list",
+  deleted: "string",
+};
+
+/** The names alone, as a script takes them. */
+export function keyNames(keys: TypedKey[]): string[] {
+  return keys.map(([key]) => key);
+}
