@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseEvent } from "@/lib/model/event-data";
 import type { EventType } from "@/lib/model/events";
-import { newTaskJson, type TaskJson } from "@/lib/model/task-json";
+import type { TaskJson } from "@/lib/model/task-json";
 import { taskSnapshot, taskView } from "@/lib/model/task-view";
+import { testTask } from "@/lib/model/testing/task-fixture";
 import {
   cursorRefused,
   initialStreamView,
@@ -15,20 +16,7 @@ import {
 const ID = "0123456789abcdef0123456789abcdef";
 
 function task(fields: Partial<TaskJson> = {}): TaskJson {
-  const created = newTaskJson({
-    id: ID,
-    request: {
-      query: "Louisiana Purchase",
-      depth: 1,
-      breadth: 1,
-      language: "en",
-      llm: { provider: "offline" },
-      search: { provider: "local", maxResults: 5 },
-    },
-    priority: 0,
-    now: "2024-01-01T00:00:00.000Z",
-  });
-  return { ...created, status: "running", ...fields };
+  return testTask({ id: ID, status: "running", ...fields });
 }
 
 /** A numbered event as the browser receives it, checked by the model's schema. */

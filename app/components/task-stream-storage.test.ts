@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { newTaskJson } from "@/lib/model/task-json";
 import { taskView } from "@/lib/model/task-view";
+import { testTask } from "@/lib/model/testing/task-fixture";
 import { initialStreamView, type StreamView } from "./task-stream-reducer";
 import { StreamStorage } from "./task-stream-storage";
 
@@ -21,19 +21,7 @@ function memoryStorage(): Storage {
 }
 
 function streaming(): StreamView {
-  const task = newTaskJson({
-    id: ID,
-    request: {
-      query: "q",
-      depth: 1,
-      breadth: 1,
-      language: "en",
-      llm: { provider: "offline" },
-      search: { provider: "local", maxResults: 5 },
-    },
-    priority: 0,
-    now: "2024-01-01T00:00:00.000Z",
-  });
+  const task = testTask({ id: ID }, { request: { query: "q" } });
   return {
     ...initialStreamView(taskView({ ...task, status: "running" })),
     cursor: 3,

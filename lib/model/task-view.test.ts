@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { researchCreated, researchCreatedSchema } from "./research-created";
-import { newTaskJson, type TaskJson } from "./task-json";
+import type { TaskJson } from "./task-json";
 import {
   taskSnapshot,
   taskSnapshotSchema,
@@ -9,20 +9,9 @@ import {
   taskView,
   taskViewSchema,
 } from "./task-view";
+import { testTask } from "./testing/task-fixture";
 
-const task: TaskJson = newTaskJson({
-  id: "0123456789abcdef0123456789abcdef",
-  request: {
-    query: "Louisiana Purchase",
-    depth: 2,
-    breadth: 3,
-    language: "en",
-    llm: { provider: "offline" },
-    search: { provider: "local", maxResults: 5 },
-  },
-  priority: 0,
-  now: "2024-01-01T00:00:00.000Z",
-});
+const task: TaskJson = testTask({}, { request: { depth: 2, breadth: 3 } });
 const finished: TaskJson = {
   ...task,
   status: "completed",

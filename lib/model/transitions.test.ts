@@ -1,24 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { newTaskJson, type TaskJson } from "./task-json";
+import type { TaskJson } from "./task-json";
+import { testTask } from "./testing/task-fixture";
 import { afterAppend, assertControl, control, endRunningAttempts, requeue, settle } from "./transitions";
 
 const now = "2026-01-01T00:00:10.000Z";
 
 function task(overrides: Partial<TaskJson> = {}): TaskJson {
-  const base = newTaskJson({
-    id: "a".repeat(32),
-    request: {
-      query: "q",
-      depth: 1,
-      breadth: 1,
-      language: "en",
-      llm: { provider: "offline" },
-      search: { provider: "local", maxResults: 5 },
-    },
-    priority: 0,
-    now: "2026-01-01T00:00:00.000Z",
-  });
-  return { ...base, ...overrides };
+  return testTask({ id: "a".repeat(32), ...overrides }, { now: "2026-01-01T00:00:00.000Z" });
 }
 
 const running = () =>
