@@ -1,20 +1,9 @@
-/**
- * Cross-site protection (docs/ARCHITECTURE.md, "Exposure") against the real server: whatever
- * creates or changes state is refused with 403 when a browser marks it
- * cross-site, and a refused request creates and changes nothing. Programs
- * (no Origin, no Sec-Fetch-Site) are unaffected; an origin in CORS_ORIGINS
- * keeps working. The first suite speaks HTTP with the headers a browser
- * sends; the second lets real Chromium do what an attacking page would.
- */
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchChromium, requireChromium } from "./support/browser";
 import { startServer, type TestServer } from "./support/server";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = fs.existsSync(CHROMIUM);
 const ALLOWED = "https://app.example";
 const EVIL = "http://evil.example";
 
@@ -199,18 +188,7 @@ describe("cross-site requests (HTTP, browser headers)", () => {
   });
 });
 
-if (!hasChromium) {
-  const message = `the browser cases need Chromium at ${CHROMIUM} (Debian package "chromium").`;
-  if (process.env.CI === "true") {
-    describe("cross-site requests (real Chromium)", () => {
-      it("has a browser to run in", () => {
-        throw new Error(`${message} It is missing on CI, where it must be installed.`);
-      });
-    });
-  } else {
-    console.warn(`\n[cross-site.test] SKIPPED: ${message}\n`);
-  }
-}
+requireChromium("cross-site requests (real Chromium)");
 
 /** A one-page site on its own origin (`http://localhost:<port>`: another site than 127.0.0.1). */
 async function startSite(html: () => string): Promise<{ origin: string; close: () => Promise<void> }> {
@@ -266,11 +244,7 @@ describe.skipIf(!hasChromium)("cross-site requests (real Chromium)", () => {
 
   it("a page on another site cannot cancel or start tasks; an allowed origin's EventSource works", async () => {
     victimId = await createTask(server, "cross-site victim: presidents on the national debt");
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       // Every request the page sends to the server, once settled. Chromium blocks the

@@ -54,7 +54,7 @@ async function ownerOf(servers: TestServer[], taskId: string): Promise<TestServe
   return waitFor("an owner", async () => {
     const { body } = await getJson(`${servers[0]!.url}/api/tasks/${taskId}`);
     const attempt = body.attempts?.at(-1);
-    if (!attempt || attempt.outcome !== "running") return null;
+    if (attempt?.outcome !== "running") return null;
     for (const server of servers) {
       const health = await getJson(`${server.url}/api/health`).catch(() => null);
       if (health?.body.ownerId === attempt.ownerId) return server;

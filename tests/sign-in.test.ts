@@ -1,18 +1,9 @@
-/**
- * Browser sign-in (docs/ARCHITECTURE.md, "Exposure") against the real server: with
- * FATHOM_API_TOKEN set, the token is exchanged at `/signin` for a signed,
- * HttpOnly, SameSite=Strict session cookie; pages and the API accept that
- * cookie or the bearer token; signing out ends it. The API cases speak HTTP;
- * the last suite signs in, researches, reloads and signs out in real Chromium.
- */
-import fs from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionValue, sessionKey } from "../lib/auth/session-token";
+import { hasChromium, launchChromium, requireChromium, waitForReport } from "./support/browser";
 import { startServer, type TestServer } from "./support/server";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = fs.existsSync(CHROMIUM);
 const TOKEN = "sign-in-test-token-0123456789";
 const ALLOWED = "https://app.example";
 
@@ -213,52 +204,7 @@ describe("sign-in and the session cookie (HTTP)", () => {
   }, 60_000);
 });
 
-if (!hasChromium) {
-  const message = `the browser sign-in case needs Chromium at ${CHROMIUM} (Debian package "chromium").`;
-  if (process.env.CI === "true") {
-    describe("sign-in (real Chromium)", () => {
-      it("has a browser to run in", () => {
-        throw new Error(`${message} It is missing on CI, where it must be installed.`);
-      });
-    });
-  } else {
-    console.warn(`\n[sign-in.test] SKIPPED: ${message}\n`);
-  }
-}
-
-interface ReportState {
-  text: string;
-  status: string | null;
-  connection: string | null;
-}
-
-async function reportState(page: Page): Promise<ReportState> {
-  return page.evaluate(() => {
-    const element = document.getElementById("report-source");
-    return {
-      text: element?.textContent ?? "",
-      status: element?.getAttribute("data-status") ?? null,
-      connection: element?.getAttribute("data-connection") ?? null,
-    };
-  });
-}
-
-async function waitForReport(
-  page: Page,
-  predicate: (state: ReportState) => boolean,
-  what: string,
-): Promise<ReportState> {
-  const deadline = Date.now() + 90_000;
-  let last: ReportState | null = null;
-  while (Date.now() < deadline) {
-    last = await reportState(page);
-    if (predicate(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(
-    `timed out waiting for ${what}; last: ${JSON.stringify({ ...last, text: last?.text.length })}`,
-  );
-}
+requireChromium("sign-in (real Chromium)");
 
 describe.skipIf(!hasChromium)("sign-in (real Chromium)", () => {
   let server: TestServer;
@@ -268,11 +214,7 @@ describe.skipIf(!hasChromium)("sign-in (real Chromium)", () => {
     server = await startServer({
       env: { FATHOM_API_TOKEN: TOKEN, OUTPUT_CHUNK_DELAY_MS: "150", LOG_LEVEL: "warn" },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -7,30 +7,25 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  hasChromium,
+  launchChromium,
+  type ReportState,
+  reportState,
+  requireChromium,
+  waitForReport,
+} from "./support/browser";
 import { freePort, startServer, type TestServer, tempDir } from "./support/server";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = fs.existsSync(CHROMIUM);
 const screenshots = path.resolve(__dirname, "..", "test-artifacts", "screenshots");
 
 const SERVER_ENV = { OUTPUT_CHUNK_DELAY_MS: "150", LOG_LEVEL: "warn" };
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
-if (!hasChromium) {
-  const message = `UI tests need Chromium at ${CHROMIUM} (Debian package "chromium").`;
-  if (process.env.CI === "true") {
-    describe("web UI", () => {
-      it("has a browser to run in", () => {
-        throw new Error(`${message} It is missing on CI, where it must be installed.`);
-      });
-    });
-  } else {
-    console.warn(`\n[ui.test] SKIPPED: ${message} Install it to run the browser tests.\n`);
-  }
-}
+requireChromium("web UI");
 
 const describeUi = hasChromium ? describe : describe.skip;
 
@@ -39,46 +34,6 @@ const describeUi = hasChromium ? describe : describe.skip;
 /** `expect.poll` with room for a real browser and server (its default is one second). */
 function poll<T>(read: () => T | Promise<T>, timeout = 15_000) {
   return expect.poll(read, { timeout, interval: 100 });
-}
-
-interface ReportState {
-  text: string;
-  origin: string | null;
-  status: string | null;
-  connection: string | null;
-  cursor: number;
-}
-
-async function reportState(page: Page): Promise<ReportState> {
-  return page.evaluate(() => {
-    const element = document.getElementById("report-source");
-    return {
-      text: element?.textContent ?? "",
-      origin: element?.getAttribute("data-origin") ?? null,
-      status: element?.getAttribute("data-status") ?? null,
-      connection: element?.getAttribute("data-connection") ?? null,
-      cursor: Number(element?.getAttribute("data-cursor") ?? 0),
-    };
-  });
-}
-
-/** Polls the page's report state until `predicate` holds. */
-async function waitForReport(
-  page: Page,
-  predicate: (state: ReportState) => boolean,
-  what: string,
-  timeoutMs = 90_000,
-): Promise<ReportState> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ReportState | null = null;
-  while (Date.now() < deadline) {
-    last = await reportState(page);
-    if (predicate(last)) return last;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(
-    `timed out waiting for ${what}; last state: ${JSON.stringify({ ...last, text: last?.text.length })}`,
-  );
 }
 
 const streaming = (minLength: number) => (state: ReportState) =>
@@ -124,20 +79,8 @@ function cursorOf(url: string): number | null {
   return value === null ? null : Number(value);
 }
 
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+function launch(): Promise<Browser> {
+  return launchChromium();
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
