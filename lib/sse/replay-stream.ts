@@ -2,6 +2,9 @@ import type { Logger } from "../log";
 import { encodeComment, encodeRetry, encodeText, encodeUnnumbered } from "./encode";
 import type { EncodedRun } from "./replay-cache";
 
+/** Bytes queued per step: a socket's worth, so the first frames never wait behind a whole run. */
+const SLICE_BYTES = 256 * 1024;
+
 export interface ReplayStreamOptions {
   run: EncodedRun;
   /** Send the frames of events with id > afterId. */
@@ -20,16 +23,19 @@ export interface ReplayStreamOptions {
  * that flushes the headers, `retry:` once, the `task` snapshot (no id), the
  * frames after the cursor, then the end (the run's last frame is `done`).
  *
- * The frames are one slice of the cached bytes (no copy), queued once the
- * response has taken the snapshot: every step of a web stream costs
- * promises, and a reconnect storm multiplies them by a thousand clients. The
- * socket takes the slice at its own pace (the response waits for `drain`).
- * No heartbeat: the stream holds all it will ever send from the start.
+ * The frames are slices of the cached bytes (no copy), queued as the
+ * response takes them: pieces of up to `SLICE_BYTES`, so the first event of a
+ * long run leaves at once instead of after megabytes (a resume in the middle
+ * of 100,000 events costs what one at event 50 does), while a short run is
+ * one piece (every step of a web stream costs promises, and a reconnect storm
+ * multiplies them by a thousand clients). No heartbeat: the stream holds all
+ * it will ever send from the start.
  */
 export function createReplayStream(options: ReplayStreamOptions): ReadableStream<Uint8Array> {
   const { run, logger } = options;
   const taskId = run.key.taskId;
   const frames = options.run.framesAfter(options.afterId);
+  let offset = 0;
   let closed = false;
 
   const finish = (reason: string) => {
@@ -63,7 +69,12 @@ export function createReplayStream(options: ReplayStreamOptions): ReadableStream
       },
       pull(controller) {
         if (closed) return;
-        if (frames.byteLength > 0) controller.enqueue(frames);
+        if (offset < frames.byteLength) {
+          const end = Math.min(frames.byteLength, offset + SLICE_BYTES);
+          controller.enqueue(frames.subarray(offset, end));
+          offset = end;
+          if (offset < frames.byteLength) return;
+        }
         controller.close();
         finish("done");
       },
