@@ -291,10 +291,14 @@ describe("restart", () => {
     const dataDir = tempDir();
     const env = { OUTPUT_CHUNK_DELAY_MS: "40", LEASE_TTL_MS: "2000", LEASE_RENEW_MS: "500" };
     let server = await startServer({ dataDir, env });
+    // Disconnect at one of the first report pieces, so the kill lands mid-report
+    // (a stop at the last piece would let the task finish before the kill).
+    const stopAt = 1 + Math.floor(Math.random() * 3);
+    let outputs = 0;
     const first = await readSse(`${server.url}/api/research`, {
       method: "POST",
       body: { query: "Railroads, canals and internal improvements", depth: 1, breadth: 2 },
-      until: (event) => event.event === "output" && Math.random() < 0.3,
+      until: (event) => event.event === "output" && ++outputs >= stopAt,
     });
     const id = first.headers.get("x-task-id")!;
     const stateFile = path.join(dataDir, "tasks", `${id}.json`);
