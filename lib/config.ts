@@ -65,7 +65,7 @@ export const configSchema = z
     /** `json` (default in production) or `pretty`. */
     LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
     DEFAULT_LLM_PROVIDER: z.enum(["offline", "openai"]).default("offline"),
-    DEFAULT_SEARCH_PROVIDER: z.enum(["local", "searxng", "tavily"]).default("local"),
+    DEFAULT_SEARCH_PROVIDER: z.enum(["local", "searxng", "tavily", "wikipedia", "arxiv"]).default("local"),
     OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
     OPENAI_API_KEY: optionalString,
     /** Sent in the X-Model-Name header: printable ASCII without spaces. */
@@ -78,6 +78,13 @@ export const configSchema = z
     SEARXNG_URL: optionalString.pipe(z.url().optional()),
     TAVILY_API_KEY: optionalString,
     TAVILY_BASE_URL: z.url().default("https://api.tavily.com"),
+    /**
+     * Wiki searched by the `wikipedia` provider (its API at `/w/api.php`, pages
+     * at `/wiki/…`). Unset: `https://{language}.wikipedia.org` per request.
+     */
+    WIKIPEDIA_BASE_URL: optionalString.pipe(z.url().optional()),
+    /** arXiv's API (`/api/query`) for the `arxiv` provider. */
+    ARXIV_BASE_URL: z.url().default("https://export.arxiv.org"),
     /** Folder of .txt/.md/.html/.json documents for the `local` search provider. */
     CORPUS_DIR: optionalString,
     FETCH_ALLOW_PRIVATE: booleanString.default(false),

@@ -4,6 +4,8 @@ const names: Record<string, string> = {
   local: "Local corpus",
   searxng: "SearXNG",
   tavily: "Tavily",
+  wikipedia: "Wikipedia",
+  arxiv: "arXiv",
 };
 
 /** A provider's name as people read it; unknown names are shown as they are. */

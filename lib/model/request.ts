@@ -10,7 +10,7 @@ export const REQUEST_LIMITS = {
 } as const;
 
 export const llmProviders = ["offline", "openai"] as const;
-export const searchProviders = ["local", "searxng", "tavily"] as const;
+export const searchProviders = ["local", "searxng", "tavily", "wikipedia", "arxiv"] as const;
 export type LlmProviderName = (typeof llmProviders)[number];
 export type SearchProviderName = (typeof searchProviders)[number];
 

@@ -12,10 +12,12 @@ import { createOfflineLlm } from "./providers/llm/offline";
 import { createOpenAiLlm } from "./providers/llm/openai";
 import { createOpenAiClient } from "./providers/llm/openai-client";
 import type { ClientRuntime } from "./providers/provider-http";
+import { createArxivSearch } from "./providers/search/arxiv";
 import { createLocalSearch } from "./providers/search/local";
 import type { SearchProvider } from "./providers/search/search-provider";
 import { createSearxngSearch } from "./providers/search/searxng";
 import { createTavilySearch } from "./providers/search/tavily";
+import { createWikipediaSearch } from "./providers/search/wikipedia";
 import { createPageReader } from "./web/page-reader";
 import { safeFetch } from "./web/safe-fetch";
 
@@ -58,6 +60,12 @@ export function createProviders(
         baseUrl: config.TAVILY_BASE_URL,
         runtime,
       });
+      break;
+    case "wikipedia":
+      search = createWikipediaSearch({ baseUrl: config.WIKIPEDIA_BASE_URL, runtime });
+      break;
+    case "arxiv":
+      search = createArxivSearch({ baseUrl: config.ARXIV_BASE_URL, runtime });
       break;
   }
   let llm: LlmProvider;

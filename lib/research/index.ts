@@ -26,7 +26,7 @@ export interface ResearchEngineOptions {
 
 /**
  * The research engine the task runner runs: providers are chosen per task
- * from its request (`local`/`searxng`/`tavily` search, `offline`/`openai`
+ * from its request (`local`/`searxng`/`tavily`/`wikipedia`/`arxiv` search, `offline`/`openai`
  * writer) and configured from the environment.
  */
 export function createResearchEngine(options: ResearchEngineOptions = {}): ResearchEngine {
