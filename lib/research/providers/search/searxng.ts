@@ -3,7 +3,6 @@ import {
   type ClientRuntime,
   classifyNetworkError,
   errorFromResponse,
-  ProviderError,
   readJsonBody,
   timeoutSignal,
   withRetries,
