@@ -149,6 +149,8 @@ export class MemoryTaskStore implements TaskStore {
 
   async acquireLease(taskId: string, ownerId: string): Promise<AcquiredLease | null> {
     assertTaskId(taskId);
+    // A closed store is a process that went away: it takes nothing over.
+    if (this.#closed) throw new AppError("storage_error", "The store is closed.");
     const task = this.#volume.tasks.get(taskId);
     if (!task) throw new AppError("not_found", `No task ${taskId}.`);
     const held = task.lease;
