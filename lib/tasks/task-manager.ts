@@ -242,6 +242,14 @@ export class TaskManager {
       }
       task = result.task; // Another process created it a moment ago.
     }
+    // A run of this process that has just finished is shown finished at once,
+    // before its snapshot is saved: a new run asked for then waits for that
+    // save rather than joining the run that is over.
+    const runner = this.#scheduler.runnerOf(id);
+    if (body.fresh === true && runner && isFinished(runner.task.status) && !isFinished(task.status)) {
+      await this.#scheduler.waitFor(runner);
+      task = (await this.store.getTask(id)) ?? task;
+    }
     const restart =
       body.fresh === true ? isFinished(task.status) : task.status === "failed" || task.status === "cancelled";
     if (restart) {
