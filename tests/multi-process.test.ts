@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findRedisServer, type RedisTestServer, startRedisServer } from "./support/redis";
+import { seededRandom } from "./support/seeded-random";
 import { startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, outputText, type ReceivedEvent, readSse, waitFor } from "./support/sse";
 
@@ -305,15 +306,3 @@ function describeCluster(mode: Mode): void {
 
 describeCluster("file");
 describeCluster("redis");
-
-/** mulberry32: a small seeded generator, so a failing random run can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

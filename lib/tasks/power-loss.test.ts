@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { seededRandom } from "../../tests/support/seeded-random";
 import { parseConfig } from "../config";
 import { silentLogger } from "../log";
 import type { TaskEvent } from "../model/events";
@@ -48,18 +49,6 @@ function aborted(signal: AbortSignal): Promise<never> {
     if (signal.aborted) reject(signal.reason);
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });
   });
-}
-
-/** mulberry32: a small seeded generator, so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const roots: string[] = [];
@@ -116,7 +105,7 @@ describe("Recovery after a power loss (snapshot ahead of the log)", () => {
 
   it(`continues from what the log holds, keeps ids gap-free and the output invariant, refuses lost cursors (seed ${seed})`, async () => {
     console.log(`power-loss seed: ${seed} (replay with POWER_LOSS_SEED=${seed})`);
-    const next = random(seed);
+    const next = seededRandom(seed);
     for (let round = 0; round < 6; round++) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fathom-power-"));
       roots.push(dir);
