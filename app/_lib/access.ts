@@ -56,15 +56,20 @@ export function hasValidSession(headers: Headers, config: Config, now = Date.now
   return verifySessionValue(value, sessionKey(config.FATHOM_API_TOKEN), now).valid;
 }
 
+/** The token a request presents: `Authorization: Bearer …`, else `?token=` (API routes: `url` given). */
+export function presentedToken(headers: Headers, url: URL | null): string | undefined {
+  const header = headers.get("authorization");
+  if (header?.startsWith("Bearer ")) return header.slice(7);
+  return url?.searchParams.get("token") ?? undefined;
+}
+
 /**
  * How the request proves itself, or null when it doesn't. `url` is given for
  * API routes, where `?token=` is accepted too.
  */
 export function authenticate(headers: Headers, url: URL | null, config: Config): Credential | null {
   if (!config.FATHOM_API_TOKEN) return "open";
-  const header = headers.get("authorization");
-  const bearer = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-  const given = bearer ?? url?.searchParams.get("token") ?? undefined;
+  const given = presentedToken(headers, url);
   if (given !== undefined && isApiToken(given, config)) return "token";
   if (hasValidSession(headers, config)) return "session";
   return null;

@@ -1,6 +1,6 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import { readCookie, SESSION_COOKIE } from "@/app/_lib/access";
+import { presentedToken, readCookie, SESSION_COOKIE } from "@/app/_lib/access";
 import { clientAddress } from "@/app/_lib/client-address";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
@@ -10,7 +10,7 @@ import { directoryBytes, StorageUsage } from "@/lib/limits/storage-usage";
 import type { SubmitOptions, TaskManager } from "@/lib/tasks/task-manager";
 
 /**
- * The exposure limits of docs in README "Limits": who a client is, admission
+ * The exposure limits (README, "Limits"): who a client is, admission
  * of new work (rate, queue, storage) and SSE connection slots. Each refusal
  * is an AppError naming its variable, with Retry-After.
  */
@@ -21,10 +21,7 @@ import type { SubmitOptions, TaskManager } from "@/lib/tasks/task-manager";
  * session, else the address (see `clientAddress`).
  */
 export function clientKey(request: Request): string {
-  const authorization = request.headers.get("authorization");
-  const token = authorization?.startsWith("Bearer ")
-    ? authorization.slice(7)
-    : new URL(request.url).searchParams.get("token");
+  const token = presentedToken(request.headers, new URL(request.url));
   if (token) return `token:${digest(token)}`;
   const session = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
   if (session) return `session:${digest(session)}`;
