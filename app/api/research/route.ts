@@ -4,6 +4,7 @@ import {
   researchRequestSchema,
 } from "@/lib/model/request";
 import { researchCreated } from "@/lib/model/research-created";
+import type { TaskJson } from "@/lib/model/task-json";
 import { modelName } from "@/lib/research";
 import { getTaskManager } from "@/lib/server/manager-instance";
 import { findTask } from "../_lib/find-task";
@@ -23,18 +24,15 @@ export const dynamic = "force-dynamic";
 async function start(request: Request, input: ResearchRequestBody, requestId: string): Promise<Response> {
   const cursor = cursorFrom(request);
   const manager = await getTaskManager();
-  const { id, request: normalized } = manager.identify(input);
-  const model = modelName(normalized);
-  const headers: Record<string, string> = { "X-Task-ID": id };
-  if (model) headers["X-Model-Name"] = model;
   if (cursor !== undefined) {
     // A cursor means an EventSource reconnecting, not a new request: it
     // never creates, retries or restarts a task, and a cursor the task cannot
     // serve is refused before anything else happens.
-    const task = await findTask(manager, id);
-    return streamTask(request, manager, task, cursor, requestId, headers);
+    const task = await findTask(manager, manager.identify(input).id);
+    return streamTask(request, manager, task, cursor, requestId, taskHeaders(task));
   }
   const { task, created } = await manager.submit(input, requestId, { admit: admission(manager, request) });
+  const headers = taskHeaders(task);
   const accept = request.headers.get("accept") ?? "";
   if (accept.includes("application/json") && !accept.includes("text/event-stream")) {
     return json(researchCreated(task, created, manager.queuePosition(task.id)), 202, requestId, request, {
@@ -43,6 +41,12 @@ async function start(request: Request, input: ResearchRequestBody, requestId: st
     });
   }
   return streamTask(request, manager, task, cursor, requestId, headers);
+}
+
+/** `X-Task-ID`, and `X-Model-Name` when the task uses a model. */
+function taskHeaders(task: TaskJson): Record<string, string> {
+  const model = modelName(task.request);
+  return model ? { "X-Task-ID": task.id, "X-Model-Name": model } : { "X-Task-ID": task.id };
 }
 
 export const POST = route(async (request, _context, requestId) => {
