@@ -1,5 +1,6 @@
 import type { TypedEvent } from "@/lib/model/event-data";
 import { reportFromEvents } from "@/lib/model/report";
+import { cursorRefusal } from "@/lib/model/stream-cursor";
 import { isFinished, type SourceJson } from "@/lib/model/task-json";
 import type { TaskSnapshot, TaskView } from "@/lib/model/task-view";
 import type { ConnectionState } from "./connection-state";
@@ -75,11 +76,7 @@ export type StreamAction =
 
 /** True when the server can no longer serve `view`'s cursor (see lib/model/stream-cursor.ts). */
 export function cursorRefused(view: StreamView, task: TaskView): boolean {
-  const cursor = view.cursor;
-  if (cursor <= 0) return false;
-  const { compacted, lostEvents } = task;
-  if (compacted && cursor <= compacted.throughEventId) return true;
-  return lostEvents != null && cursor > lostEvents.after && cursor <= lostEvents.through;
+  return cursorRefusal(task, view.cursor) !== null;
 }
 
 /** The page's state before any event: a finished task shows its stored report and sources at once. */

@@ -28,18 +28,17 @@ export async function streamStart(
 ): Promise<StreamStart> {
   const runStart = task.runStartEventId - 1;
   if (cursor === undefined || cursor === 0) return { kind: "stream", afterId: runStart };
-  const compacted = task.compacted;
-  if (compacted && cursor <= compacted.throughEventId) {
+  const refused = cursorRefusal(task, cursor);
+  if (refused === "compacted") {
     throw new AppError(
       "gone",
-      `Event ${cursor} belongs to an older run of this task that was compacted away (events 1–${compacted.throughEventId} were removed). Reconnect without Last-Event-ID to receive the current run from its start.`,
+      `Event ${cursor} belongs to an older run of this task that was compacted away (events 1–${task.compacted?.throughEventId} were removed). Reconnect without Last-Event-ID to receive the current run from its start.`,
     );
   }
-  const lost = task.lostEvents;
-  if (lost && cursor > lost.after && cursor <= lost.through) {
+  if (refused === "lost") {
     throw new AppError(
       "conflict",
-      `Event ${cursor} was lost from the task's log in a crash and its id was reused (the log was recovered up to event ${lost.after}). Reconnect without Last-Event-ID to receive the current run from its start.`,
+      `Event ${cursor} was lost from the task's log in a crash and its id was reused (the log was recovered up to event ${task.lostEvents?.after}). Reconnect without Last-Event-ID to receive the current run from its start.`,
     );
   }
   if (cursor > task.lastEventId) {
@@ -57,4 +56,20 @@ export async function streamStart(
   }
   if (isFinished(task.status) && cursor >= task.lastEventId) return { kind: "finished" };
   return { kind: "stream", afterId: cursor < runStart ? runStart : cursor };
+}
+
+/**
+ * Why the log can no longer serve `cursor`, if it cannot: its events were
+ * compacted away with an older run (410), or lost in a crash and their ids
+ * reused (409). The server refuses such a cursor; the browser, seeing the
+ * same in the task, starts the run over.
+ */
+export function cursorRefusal(
+  task: Pick<TaskJson, "compacted" | "lostEvents">,
+  cursor: number,
+): "compacted" | "lost" | null {
+  if (cursor <= 0) return null;
+  if (task.compacted && cursor <= task.compacted.throughEventId) return "compacted";
+  const lost = task.lostEvents;
+  return lost && cursor > lost.after && cursor <= lost.through ? "lost" : null;
 }
