@@ -13,6 +13,7 @@ import path from "node:path";
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRedisServer, type RedisTestServer, startRedisServer } from "./support/redis";
+import { requireBinary } from "./support/require-binary";
 import { startServer, type TestServer } from "./support/server";
 
 const OPENAI_KEY = "sk-canaryOPENAI0a1b2c3d4e5f6g7h8";
@@ -89,6 +90,19 @@ function leaks(places: { where: string; text: string }[], canaries: string[]): s
 }
 
 const auth = { Authorization: `Bearer ${API_TOKEN}` };
+
+/** A server whose model is the leaky one, with a canary in every secret variable. */
+function leakyEnv(modelUrl: string): Record<string, string> {
+  return {
+    OPENAI_BASE_URL: modelUrl,
+    OPENAI_API_KEY: OPENAI_KEY,
+    OPENAI_MAX_RETRIES: "0",
+    STEP_MAX_RETRIES: "0",
+    TAVILY_API_KEY: TAVILY_KEY,
+    FATHOM_API_TOKEN: API_TOKEN,
+    LOG_LEVEL: "debug",
+  };
+}
 
 interface Scenario {
   server: TestServer;
@@ -184,13 +198,7 @@ describe("secret redaction (file store)", () => {
     model = await startLeakyModelServer(FILE_CANARIES);
     server = await startServer({
       env: {
-        OPENAI_BASE_URL: model.url,
-        OPENAI_API_KEY: OPENAI_KEY,
-        OPENAI_MAX_RETRIES: "0",
-        STEP_MAX_RETRIES: "0",
-        TAVILY_API_KEY: TAVILY_KEY,
-        FATHOM_API_TOKEN: API_TOKEN,
-        LOG_LEVEL: "debug",
+        ...leakyEnv(model.url),
       },
     });
   });
@@ -221,18 +229,11 @@ describe("secret redaction (file store)", () => {
 });
 
 const redisBinary = findRedisServer();
-if (!redisBinary) {
-  const message = 'the Redis case needs "redis-server" on the PATH (Debian package "redis-server").';
-  if (process.env.CI === "true") {
-    describe("secret redaction (redis store)", () => {
-      it("has a redis-server to run against", () => {
-        throw new Error(`${message} It is missing on CI, where it must be installed.`);
-      });
-    });
-  } else {
-    console.warn(`\n[redaction.test] SKIPPED: ${message}\n`);
-  }
-}
+requireBinary(
+  "secret redaction (redis store)",
+  redisBinary !== null,
+  'The Redis case needs "redis-server" on the PATH (Debian package "redis-server").',
+);
 
 describe.skipIf(!redisBinary)("secret redaction (redis store with a password)", () => {
   let model: Awaited<ReturnType<typeof startLeakyModelServer>>;
@@ -249,13 +250,7 @@ describe.skipIf(!redisBinary)("secret redaction (redis store with a password)", 
     server = await startServer({
       env: {
         TASK_STORE: `redis://:${REDIS_PASSWORD}@127.0.0.1:${redis.port}/0`,
-        OPENAI_BASE_URL: model.url,
-        OPENAI_API_KEY: OPENAI_KEY,
-        OPENAI_MAX_RETRIES: "0",
-        STEP_MAX_RETRIES: "0",
-        TAVILY_API_KEY: TAVILY_KEY,
-        FATHOM_API_TOKEN: API_TOKEN,
-        LOG_LEVEL: "debug",
+        ...leakyEnv(model.url),
       },
     });
   });

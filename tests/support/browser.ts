@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { describe, it } from "vitest";
+import { requireBinary } from "./require-binary";
 
 /** Debian's Chromium (package `chromium`): no browser download. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -11,17 +11,7 @@ export const hasChromium = fs.existsSync(CHROMIUM);
  * where `.ci/run` installs it, the skip is a failing test instead.
  */
 export function requireChromium(suite: string): void {
-  if (hasChromium) return;
-  const message = `${suite} needs Chromium at ${CHROMIUM} (Debian package "chromium").`;
-  if (process.env.CI === "true") {
-    describe(suite, () => {
-      it("has a browser to run in", () => {
-        throw new Error(`${message} It is missing on CI, where it must be installed.`);
-      });
-    });
-  } else {
-    console.warn(`\n[${suite}] SKIPPED: ${message} Install it to run the browser tests.\n`);
-  }
+  requireBinary(suite, hasChromium, `${suite} needs Chromium at ${CHROMIUM} (Debian package "chromium").`);
 }
 
 /** Headless Chromium as the machine allows it: no sandbox as root, no calls home (the network is closed). */
