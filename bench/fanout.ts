@@ -33,6 +33,7 @@ import {
   startBenchServer,
   stopServer,
   tempDir,
+  within,
 } from "./support";
 
 export interface FanoutBenchOptions {
@@ -172,18 +173,6 @@ async function waitForCounts(clients: CountingClient[], target: number): Promise
 function progress(clients: CountingClient[], target: number): string {
   const counts = clients.map((client) => client.count);
   return `slowest client at ${Math.min(...counts)} of ${target} events`;
-}
-
-async function within<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms (${describe()})`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function startFathom(limits: Readonly<Record<string, string>>): Promise<Contender> {

@@ -28,6 +28,7 @@ import {
   startBenchServer,
   stopServer,
   tempDir,
+  within,
   writeFinishedTask,
 } from "./support";
 
@@ -155,18 +156,6 @@ async function storm(contender: Contender, count: number, events: number, timeou
     for (const client of open) client.close();
     agent.destroy();
     await contender.close();
-  }
-}
-
-async function within<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms (${describe()})`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -11,6 +11,7 @@ import path from "node:path";
 import { newTaskJson, type TaskJson, type TaskStatus } from "../lib/model/task-json";
 import { FileTaskStore } from "../lib/store/file/file-store";
 import type { Lease } from "../lib/store/types";
+import { seededRandom } from "../tests/support/seeded-random";
 import { type StartOptions, startServer, type TestServer } from "../tests/support/server";
 
 // ── figures ────────────────────────────────────────────────────────────────
@@ -86,6 +87,19 @@ export function percentile(samples: readonly number[], p: number): number {
 
 export const median = (samples: readonly number[]): number => percentile(samples, 50);
 
+/** `promise`, or an error naming what was awaited (`describe()`) once `ms` have passed. */
+export async function within<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms (${describe()})`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -107,17 +121,8 @@ export async function waitUntil<T>(
 
 // ── report text ────────────────────────────────────────────────────────────
 
-/** A small deterministic PRNG (mulberry32), so every run writes the same text. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded generator (mulberry32), so every run writes the same text. */
+export const random = seededRandom;
 
 const WORDS = (
   "the treaty purchase territory congress president annual message revenue tariff canal railway " +
