@@ -1,7 +1,13 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionValue, sessionKey } from "../lib/auth/session-token";
-import { hasChromium, launchChromium, requireChromium, waitForReport } from "./support/browser";
+import {
+  fillResearchForm,
+  hasChromium,
+  launchChromium,
+  requireChromium,
+  waitForReport,
+} from "./support/browser";
 import { startServer, type TestServer } from "./support/server";
 
 const TOKEN = "sign-in-test-token-0123456789";
@@ -248,15 +254,10 @@ describe.skipIf(!hasChromium)("sign-in (real Chromium)", () => {
     await page.goto("/");
     const start = page.getByRole("button", { name: /start research/i });
     await expect.poll(() => start.isEnabled(), { timeout: 15_000 }).toBe(true);
-    await page.getByLabel("Research question").fill("Louisiana Purchase treaty with France, signed in");
-    await page
-      .getByRole("group", { name: /^Depth/ })
-      .getByRole("radio", { name: "1" })
-      .check();
-    await page
-      .getByRole("group", { name: /^Breadth/ })
-      .getByRole("radio", { name: "2" })
-      .check();
+    await fillResearchForm(page, "Louisiana Purchase treaty with France, signed in", {
+      depth: 1,
+      breadth: 2,
+    });
     await start.click();
     await page.waitForURL(/\/tasks\/[0-9a-f]{32}$/);
     const id = page.url().split("/").pop()!;

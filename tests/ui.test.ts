@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  fillResearchForm,
   hasChromium,
   launchChromium,
   type ReportState,
@@ -148,15 +149,10 @@ describeUi("web UI (real server, real Chromium)", () => {
     // The providers come from the server: the defaults are selected.
     await poll(() => options.getByLabel("Writer").inputValue()).toBe("offline");
     await poll(() => options.getByLabel("Search").inputValue()).toBe("local");
-    await page.getByLabel("Research question").fill("Louisiana Purchase and the acquisition of territory");
-    await page
-      .getByRole("group", { name: /^Depth/ })
-      .getByRole("radio", { name: "1" })
-      .check();
-    await page
-      .getByRole("group", { name: /^Breadth/ })
-      .getByRole("radio", { name: "2" })
-      .check();
+    await fillResearchForm(page, "Louisiana Purchase and the acquisition of territory", {
+      depth: 1,
+      breadth: 2,
+    });
     await page.getByRole("button", { name: /start research/i }).click();
 
     await page.waitForURL(/\/tasks\/[0-9a-f]{32}$/);

@@ -71,3 +71,20 @@ export async function waitForReport(
     `timed out waiting for ${what}; last state: ${JSON.stringify({ ...last, text: last?.text.length })}`,
   );
 }
+
+/** Fills the research form on `/`: the question, and depth and breadth by their radio buttons. */
+export async function fillResearchForm(
+  page: Page,
+  question: string,
+  options: { depth: number; breadth: number },
+): Promise<void> {
+  await page.getByLabel("Research question").fill(question);
+  await page
+    .getByRole("group", { name: /^Depth/ })
+    .getByRole("radio", { name: String(options.depth) })
+    .check();
+  await page
+    .getByRole("group", { name: /^Breadth/ })
+    .getByRole("radio", { name: String(options.breadth) })
+    .check();
+}
