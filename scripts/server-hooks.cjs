@@ -12,6 +12,7 @@
 "use strict";
 const http = require("node:http");
 
+// Read by app/_lib/client-address.ts (PEER_HEADER there): the two names must match.
 const PEER_HEADER = "x-fathom-peer";
 
 const clientErrors = {
