@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseConfig } from "../lib/config";
 import { normalizeRequest, researchRequestSchema } from "../lib/model/request";
+import { requestDefaults } from "../lib/model/request-defaults";
 import { createResearchEngine, runEngineInMemory } from "../lib/research";
 import { createPassageIndexCache } from "../lib/research/corpus/passage-index";
 import { createSotuCorpus } from "../lib/research/corpus/sotu-corpus";
@@ -45,11 +46,7 @@ export async function benchResearch(): Promise<Record<string, number>> {
     const config = parseConfig({ TASK_STORAGE_DIR: path.join(dataDir, "tasks") });
     const request = normalizeRequest(
       researchRequestSchema.parse({ query: "How did the United States acquire Louisiana?" }),
-      {
-        llmProvider: "offline",
-        searchProvider: "local",
-        openaiModel: config.OPENAI_MODEL,
-      },
+      requestDefaults(config),
     );
     started = performance.now();
     const engine = createResearchEngine({ config, indexes: createPassageIndexCache({ cacheDir: dataDir }) });

@@ -11,6 +11,11 @@ const booleanString = z
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
+/** Sent in the X-Model-Name header: printable ASCII without spaces. */
+const modelName = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, "expected a model name of printable ASCII without spaces");
+
 const optionalString = z
   .string()
   .optional()
@@ -64,17 +69,39 @@ export const configSchema = z
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
     /** `json` (default in production) or `pretty`. */
     LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
-    DEFAULT_LLM_PROVIDER: z.enum(["offline", "openai"]).default("offline"),
+    /** The writer of a request that names none: `offline` or one of the model providers below. */
+    DEFAULT_LLM_PROVIDER: z
+      .enum(["offline", "openai", "anthropic", "google", "azure", "openai-compatible"])
+      .default("offline"),
     DEFAULT_SEARCH_PROVIDER: z.enum(["local", "searxng", "tavily", "wikipedia", "arxiv"]).default("local"),
+    /** `openai`: OpenAI's Chat Completions API (or any server that speaks it exactly). */
     OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
     OPENAI_API_KEY: optionalString,
-    /** Sent in the X-Model-Name header: printable ASCII without spaces. */
-    OPENAI_MODEL: z
-      .string()
-      .regex(/^[\x21-\x7e]{1,200}$/, "expected a model name of printable ASCII without spaces")
-      .default("gpt-4o-mini"),
-    OPENAI_TIMEOUT_MS: positiveInt.default(120000),
-    OPENAI_MAX_RETRIES: nonNegativeInt.default(4),
+    OPENAI_MODEL: modelName.default("gpt-4o-mini"),
+    /** `anthropic`: Anthropic's Messages API. */
+    ANTHROPIC_BASE_URL: z.url().default("https://api.anthropic.com/v1"),
+    ANTHROPIC_API_KEY: optionalString,
+    ANTHROPIC_MODEL: modelName.default("claude-sonnet-4-5"),
+    /** `google`: the Gemini API (Google AI Studio). `GEMINI_API_KEY` is read too. */
+    GOOGLE_BASE_URL: z.url().default("https://generativelanguage.googleapis.com/v1beta"),
+    GOOGLE_GENERATIVE_AI_API_KEY: optionalString,
+    GOOGLE_MODEL: modelName.default("gemini-2.5-flash"),
+    /** `azure`: Azure OpenAI. `AZURE_RESOURCE_NAME` or `AZURE_BASE_URL` (…/openai), and the deployment as `AZURE_MODEL`. */
+    AZURE_RESOURCE_NAME: optionalString,
+    AZURE_BASE_URL: optionalString.pipe(z.url().optional()),
+    AZURE_API_KEY: optionalString,
+    AZURE_API_VERSION: optionalString,
+    AZURE_MODEL: optionalString.pipe(modelName.optional()),
+    /** `openai-compatible`: Ollama, vLLM, LM Studio, DeepSeek, OpenRouter, Groq, Together… */
+    OPENAI_COMPATIBLE_BASE_URL: optionalString.pipe(z.url().optional()),
+    OPENAI_COMPATIBLE_API_KEY: optionalString,
+    OPENAI_COMPATIBLE_MODEL: optionalString.pipe(modelName.optional()),
+    /** Tokens a model can read at once, for every model (default: known per model, else 8192). */
+    LLM_CONTEXT_TOKENS: positiveInt.min(1024).optional(),
+    /** Longest wait for one model call (a stream that stops for this long fails and is retried). */
+    LLM_TIMEOUT_MS: positiveInt.default(120000),
+    /** Retries of one model call that failed transiently (429 waits for `Retry-After`). */
+    LLM_MAX_RETRIES: nonNegativeInt.default(4),
     SEARXNG_URL: optionalString.pipe(z.url().optional()),
     TAVILY_API_KEY: optionalString,
     TAVILY_BASE_URL: z.url().default("https://api.tavily.com"),
@@ -141,7 +168,7 @@ export class ConfigError extends Error {
 
 /** Parses an environment; throws a ConfigError naming every bad variable. */
 export function parseConfig(environment: Record<string, string | undefined>): Config {
-  const parsed = configSchema.safeParse(environment);
+  const parsed = configSchema.safeParse(withAliases(environment));
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`,
@@ -153,6 +180,24 @@ export function parseConfig(environment: Record<string, string | undefined>): Co
     ? path.resolve(parsed.data.CACHE_DIR)
     : path.join(storageDir, ".cache");
   return { ...parsed.data, storageDir, cacheDir };
+}
+
+/**
+ * Other names people set for the same thing: the Gemini key under Google's
+ * own name, and the OpenAI-only names of the model call limits.
+ */
+const ALIASES: Record<string, string> = {
+  GEMINI_API_KEY: "GOOGLE_GENERATIVE_AI_API_KEY",
+  OPENAI_TIMEOUT_MS: "LLM_TIMEOUT_MS",
+  OPENAI_MAX_RETRIES: "LLM_MAX_RETRIES",
+};
+
+function withAliases(environment: Record<string, string | undefined>): Record<string, string | undefined> {
+  const result = { ...environment };
+  for (const [alias, name] of Object.entries(ALIASES)) {
+    if ((result[name] ?? "") === "" && (result[alias] ?? "") !== "") result[name] = result[alias];
+  }
+  return result;
 }
 
 let cached: Config | undefined;

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { getConfig } from "../lib/config";
 import { errorMessage } from "../lib/errors";
 import { llmProviders, normalizeRequest, researchRequestSchema, searchProviders } from "../lib/model/request";
+import { requestDefaults } from "../lib/model/request-defaults";
 import { checkProviders, createResearchEngine, runEngineInMemory } from "../lib/research";
 
 const USAGE = `Usage: npm run research -- "question" [options]
@@ -78,11 +79,7 @@ async function main(argv: string[]): Promise<number> {
     };
   }
   const config = getConfig();
-  const request = normalizeRequest(researchRequestSchema.parse(body), {
-    llmProvider: config.DEFAULT_LLM_PROVIDER,
-    searchProvider: config.DEFAULT_SEARCH_PROVIDER,
-    openaiModel: config.OPENAI_MODEL,
-  });
+  const request = normalizeRequest(researchRequestSchema.parse(body), requestDefaults(config));
   checkProviders(request, config);
 
   const controller = new AbortController();

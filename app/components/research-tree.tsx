@@ -1,15 +1,31 @@
 import { Icon } from "./icons";
 import type { TreeNode } from "./task-stream-reducer";
 
-const kindIcon = { question: "question", search: "search", learning: "bulb", source: "doc" } as const;
+const kindIcon = {
+  question: "question",
+  search: "search",
+  learning: "bulb",
+  thinking: "bulb",
+  source: "doc",
+} as const;
 const kindLabel = {
   question: "Sub-question",
   search: "Search",
   learning: "Learning",
+  thinking: "Model reasoning",
   source: "Source",
 } as const;
 
 function Row({ node }: { node: TreeNode }) {
+  if (node.kind === "thinking") {
+    // A model's reasoning: folded away, never part of the report.
+    return (
+      <details className="tree-thinking">
+        <summary>Thinking</summary>
+        <p className="tree-thinking-text">{node.label}</p>
+      </details>
+    );
+  }
   return (
     <div className="tree-row">
       <span className="tree-icon" title={kindLabel[node.kind]}>
@@ -70,7 +86,7 @@ export function ResearchTree({ nodes, sourceCount }: { nodes: TreeNode[]; source
       roots.push(node);
     }
   }
-  const counts = { question: 0, search: 0, learning: 0, source: 0 };
+  const counts = { question: 0, search: 0, learning: 0, thinking: 0, source: 0 };
   for (const node of nodes) counts[node.kind] += 1;
   // Searches name the sub-question they belong to even when the engine sends no node for it.
   const questions =

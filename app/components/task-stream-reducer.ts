@@ -9,7 +9,7 @@ import type { ConnectionState } from "./connection-state";
 export interface TreeNode {
   id: string;
   /** `source`: a document found by the search it hangs under (from `source` events). */
-  kind: "question" | "search" | "learning" | "source";
+  kind: "question" | "search" | "learning" | "thinking" | "source";
   label: string;
   parentId?: string;
 }

@@ -7,7 +7,7 @@ const PERSIST_INTERVAL_MS = 200;
 
 const treeNodeSchema = z.object({
   id: z.string(),
-  kind: z.enum(["question", "search", "learning", "source"]),
+  kind: z.enum(["question", "search", "learning", "thinking", "source"]),
   label: z.string(),
   parentId: z.string().optional(),
 }) satisfies z.ZodType<TreeNode>;

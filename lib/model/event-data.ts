@@ -11,7 +11,7 @@ import { attemptKinds, sourceJsonSchema, taskStatuses } from "./task-json";
 
 /** A node of the research tree, as a `progress` event's `detail`. */
 export const researchTreeNodeSchema = z.object({
-  kind: z.enum(["question", "search", "learning"]),
+  kind: z.enum(["question", "search", "learning", "thinking"]),
   id: z.string().min(1),
   parentId: z.string().min(1).optional(),
   label: z.string().min(1),

@@ -19,7 +19,7 @@ export const providersInfoSchema = z.object({
       /** False when the provider lacks its configuration (a request for it would be refused). */
       configured: z.boolean(),
       default: z.boolean(),
-      /** The model a request without one gets (OpenAI-compatible providers only). */
+      /** The model a request without one gets (model providers with a configured model). */
       model: z.string().optional(),
     }),
   ),

@@ -9,9 +9,12 @@ export const REQUEST_LIMITS = {
   priority: { min: -10, max: 10, default: 0 },
 } as const;
 
-export const llmProviders = ["offline", "openai"] as const;
+/** Model providers, reached through the Vercel AI SDK; `offline` is the extractive writer. */
+export const modelProviders = ["openai", "anthropic", "google", "azure", "openai-compatible"] as const;
+export const llmProviders = ["offline", ...modelProviders] as const;
 export const searchProviders = ["local", "searxng", "tavily", "wikipedia", "arxiv"] as const;
 export type LlmProviderName = (typeof llmProviders)[number];
+export type ModelProviderName = (typeof modelProviders)[number];
 export type SearchProviderName = (typeof searchProviders)[number];
 
 /**
@@ -97,15 +100,15 @@ export const normalizedRequestSchema = z.strictObject({
 export interface RequestDefaults {
   llmProvider: LlmProviderName;
   searchProvider: SearchProviderName;
-  openaiModel: string;
+  /** The model of each configured model provider, for requests that name none. */
+  models: Partial<Record<ModelProviderName, string>>;
 }
 
 export function normalizeRequest(body: ResearchRequestBody, defaults: RequestDefaults): NormalizedRequest {
   const llmProvider = body.llm?.provider ?? defaults.llmProvider;
+  const model = llmProvider === "offline" ? undefined : (body.llm?.model ?? defaults.models[llmProvider]);
   const llm: NormalizedRequest["llm"] =
-    llmProvider === "openai"
-      ? { provider: "openai", model: body.llm?.model ?? defaults.openaiModel }
-      : { provider: "offline" };
+    model === undefined ? { provider: llmProvider } : { provider: llmProvider, model };
   return {
     query: body.query,
     depth: body.depth ?? REQUEST_LIMITS.depth.default,

@@ -9,8 +9,8 @@ import { createSotuCorpus } from "./corpus/sotu-corpus";
 import type { ResearchProviders } from "./engine";
 import type { LlmProvider } from "./providers/llm/llm-provider";
 import { createOfflineLlm } from "./providers/llm/offline";
-import { createOpenAiLlm } from "./providers/llm/openai";
-import { createOpenAiClient } from "./providers/llm/openai-client";
+import { createModelLlm } from "./providers/llm/model-llm";
+import { languageModel, modelProvider } from "./providers/llm/model-providers";
 import type { ClientRuntime } from "./providers/provider-http";
 import { createArxivSearch } from "./providers/search/arxiv";
 import { createLocalSearch } from "./providers/search/local";
@@ -69,22 +69,21 @@ export function createProviders(
       break;
   }
   let llm: LlmProvider;
-  switch (request.llm.provider) {
-    case "offline":
-      llm = createOfflineLlm({ search });
-      break;
-    case "openai":
-      llm = createOpenAiLlm({
-        client: createOpenAiClient({
-          baseUrl: config.OPENAI_BASE_URL,
-          apiKey: config.OPENAI_API_KEY,
-          model: request.llm.model ?? config.OPENAI_MODEL,
-          timeoutMs: config.OPENAI_TIMEOUT_MS,
-          maxRetries: config.OPENAI_MAX_RETRIES,
-          runtime,
-        }),
-      });
-      break;
+  if (request.llm.provider === "offline") llm = createOfflineLlm({ search });
+  else {
+    const { provider } = request.llm;
+    // checkProviders refused a model provider without a model.
+    const model = request.llm.model!;
+    llm = createModelLlm({
+      provider,
+      model,
+      languageModel: (structured) => languageModel(config, provider, model, { fetch: runtime.fetch, structured }),
+      endpoint: modelProvider(provider).endpoint(config),
+      contextTokens: config.LLM_CONTEXT_TOKENS,
+      idleTimeoutMs: config.LLM_TIMEOUT_MS,
+      maxRetries: config.LLM_MAX_RETRIES,
+      runtime,
+    });
   }
   const logger = dependencies.logger;
   const reader = createPageReader({

@@ -1,4 +1,4 @@
-import type { LlmProvider, SubQuestion } from "./providers/llm/llm-provider";
+import type { LlmProvider, ModelCallObserver, SubQuestion } from "./providers/llm/llm-provider";
 import type { SearchProvider } from "./providers/search/search-provider";
 import { createOutputChunker } from "./report/output-chunker";
 import { SOURCES_HEADING, sourcesSection } from "./report/sources-section";
@@ -92,6 +92,32 @@ export function createEngine(options: EngineOptions): ResearchEngine {
         return result;
       };
 
+      /**
+       * What a step's model calls reasoned, gathered and sent once from inside
+       * the step as a collapsed "thinking" node of the research tree (never
+       * as report text).
+       */
+      const thinking = (key: string, parentId?: string) => {
+        const thoughts: string[] = [];
+        return {
+          observer: { onReasoning: (text: string) => void thoughts.push(text.trim()) },
+          async send(step: string): Promise<void> {
+            if (thoughts.length === 0) return;
+            await context.progress({
+              step,
+              percentage: progress.percentage,
+              message: "Thinking",
+              detail: {
+                kind: "thinking",
+                id: `thinking:${key}`,
+                ...(parentId ? { parentId } : {}),
+                label: excerpt(thoughts.join("\n\n"), MAX_THINKING_CHARS),
+              },
+            });
+          },
+        };
+      };
+
       const planLevel = async (
         key: string,
         input: { query: string; count: number; followUps: string[]; parentId?: string },
@@ -100,8 +126,10 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           key,
           { step: "plan", message: `Planning ${input.count} sub-question${input.count === 1 ? "" : "s"}` },
           async () => {
+            const thoughts = thinking(key, input.parentId ? `question:${input.parentId}` : undefined);
             const questions = (
               await llm.plan({
+                ...thoughts.observer,
                 query: input.query,
                 count: input.count,
                 learnings: allLearnings.map((learning) => learning.text),
@@ -110,6 +138,7 @@ export function createEngine(options: EngineOptions): ResearchEngine {
                 signal,
               })
             ).slice(0, input.count);
+            await thoughts.send("plan");
             // The research tree grows by the planned sub-questions (sent from inside the
             // step, so a resumed run does not send them again).
             for (const [index, question] of questions.entries()) {
@@ -186,7 +215,9 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           },
           async () => {
             if (numbered.length === 0) return { learnings: [], followUps: [] };
+            const thoughts = thinking(`learn:${node.id}`, `search:${node.id}`);
             const output = await llm.learn({
+              ...thoughts.observer,
               rootQuery: request.query,
               query: node.question.query,
               goal: node.question.goal,
@@ -201,6 +232,7 @@ export function createEngine(options: EngineOptions): ResearchEngine {
               language: request.language,
               signal,
             });
+            await thoughts.send("learn");
             const learnings: LearningRecord[] = [];
             for (const learning of output.learnings.slice(0, learningsPerQuestion)) {
               const cited = learning.passages
@@ -277,10 +309,23 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           percentage: RESEARCH_SHARE,
           message: stoppedEarly ? "Writing the report from what was learned so far" : "Writing the report",
         });
-        return writeReport(context, llm, topQuestions, outcomes);
+        const thoughts = thinking("report");
+        const result = await writeReport(context, llm, topQuestions, outcomes, thoughts.observer);
+        await thoughts.send("report");
+        return result;
       });
     },
   };
+}
+
+/** Characters of a step's reasoning kept in its "thinking" node. */
+const MAX_THINKING_CHARS = 4000;
+
+/** `text` cut to `length` characters at a word, with an ellipsis when cut. */
+function excerpt(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const cut = text.lastIndexOf(" ", length - 1);
+  return `${text.slice(0, cut > length / 2 ? cut : length - 1)}…`;
 }
 
 interface NumberedPassage {
@@ -311,6 +356,7 @@ async function writeReport(
   llm: LlmProvider,
   topQuestions: readonly SubQuestion[],
   outcomes: readonly NodeOutcome[],
+  observer: ModelCallObserver,
 ): Promise<ResearchResult> {
   // Citation numbers: sources in order of their first learning.
   const sources = new Map<string, Source>();
@@ -352,6 +398,7 @@ async function writeReport(
     report = prefix.slice(0, headingAt + 1) + tail;
   } else {
     await llm.writeReport({
+      ...observer,
       query: context.request.query,
       language: context.request.language,
       sections,

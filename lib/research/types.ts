@@ -46,9 +46,12 @@ export interface ProgressUpdate {
   detail?: ResearchTreeNode;
 }
 
-/** A node of the research tree as it grows (sub-question, search, finding). */
+/**
+ * A node of the research tree as it grows (sub-question, search, finding,
+ * and a model's reasoning in a step, whose `label` is the reasoning text).
+ */
 export interface ResearchTreeNode {
-  kind: "question" | "search" | "learning";
+  kind: "question" | "search" | "learning" | "thinking";
   id: string;
   parentId?: string;
   label: string;

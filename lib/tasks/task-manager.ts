@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
 import { normalizeRequest, type ResearchRequestBody } from "../model/request";
+import { requestDefaults } from "../model/request-defaults";
 import { isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import { afterAppend, assertControl, type ControlAction, control, requeue } from "../model/transitions";
 import { redactorFor } from "../redact";
@@ -190,11 +191,7 @@ export class TaskManager {
    * the store. Throws `provider_not_configured` for a provider the server lacks.
    */
   identify(body: ResearchRequestBody): { id: string; request: TaskJson["request"] } {
-    const request = normalizeRequest(body, {
-      llmProvider: this.config.DEFAULT_LLM_PROVIDER,
-      searchProvider: this.config.DEFAULT_SEARCH_PROVIDER,
-      openaiModel: this.config.OPENAI_MODEL,
-    });
+    const request = normalizeRequest(body, requestDefaults(this.config));
     this.#options.checkProviders?.(request);
     return { id: fingerprint(request), request };
   }

@@ -1,6 +1,7 @@
 import { getConfig } from "@/lib/config";
 import type { ProvidersInfo } from "@/lib/model/providers-info";
 import { llmProviders, normalizeRequest, REQUEST_LIMITS, searchProviders } from "@/lib/model/request";
+import { requestDefaults } from "@/lib/model/request-defaults";
 import { checkProviders } from "@/lib/research";
 import { json, otherMethods, route } from "../_lib/http";
 
@@ -10,14 +11,11 @@ export const dynamic = "force-dynamic";
 /** Which LLM and search providers this server can use, and the request limits (for the UI). */
 export const GET = route(async (request, _context, requestId) => {
   const config = getConfig();
+  const defaults = requestDefaults(config);
   const configured = (llm: (typeof llmProviders)[number], search: (typeof searchProviders)[number]) => {
     const normalized = normalizeRequest(
       { query: "x", llm: { provider: llm }, search: { provider: search } },
-      {
-        llmProvider: config.DEFAULT_LLM_PROVIDER,
-        searchProvider: config.DEFAULT_SEARCH_PROVIDER,
-        openaiModel: config.OPENAI_MODEL,
-      },
+      defaults,
     );
     try {
       checkProviders(normalized, config);
@@ -33,7 +31,7 @@ export const GET = route(async (request, _context, requestId) => {
         name,
         configured: configured(name, "local"),
         default: name === config.DEFAULT_LLM_PROVIDER,
-        ...(name === "openai" ? { model: config.OPENAI_MODEL } : {}),
+        ...(name !== "offline" && defaults.models[name] ? { model: defaults.models[name] } : {}),
       })),
       search: searchProviders.map((name) => ({
         name,

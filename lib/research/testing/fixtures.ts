@@ -24,7 +24,7 @@ export function testRequest(body: Record<string, unknown>): NormalizedRequest {
   return normalizeRequest(researchRequestSchema.parse(body), {
     llmProvider: "offline",
     searchProvider: "local",
-    openaiModel: "test-model",
+    models: { openai: "test-model" },
   });
 }
 

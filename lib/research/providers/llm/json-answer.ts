@@ -1,9 +1,11 @@
 /**
- * Reads the JSON out of a model's answer, tolerantly: code fences and prose
- * around the object are ignored. Throws a SyntaxError when there is no JSON.
+ * Reads the JSON out of a model's answer, tolerantly: reasoning blocks, code
+ * fences and prose around the object are ignored. Throws a SyntaxError when
+ * there is no JSON.
  */
 export function parseJsonAnswer(text: string): unknown {
-  const unfenced = text.replace(/```(?:json|JSON)?\s*([\s\S]*?)```/g, "$1").trim();
+  const withoutReasoning = text.replace(/<think>[\s\S]*?<\/think>/g, "").replace(/^[\s\S]*<\/think>/, "");
+  const unfenced = withoutReasoning.replace(/```(?:json|JSON)?\s*([\s\S]*?)```/g, "$1").trim();
   try {
     return JSON.parse(unfenced);
   } catch (error) {

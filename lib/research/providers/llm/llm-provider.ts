@@ -1,5 +1,20 @@
 import type { LlmProviderName } from "../../../model/request";
 
+/** Tokens one model call used. `outputTokens` includes `reasoningTokens`. */
+export interface CallUsage {
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+}
+
+/** What a step learns about its model calls besides their answers. */
+export interface ModelCallObserver {
+  /** Usage of each call (retries included), when the server reports it. */
+  onUsage?: (usage: CallUsage) => void;
+  /** The reasoning of each call that had some (never part of an answer). */
+  onReasoning?: (text: string) => void;
+}
+
 /** A sub-question to research: `query` is what is searched, `goal` what it should find out. */
 export interface SubQuestion {
   query: string;
@@ -7,7 +22,7 @@ export interface SubQuestion {
 }
 
 /** Input of `LlmProvider.plan`. */
-export interface PlanInput {
+export interface PlanInput extends ModelCallObserver {
   /** The user's question (or, deeper down, the parent's goal and follow-ups). */
   query: string;
   /** How many sub-questions are wanted (at most). */
@@ -28,7 +43,7 @@ export interface NumberedPassage {
 }
 
 /** Input of `LlmProvider.learn`. */
-export interface LearnInput {
+export interface LearnInput extends ModelCallObserver {
   /** The user's original question. */
   rootQuery: string;
   /** The sub-question that was searched. */
@@ -67,7 +82,7 @@ export interface CitedLearning {
 }
 
 /** Input of `LlmProvider.writeReport`. */
-export interface ReportInput {
+export interface ReportInput extends ModelCallObserver {
   query: string;
   language: string;
   /** One section per top-level sub-question, in plan order. */

@@ -1,0 +1,205 @@
+import { APICallError, type LanguageModel, type ModelMessage, Output, streamText } from "ai";
+import type { z } from "zod";
+import { ProviderError, parseRetryAfter } from "../provider-http";
+import type { CallUsage } from "./llm-provider";
+import { createThinkGuard } from "./think-guard";
+
+/** How a structured answer is asked for: a JSON schema, JSON mode, or plain text. */
+export type AnswerMode = "schema" | "object" | "text";
+
+
+/** What a model call returned: the answer without its reasoning, the reasoning, the usage. */
+export interface ModelCallResult {
+  text: string;
+  reasoning: string;
+  usage?: CallUsage;
+}
+
+/** Options of `callModel`. */
+export interface ModelCallOptions {
+  model: LanguageModel;
+  /** The provider's name, for error messages. */
+  label: string;
+  system: string;
+  messages: ModelMessage[];
+  /** Absent: plain text. */
+  structured?: { mode: AnswerMode; schema: z.ZodType };
+  temperature?: number;
+  /** A stream that brings nothing for this long is abandoned (a retryable failure). */
+  idleTimeoutMs: number;
+  signal?: AbortSignal;
+  /** Receives the answer as it streams (reasoning already taken out). */
+  onText?: (text: string) => Promise<void>;
+  /** Receives usage when the server reports it, also for a call that failed after it. */
+  onUsage?: (usage: CallUsage) => void;
+}
+
+/** Why a model refused a request, when it is something Fathom can answer by changing the request. */
+export type RefusalKind = "context_length" | "response_format";
+
+const CONTEXT_LENGTH =
+  /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|input token count|reduce the length|exceeds? the (maximum|max) (number of )?tokens|context_length_exceeded|string_above_max_length|n_ctx/i;
+const RESPONSE_FORMAT =
+  /response_format|response[ _]?schema|json_schema|json_object|json mode|structured output|responseMimeType|output_format|'format'|grammar/i;
+
+/** A provider error with what the refusal was about, when it is one Fathom can work around. */
+export function refusalKind(error: unknown): RefusalKind | undefined {
+  if (!(error instanceof ProviderError)) return undefined;
+  return (error.details as { refusal?: RefusalKind } | undefined)?.refusal;
+}
+
+/** True when part of the answer had already streamed out when the call failed. */
+export function failedMidStream(error: unknown): boolean {
+  return error instanceof ProviderError && (error.details as { partial?: boolean } | undefined)?.partial === true;
+}
+
+/**
+ * One model call through the AI SDK, streamed: the text (with reasoning
+ * separated out and `</think>` leftovers dropped), usage, and failures as
+ * ProviderErrors — retryable for rate limits, server errors, broken streams
+ * and timeouts; with `Retry-After` when the server sent one; marked when the
+ * server refused the prompt's length or the answer format. Retries are the
+ * caller's (the SDK's own are off), so waits use Fathom's clock.
+ */
+export async function callModel(options: ModelCallOptions): Promise<ModelCallResult> {
+  const idle = new AbortController();
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      idle.abort(new Error(`no answer for ${options.idleTimeoutMs} ms`));
+    }, options.idleTimeoutMs);
+  };
+  const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+  let text = "";
+  let reasoning = "";
+  let emitted = false;
+  const guard = createThinkGuard(async (piece) => {
+    text += piece;
+    if (options.onText && piece !== "") {
+      emitted = true;
+      await options.onText(piece);
+    }
+  });
+  const fail = (error: unknown): ProviderError => {
+    if (options.signal?.aborted) throw options.signal.reason ?? error;
+    return toProviderError(options.label, error, { timedOut, partial: emitted });
+  };
+  arm();
+  try {
+    const result = streamText({
+      model: options.model,
+      system: options.system,
+      messages: options.messages,
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      ...(options.structured && options.structured.mode !== "text"
+        ? {
+            output:
+              options.structured.mode === "schema"
+                ? Output.object({ schema: options.structured.schema, name: "answer" })
+                : Output.json(),
+          }
+        : {}),
+      maxRetries: 0,
+      abortSignal: signal,
+      // Errors arrive as stream parts below; the SDK's default handler would only print them.
+      onError: () => {},
+    });
+    let usage: CallUsage | undefined;
+    for await (const part of result.fullStream) {
+      arm();
+      switch (part.type) {
+        case "text-delta":
+          await guard.write(part.text);
+          break;
+        case "reasoning-delta":
+          reasoning += part.text;
+          break;
+        case "error":
+          throw fail(part.error);
+        case "abort":
+          throw fail(signal.reason ?? new Error("aborted"));
+        case "finish":
+          usage = {
+            inputTokens: part.totalUsage.inputTokens ?? 0,
+            outputTokens: part.totalUsage.outputTokens ?? 0,
+            reasoningTokens: part.totalUsage.outputTokenDetails?.reasoningTokens ?? 0,
+          };
+          break;
+      }
+    }
+    reasoning += await guard.end();
+    if (usage) options.onUsage?.(usage);
+    if (signal.aborted) throw fail(signal.reason);
+    return { text, reasoning, usage };
+  } catch (error) {
+    throw error instanceof ProviderError ? error : fail(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Turns an AI SDK or network failure into a ProviderError with Fathom's retry rules. */
+export function toProviderError(
+  label: string,
+  error: unknown,
+  state: { timedOut: boolean; partial: boolean },
+): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const partial = state.partial ? { partial: true } : {};
+  if (APICallError.isInstance(error) && error.statusCode !== undefined) {
+    const message = providerMessage(error.responseBody) || error.message;
+    const refusal: RefusalKind | undefined =
+      error.statusCode >= 400 && error.statusCode < 500 && CONTEXT_LENGTH.test(message)
+        ? "context_length"
+        : [400, 415, 422, 501].includes(error.statusCode) && RESPONSE_FORMAT.test(message)
+          ? "response_format"
+          : undefined;
+    const headers = error.responseHeaders ?? {};
+    const retryAfterMs =
+      headers["retry-after-ms"] !== undefined && /^\d+(\.\d+)?$/.test(headers["retry-after-ms"].trim())
+        ? Number(headers["retry-after-ms"])
+        : parseRetryAfter(headers["retry-after"] ?? null, Date.now());
+    return new ProviderError(`${label} answered HTTP ${error.statusCode}: ${message}`, {
+      retryable: refusal === undefined && error.isRetryable,
+      status: error.statusCode,
+      retryAfterMs,
+      cause: error,
+      details: { ...partial, ...(refusal ? { refusal } : {}) },
+    });
+  }
+  if (state.timedOut) {
+    return new ProviderError(`${label} did not answer in time`, { retryable: true, cause: error, details: partial });
+  }
+  const reason = (error as Error)?.message ?? String(error);
+  return new ProviderError(
+    state.partial ? `${label}'s answer broke off: ${reason}` : `${label} could not be reached: ${reason}`,
+    { retryable: true, cause: error, details: partial },
+  );
+}
+
+/** The message inside a provider's error body (OpenAI, Anthropic, Gemini, LM Studio shapes), trimmed. */
+export function providerMessage(body: string | undefined): string {
+  if (!body) return "";
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === "object") {
+      const record = parsed as Record<string, unknown>;
+      const inner = Array.isArray(parsed) ? (parsed[0] as Record<string, unknown> | undefined) : record;
+      const error = inner?.error;
+      if (error && typeof error === "object" && typeof (error as Record<string, unknown>).message === "string") {
+        return ((error as Record<string, string>).message as string).slice(0, 500);
+      }
+      for (const key of ["error", "message", "detail"]) {
+        const value = inner?.[key];
+        if (typeof value === "string") return value.slice(0, 500);
+        if (value && typeof value === "object") return JSON.stringify(value).slice(0, 500);
+      }
+    }
+  } catch (error) {
+    void error; // Not JSON: the raw text is the message.
+  }
+  return body.replace(/\s+/g, " ").trim().slice(0, 500);
+}
