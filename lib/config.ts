@@ -97,7 +97,7 @@ export const configSchema = z
     OPENAI_COMPATIBLE_API_KEY: optionalString,
     OPENAI_COMPATIBLE_MODEL: optionalString.pipe(modelName.optional()),
     /** Tokens a model can read at once, for every model (default: known per model, else 8192). */
-    LLM_CONTEXT_TOKENS: positiveInt.min(1024).optional(),
+    LLM_CONTEXT_TOKENS: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1024).optional()),
     /** Longest wait for one model call (a stream that stops for this long fails and is retried). */
     LLM_TIMEOUT_MS: positiveInt.default(120000),
     /** Retries of one model call that failed transiently (429 waits for `Retry-After`). */

@@ -1,6 +1,10 @@
 const names: Record<string, string> = {
   offline: "Offline (extractive)",
-  openai: "OpenAI-compatible",
+  openai: "OpenAI",
+  anthropic: "Anthropic",
+  google: "Google Gemini",
+  azure: "Azure OpenAI",
+  "openai-compatible": "OpenAI-compatible (Ollama, vLLM, LM Studio…)",
   local: "Local corpus",
   searxng: "SearXNG",
   tavily: "Tavily",

@@ -108,6 +108,7 @@ export function ResearchForm() {
   const [depth, setDepth] = useState<number | null>(null);
   const [breadth, setBreadth] = useState<number | null>(null);
   const [llm, setLlm] = useState<string | null>(null);
+  const [model, setModel] = useState("");
   const [search, setSearch] = useState<string | null>(null);
   const [fresh, setFresh] = useState(false);
   const [submitted, setSubmitted] = useState(false);
@@ -155,7 +156,12 @@ export function ResearchForm() {
     // The choices come from the server's own lists, so they are always among its providers.
     const llmProvider = llmProviders.find((name) => name === llmValue);
     const searchProvider = searchProviders.find((name) => name === searchValue);
-    if (llmProvider) body.llm = { provider: llmProvider };
+    if (llmProvider) {
+      body.llm =
+        llmProvider !== "offline" && model.trim() !== ""
+          ? { provider: llmProvider, model: model.trim() }
+          : { provider: llmProvider };
+    }
     if (searchProvider) body.search = { provider: searchProvider };
     if (fresh) body.fresh = true;
     setSubmitting(true);
@@ -252,7 +258,10 @@ export function ResearchForm() {
             id={`${questionId}-llm`}
             className="select"
             value={llmValue}
-            onChange={(event) => setLlm(event.target.value)}
+            onChange={(event) => {
+              setLlm(event.target.value);
+              setModel("");
+            }}
             disabled={!ready}
           >
             {ready?.llm.map((provider) => (
@@ -264,6 +273,23 @@ export function ResearchForm() {
             ))}
           </select>
         </div>
+        {llmValue !== "" && llmValue !== "offline" ? (
+          <div className="field">
+            <label className="field-label" htmlFor={`${questionId}-model`}>
+              Model
+            </label>
+            <input
+              id={`${questionId}-model`}
+              className="input"
+              value={model}
+              onChange={(event) => setModel(event.target.value)}
+              placeholder={ready?.llm.find((p) => p.name === llmValue)?.model ?? "model name"}
+              maxLength={200}
+              spellCheck={false}
+              autoComplete="off"
+            />
+          </div>
+        ) : null}
         <div className="field">
           <label className="field-label" htmlFor={`${questionId}-search`}>
             Search
