@@ -23,6 +23,13 @@ export function createThinkGuard(emit: (text: string) => Promise<void>) {
   let decided = false;
   let reasoning = "";
   let tail = "";
+  /** After a dropped reasoning: the whitespace that separated it from the answer goes too. */
+  let trimLeading = false;
+  const trimStart = (text: string) => {
+    const trimmed = text.replace(/^\s+/, "");
+    if (trimmed !== "") trimLeading = false;
+    return trimmed;
+  };
 
   /** Emits text after the decision, removing stray tags even when split across pieces. */
   const pass = async (text: string) => {
@@ -42,17 +49,24 @@ export function createThinkGuard(emit: (text: string) => Promise<void>) {
 
   return {
     async write(text: string): Promise<void> {
-      if (decided) return pass(text);
+      if (decided) return pass(trimLeading ? trimStart(text) : text);
       held += text;
-      const close = held.indexOf(CLOSE);
-      if (close >= 0) {
-        reasoning += held.slice(0, close).replace(OPEN, "");
-        const rest = held.slice(close + CLOSE.length).replace(/^\s+/, "");
+      if (ANSWER_START.test(held)) {
+        const released = held;
         held = "";
         decided = true;
-        return pass(rest);
+        return pass(released);
       }
-      if (ANSWER_START.test(held) || held.length >= THINK_GUARD_HOLD) {
+      const close = held.indexOf(CLOSE);
+      if (close >= 0) {
+        reasoning += held.slice(0, close).replace(OPEN, "").trim();
+        const rest = held.slice(close + CLOSE.length);
+        held = "";
+        decided = true;
+        trimLeading = true;
+        return pass(trimStart(rest));
+      }
+      if (held.length >= THINK_GUARD_HOLD) {
         const released = held;
         held = "";
         decided = true;
