@@ -17,7 +17,7 @@ Options:
   --depth N          levels of follow-up research (1-5, default 2)
   --breadth N        sub-questions per level (1-8, default 3)
   --llm NAME         ${llmProviders.join(" | ")} (default: DEFAULT_LLM_PROVIDER)
-  --model NAME       model of the openai provider (default: OPENAI_MODEL)
+  --model NAME       model of a model provider (default: its *_MODEL variable)
   --search NAME      ${searchProviders.join(" | ")} (default: DEFAULT_SEARCH_PROVIDER)
   --max-results N    results per search (1-20, default 5)
   --language TAG     language of the report, e.g. en
