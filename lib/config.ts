@@ -21,6 +21,42 @@ const optionalString = z
   .optional()
   .transform((value) => (value && value.trim() !== "" ? value.trim() : undefined));
 
+/** A model's price: USD per million input and per million output tokens (reasoning is output). */
+const modelPriceSchema = z.strictObject({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+});
+
+/**
+ * `MODEL_PRICES`: a JSON object from `model` or `provider:model` to its
+ * price, e.g. `{"gpt-4o-mini":{"input":0.15,"output":0.6}}`. Unset or empty: `{}`.
+ */
+const modelPrices = z
+  .string()
+  .optional()
+  .transform((value, context) => {
+    if (!value || value.trim() === "") return {};
+    try {
+      return JSON.parse(value) as unknown;
+    } catch (error) {
+      context.addIssue({
+        code: "custom",
+        message: `expected a JSON object such as {"gpt-4o-mini":{"input":0.15,"output":0.6}}, got text that is not JSON (${error instanceof Error ? error.message : String(error)})`,
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(z.string().min(1), modelPriceSchema, {
+      error: (issue) =>
+        issue.code === "invalid_key"
+          ? "expected model names as keys, got an empty one"
+          : issue.code === "invalid_type"
+            ? `expected a JSON object of prices such as {"gpt-4o-mini":{"input":0.15,"output":0.6}}, got ${issue.input === null ? "null" : Array.isArray(issue.input) ? "an array" : typeof issue.input}`
+            : undefined,
+    }),
+  );
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -102,6 +138,11 @@ export const configSchema = z
     LLM_TIMEOUT_MS: positiveInt.default(120000),
     /** Retries of one model call that failed transiently (429 waits for `Retry-After`). */
     LLM_MAX_RETRIES: nonNegativeInt.default(4),
+    /**
+     * Prices of models in USD per million tokens, by `provider:model` (looked
+     * up first) or `model`: tasks then show what they cost. Default: none.
+     */
+    MODEL_PRICES: modelPrices,
     SEARXNG_URL: optionalString.pipe(z.url().optional()),
     TAVILY_API_KEY: optionalString,
     TAVILY_BASE_URL: z.url().default("https://api.tavily.com"),

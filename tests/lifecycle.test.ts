@@ -185,6 +185,10 @@ describe("task lifecycle", () => {
     expect(text).toMatch(/fathom_sse_connections \d+/);
     expect(text).toMatch(/fathom_takeovers_total \d+/);
     expect(text).toMatch(/fathom_step_retries_total \d+/);
+    // Offline research calls no model: the usage families are named, with no samples yet.
+    for (const family of ["fathom_model_tokens_total counter", "fathom_task_tokens gauge"])
+      expect(text).toContain(`# TYPE ${family}`);
+    expect(text).not.toMatch(/^fathom_model_tokens_total\{/m);
   });
 });
 

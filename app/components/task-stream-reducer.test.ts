@@ -4,6 +4,7 @@ import type { EventType } from "@/lib/model/events";
 import type { TaskJson } from "@/lib/model/task-json";
 import { taskSnapshot, taskView } from "@/lib/model/task-view";
 import { testTask } from "@/lib/model/testing/task-fixture";
+import { addUsage, usageTotals } from "@/lib/model/usage";
 import {
   cursorRefused,
   initialStreamView,
@@ -257,6 +258,41 @@ describe("streamReducer", () => {
       connection: { kind: "unreachable", retryAt: null, offline: true },
     });
     expect(offline.connection).toEqual({ kind: "unreachable", retryAt: null, offline: true });
+  });
+
+  it("counts usage live from progress events, never backwards", () => {
+    const call = {
+      provider: "openai",
+      model: "gpt-4o-mini",
+      inputTokens: 100,
+      outputTokens: 20,
+      reasoningTokens: 5,
+    };
+    const one = addUsage(undefined, { step: "plan", ...call }, 0.001);
+    const two = addUsage(one, { step: "learn:1", ...call }, 0.001);
+    const three = addUsage(two, { step: "learn:2", ...call }, undefined);
+    // The snapshot on connect is newer than the first progress event replayed after it.
+    const connected = streamReducer(initialStreamView(taskView(task())), {
+      type: "snapshot",
+      task: taskSnapshot(task({ usage: two })),
+    });
+    const view = run(connected, [
+      event(1, "progress", { step: "plan", percentage: 5, message: "m", usage: usageTotals(one) }),
+    ]);
+    expect(view.task.usage).toEqual(two);
+    const live = run(view, [
+      event(2, "progress", { step: "learn", percentage: 50, message: "m", usage: usageTotals(three) }),
+    ]);
+    expect(live.task.usage).toMatchObject({ calls: 3, inputTokens: 300, totalTokens: 360 });
+    // One call without a price: no cost any more, not the old one.
+    expect(live.task.usage).not.toHaveProperty("costUsd");
+    // A progress event without usage (or with an unreadable one) leaves it alone.
+    const after = run(live, [
+      event(3, "progress", { step: "learn", percentage: 60, message: "m" }),
+      event(4, "progress", { step: "learn", percentage: 70, message: "m", usage: { calls: "many" } }),
+    ]);
+    expect(after.task.usage).toEqual(live.task.usage);
+    expect(after.task.progress).toBe(70);
   });
 });
 

@@ -187,12 +187,23 @@ function applyEvent(view: StreamView, event: TypedEvent): StreamView {
       next.markdown = view.markdown + reportFromEvents([event]);
       return next;
     case "progress": {
-      const { percentage, step, message, detail } = event.data;
+      const { percentage, step, message, detail, usage } = event.data;
       next.task = {
         ...view.task,
         ...(percentage !== undefined && { progress: percentage }),
         ...(step !== undefined && { step }),
         ...(message !== undefined && { message }),
+        // Calls only add up: an older total (an event replayed after a newer
+        // snapshot) changes nothing. The breakdowns stay those of the last
+        // whole view; the totals are what the page shows.
+        ...(usage &&
+          usage.calls > (view.task.usage?.calls ?? 0) && {
+            usage: {
+              ...usage,
+              byStep: view.task.usage?.byStep ?? {},
+              byModel: view.task.usage?.byModel ?? {},
+            },
+          }),
       };
       next.tree = grow(view.tree, detail);
       return next;

@@ -18,6 +18,7 @@ import { SourcesList } from "./sources-list";
 import { StatusPill } from "./status-pill";
 import { TaskStream } from "./task-stream";
 import type { StreamView } from "./task-stream-reducer";
+import { formatUsage, usageDetails } from "./usage-format";
 
 const stepNames: Record<string, string> = {
   plan: "Planning",
@@ -224,6 +225,11 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
           <span className="meta-item">
             Created <RelativeTime iso={task.createdAt} />
           </span>
+          {task.usage ? (
+            <span className="meta-item" id="task-usage" title={usageDetails(task.usage)}>
+              {formatUsage(task.usage)}
+            </span>
+          ) : null}
         </div>
       </header>
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { EventType, TaskEvent } from "./events";
 import { attemptKinds, sourceJsonSchema, taskStatuses } from "./task-json";
+import { usageTotalsSchema } from "./usage";
 
 /**
  * What each event type carries in `data` (docs/ARCHITECTURE.md, "Wire
@@ -23,6 +24,8 @@ export const progressDataSchema = z.object({
   message: z.string().optional(),
   // A node the reader cannot place costs only that node, not the progress it came with.
   detail: researchTreeNodeSchema.optional().catch(undefined),
+  /** The task's usage totals so far, when its model calls changed them since the last `progress` event. */
+  usage: usageTotalsSchema.optional().catch(undefined),
 });
 
 export const sourceDataSchema = z.object({

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { normalizedRequestSchema } from "./request";
+import { taskUsageSchema } from "./usage";
 
 /** Task ids are fingerprints: lowercase hex of a fixed length. */
 export const TASK_ID_LENGTH = 32;
@@ -36,6 +37,8 @@ export const attemptJsonSchema = z.object({
   durationMs: z.number().nullable(),
   outcome: z.enum(attemptOutcomes),
   error: z.string().nullable(),
+  /** What this attempt's model calls used; absent until it makes one (and in files written before usage was kept). */
+  usage: taskUsageSchema.optional(),
 });
 export type AttemptJson = z.infer<typeof attemptJsonSchema>;
 
@@ -120,6 +123,12 @@ export const taskJsonSchema = z.object({
   lostEvents: lostEventsJsonSchema.nullable().optional(),
   /** Set once older runs were compacted away. */
   compacted: compactedJsonSchema.nullable().optional(),
+  /**
+   * What the task's model calls used, over every attempt and run (what it
+   * cost, not what its current report took). Absent until the first call: a
+   * task whose writer is `offline` never has one.
+   */
+  usage: taskUsageSchema.optional(),
 });
 export type TaskJson = z.infer<typeof taskJsonSchema>;
 

@@ -10,6 +10,7 @@ import {
   taskViewSchema,
 } from "./task-view";
 import { testTask } from "./testing/task-fixture";
+import { addUsage } from "./usage";
 
 const task: TaskJson = testTask({}, { request: { depth: 2, breadth: 3 } });
 const finished: TaskJson = {
@@ -38,5 +39,32 @@ describe("the API's views of a task", () => {
     expect(taskView(task, 3).queuePosition).toBe(3);
     expect(taskSnapshot(finished)).not.toHaveProperty("result");
     expect(taskSnapshot(finished).hasResult).toBe(true);
+  });
+
+  it("carry usage when the task has some: whole in the view and snapshot, totals in the list row", () => {
+    const usage = addUsage(
+      undefined,
+      {
+        step: "plan",
+        provider: "openai",
+        model: "gpt-4o-mini",
+        inputTokens: 9,
+        outputTokens: 3,
+        reasoningTokens: 1,
+      },
+      0.25,
+    );
+    const used: TaskJson = { ...finished, usage };
+    expect(taskViewSchema.parse(taskView(used)).usage).toEqual(usage);
+    expect(taskSnapshotSchema.parse(taskSnapshot(used)).usage).toEqual(usage);
+    expect(taskSummarySchema.parse(taskSummary(used)).usage).toEqual({
+      inputTokens: 9,
+      outputTokens: 3,
+      reasoningTokens: 1,
+      calls: 1,
+      totalTokens: 12,
+      costUsd: 0.25,
+    });
+    expect(taskSummary(finished)).not.toHaveProperty("usage");
   });
 });

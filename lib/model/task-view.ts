@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type TaskJson, taskJsonSchema } from "./task-json";
+import { usageTotals, usageTotalsSchema } from "./usage";
 
 /**
  * What the API shows of a task (`GET /api/tasks/:id`, the controls, the task
@@ -29,6 +30,8 @@ export const taskSummarySchema = z.object({
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
   queuePosition: taskViewSchema.shape.queuePosition,
+  /** The task's usage totals (the view has the breakdowns); absent before its first model call. */
+  usage: usageTotalsSchema.optional(),
 });
 export type TaskSummary = z.infer<typeof taskSummarySchema>;
 
@@ -66,5 +69,6 @@ export function taskSummary(task: TaskJson, queuePosition?: number): TaskSummary
     updatedAt: task.updatedAt,
     finishedAt: task.finishedAt,
     ...(queuePosition === undefined ? {} : { queuePosition }),
+    ...(task.usage && { usage: usageTotals(task.usage) }),
   };
 }

@@ -1,4 +1,4 @@
-import type { LlmProvider, ModelCallObserver, SubQuestion } from "./providers/llm/llm-provider";
+import type { CallUsage, LlmProvider, ModelCallObserver, SubQuestion } from "./providers/llm/llm-provider";
 import type { SearchProvider } from "./providers/search/search-provider";
 import { createOutputChunker } from "./report/output-chunker";
 import { SOURCES_HEADING, sourcesSection } from "./report/sources-section";
@@ -93,15 +93,31 @@ export function createEngine(options: EngineOptions): ResearchEngine {
       };
 
       /**
-       * What a step's model calls reasoned, gathered and sent once from inside
-       * the step as a collapsed "thinking" node of the research tree (never
-       * as report text).
+       * What a step's model calls cost and reasoned: usage is recorded per
+       * call, and the reasoning is sent once, from inside the step, as a
+       * collapsed "thinking" node of the research tree (never as report text).
        */
-      const thinking = (key: string, parentId?: string) => {
+      const observe = (key: string, parentId?: string) => {
         const thoughts: string[] = [];
+        const recorded: Promise<void>[] = [];
         return {
-          observer: { onReasoning: (text: string) => void thoughts.push(text.trim()) },
-          async send(step: string): Promise<void> {
+          observer: {
+            onReasoning: (text: string) => void thoughts.push(text.trim()),
+            onUsage: (usage: CallUsage) => {
+              const saved = context.usage({
+                step: key,
+                provider: llm.name,
+                model: llm.model ?? llm.name,
+                ...usage,
+              });
+              // A failed save surfaces in `finish`; a step that threw first has its own error to report.
+              saved.catch(() => {});
+              recorded.push(saved);
+            },
+          } satisfies ModelCallObserver,
+          /** Waits for the usage records and sends the reasoning; call before the step returns. */
+          async finish(step: string): Promise<void> {
+            await Promise.all(recorded.splice(0));
             if (thoughts.length === 0) return;
             await context.progress({
               step,
@@ -126,10 +142,10 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           key,
           { step: "plan", message: `Planning ${input.count} sub-question${input.count === 1 ? "" : "s"}` },
           async () => {
-            const thoughts = thinking(key, input.parentId ? `question:${input.parentId}` : undefined);
+            const calls = observe(key, input.parentId ? `question:${input.parentId}` : undefined);
             const questions = (
               await llm.plan({
-                ...thoughts.observer,
+                ...calls.observer,
                 query: input.query,
                 count: input.count,
                 learnings: allLearnings.map((learning) => learning.text),
@@ -138,7 +154,7 @@ export function createEngine(options: EngineOptions): ResearchEngine {
                 signal,
               })
             ).slice(0, input.count);
-            await thoughts.send("plan");
+            await calls.finish("plan");
             // The research tree grows by the planned sub-questions (sent from inside the
             // step, so a resumed run does not send them again).
             for (const [index, question] of questions.entries()) {
@@ -215,9 +231,9 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           },
           async () => {
             if (numbered.length === 0) return { learnings: [], followUps: [] };
-            const thoughts = thinking(`learn:${node.id}`, `search:${node.id}`);
+            const calls = observe(`learn:${node.id}`, `search:${node.id}`);
             const output = await llm.learn({
-              ...thoughts.observer,
+              ...calls.observer,
               rootQuery: request.query,
               query: node.question.query,
               goal: node.question.goal,
@@ -232,7 +248,7 @@ export function createEngine(options: EngineOptions): ResearchEngine {
               language: request.language,
               signal,
             });
-            await thoughts.send("learn");
+            await calls.finish("learn");
             const learnings: LearningRecord[] = [];
             for (const learning of output.learnings.slice(0, learningsPerQuestion)) {
               const cited = learning.passages
@@ -309,9 +325,9 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           percentage: RESEARCH_SHARE,
           message: stoppedEarly ? "Writing the report from what was learned so far" : "Writing the report",
         });
-        const thoughts = thinking("report");
-        const result = await writeReport(context, llm, topQuestions, outcomes, thoughts.observer);
-        await thoughts.send("report");
+        const calls = observe("report");
+        const result = await writeReport(context, llm, topQuestions, outcomes, calls.observer);
+        await calls.finish("report");
         return result;
       });
     },

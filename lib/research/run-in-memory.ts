@@ -1,4 +1,5 @@
 import type { NormalizedRequest } from "../model/request";
+import { addUsage, type TaskUsage, type UsageEntry } from "../model/usage";
 import type { ProgressUpdate, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
 
 /** Options of `runEngineInMemory`. */
@@ -18,6 +19,7 @@ export interface InMemoryRunOptions {
   onProgress?: (update: ProgressUpdate) => void;
   onSource?: (source: SourceRef) => void;
   onOutput?: (text: string) => void;
+  onUsage?: (entry: UsageEntry) => void;
   /** Receives each output piece; pass an array to keep outputs of a run that throws. Default: a new array. */
   outputs?: string[];
 }
@@ -32,6 +34,8 @@ export interface InMemoryRun {
   sources: SourceRef[];
   /** Keys of the steps whose function ran in this run, in order. */
   stepsRun: string[];
+  /** What this run's model calls used, without cost (no prices here); undefined when it made none. */
+  usage: TaskUsage | undefined;
 }
 
 /**
@@ -50,6 +54,7 @@ export async function runEngineInMemory(
   const progress: ProgressUpdate[] = [];
   const sources: SourceRef[] = [];
   const stepsRun: string[] = [];
+  let usage: TaskUsage | undefined;
   const context: ResearchContext = {
     request,
     signal: options.signal ?? new AbortController().signal,
@@ -77,7 +82,11 @@ export async function runEngineInMemory(
       outputs.push(text);
     },
     finishRequested: () => options.finishRequested?.() ?? false,
+    async usage(entry) {
+      usage = addUsage(usage, entry, undefined);
+      options.onUsage?.(entry);
+    },
   };
   const result = await engine.run(context);
-  return { result, records, outputs, progress, sources, stepsRun };
+  return { result, records, outputs, progress, sources, stepsRun, usage };
 }

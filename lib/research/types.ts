@@ -1,4 +1,7 @@
 import type { NormalizedRequest } from "../model/request";
+import type { UsageEntry } from "../model/usage";
+
+export type { UsageEntry };
 
 /**
  * The contract between the task runner (lib/tasks) and the research engine.
@@ -34,6 +37,15 @@ export interface ResearchContext {
   readonly reportSoFar: string;
   /** True once a user asked to stop searching and write the report now. */
   finishRequested(): boolean;
+  /**
+   * Records what one model call used: called after every call, failed
+   * attempts and retries included (they cost as much). The runner adds it to
+   * the task's and the current attempt's `usage` and saves the snapshot
+   * before it resolves, so a step whose checkpoint is written never loses
+   * the usage of its calls. A step repeated after an interruption calls
+   * the model again, and that is counted again: it was paid for again.
+   */
+  usage(entry: UsageEntry): Promise<void>;
 }
 
 export interface ProgressUpdate {

@@ -3,6 +3,7 @@ import { parseConfig } from "../config";
 import { AppError } from "../errors";
 import { silentLogger } from "../log";
 import { researchRequestSchema } from "../model/request";
+import { taskView } from "../model/task-view";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
 import { MemoryTaskStore, MemoryVolume } from "../store/memory-store";
 import { TaskManager } from "./task-manager";
@@ -18,11 +19,19 @@ class ScriptedEngine implements ResearchEngine {
   gate: Promise<void> | null = null;
   failTimes = 0;
   transientFailures = 0;
+  /** When set, every step and the report "call" this model (100 tokens in, 20 out of which 5 reasoning). */
+  model: { provider: string; model: string } | null = null;
+
+  async #call(context: ResearchContext, step: string): Promise<void> {
+    if (!this.model) return;
+    await context.usage({ step, ...this.model, inputTokens: 100, outputTokens: 20, reasoningTokens: 5 });
+  }
 
   async run(context: ResearchContext): Promise<ResearchResult> {
     this.runs += 1;
     const questions = await context.step("plan", async () => {
       this.stepCalls.push("plan");
+      await this.#call(context, "plan");
       return ["alpha", "beta", "gamma"];
     });
     const learnings: string[] = [];
@@ -30,6 +39,7 @@ class ScriptedEngine implements ResearchEngine {
       if (context.finishRequested()) break;
       const learned = await context.step(`search:${question}`, async () => {
         this.stepCalls.push(`search:${question}`);
+        await this.#call(context, `search:${question}`);
         if (this.transientFailures > 0) {
           this.transientFailures -= 1;
           throw new AppError("provider_error", "busy", { retryable: true });
@@ -44,6 +54,7 @@ class ScriptedEngine implements ResearchEngine {
       learnings.push(learned);
       await context.progress({ step: "search", percentage: ((index + 1) / 4) * 100, message: question });
     }
+    await this.#call(context, "report");
     const lines = ["# Report\n", ...learnings.map((learning) => `- ${learning}\n`), "Done.\n"];
     const report = lines.join("");
     if (!report.startsWith(context.reportSoFar)) throw new Error("report prefix mismatch");
@@ -264,5 +275,117 @@ describe("TaskManager", () => {
     expect(await manager.sweep()).toBe(1);
     expect(await store.getTask(task.id)).toBeNull();
     expect(await store.wasDeleted(task.id)).toBe(true);
+  });
+
+  it("sums model usage per attempt and per task, across a takeover, with its cost", async () => {
+    const env = {
+      MODEL_PRICES: '{"openai:gpt-test":{"input":1,"output":2},"gpt-test":{"input":9,"output":9}}',
+    };
+    const first = setup(env);
+    first.engine.model = { provider: "openai", model: "gpt-test" };
+    first.engine.gate = new Promise(() => {}); // holds the first search forever, after its model call
+    first.manager.start();
+    const { task } = await first.manager.submit({ query: "costly" }, "r");
+    // Each call is in the snapshot before the engine goes on: plan, then the held search.
+    await until(async () => (await first.store.getTask(task.id))?.usage?.calls === 2);
+    (first.manager as unknown as { shutdown: () => Promise<void> }).shutdown = async () => {};
+    first.store.close();
+
+    const second = setup(env, first.volume);
+    second.engine.model = { provider: "openai", model: "gpt-test" };
+    second.manager.start();
+    const done = await until(async () => {
+      const current = await second.store.getTask(task.id);
+      return current?.status === "completed" ? current : null;
+    });
+    const call = { inputTokens: 100, outputTokens: 20, reasoningTokens: 5, calls: 1 };
+    const price = 0.00014; // 100 × 1 + 20 × 2 USD per million tokens (the provider:model price wins)
+    const [interrupted, takeover] = done.attempts;
+    expect(interrupted?.usage).toMatchObject({
+      calls: 2,
+      inputTokens: 200,
+      totalTokens: 240,
+      costUsd: 0.00028,
+    });
+    expect(Object.keys(interrupted?.usage?.byStep ?? {})).toEqual(["plan", "search:alpha"]);
+    // The takeover repeats the interrupted step's call: it was paid for twice.
+    expect(takeover?.usage).toMatchObject({ calls: 4, outputTokens: 80, reasoningTokens: 20 });
+    expect(Object.keys(takeover?.usage?.byStep ?? {})).toEqual([
+      "search:alpha",
+      "search:beta",
+      "search:gamma",
+      "report",
+    ]);
+    expect(done.usage).toMatchObject({
+      inputTokens: 600,
+      outputTokens: 120,
+      reasoningTokens: 30,
+      calls: 6,
+      totalTokens: 720,
+      costUsd: 0.00084,
+    });
+    expect(done.usage?.byStep["search:alpha"]).toEqual({
+      inputTokens: 200,
+      outputTokens: 40,
+      reasoningTokens: 10,
+      calls: 2,
+      costUsd: 0.00028,
+    });
+    expect(done.usage?.byStep.plan).toEqual({ ...call, costUsd: price });
+    expect(done.usage?.byModel).toEqual({
+      "openai:gpt-test": {
+        inputTokens: 600,
+        outputTokens: 120,
+        reasoningTokens: 30,
+        calls: 6,
+        costUsd: 0.00084,
+      },
+    });
+    // What GET /api/tasks/:id answers, and this process's counters (its own calls only).
+    expect(taskView((await second.manager.getTaskWithReport(task.id))!).usage).toEqual(done.usage);
+    expect(second.manager.metrics.usageByModel["openai:gpt-test"]).toMatchObject({
+      calls: 4,
+      costUsd: 0.00056,
+    });
+    // A watching page counts live: the progress event after each search carries the totals
+    // (this engine announces no progress after its plan or its report).
+    const { events } = await second.store.read(task.id, 0, 100_000);
+    const announced = events.flatMap((event) =>
+      event.type === "progress" && event.data.usage ? [(event.data.usage as { calls: number }).calls] : [],
+    );
+    expect(announced).toEqual([3, 4, 5]);
+  });
+
+  it("keeps each attempt's usage across a pause and resume; no price, no cost; no calls, no usage", async () => {
+    const { manager, engine, store } = setup();
+    engine.model = { provider: "anthropic", model: "claude-test" };
+    engine.gate = new Promise(() => {});
+    manager.start();
+    const { task } = await manager.submit({ query: "paused spend" }, "r");
+    await until(async () => (await store.getTask(task.id))?.usage?.calls === 2);
+    expect((await manager.control(task.id, "pause")).status).toBe("paused");
+    engine.gate = null;
+    await manager.control(task.id, "resume");
+    const done = await until(async () => {
+      const current = await store.getTask(task.id);
+      return current?.status === "completed" ? current : null;
+    });
+    expect(done.attempts.map((attempt) => [attempt.kind, attempt.usage?.calls])).toEqual([
+      ["first", 2],
+      ["resume", 4],
+    ]);
+    expect(done.usage?.calls).toBe(6);
+    expect(done.usage?.byStep["search:alpha"]?.calls).toBe(2);
+    expect(done.usage).not.toHaveProperty("costUsd");
+    expect(done.usage?.byModel["anthropic:claude-test"]).not.toHaveProperty("costUsd");
+
+    engine.model = null;
+    const offline = await manager.submit({ query: "no model at all" }, "r");
+    const finished = await until(async () => {
+      const current = await store.getTask(offline.task.id);
+      return current?.status === "completed" ? current : null;
+    });
+    expect(finished).not.toHaveProperty("usage");
+    expect(finished.attempts[0]).not.toHaveProperty("usage");
   });
 });

@@ -7,6 +7,7 @@ import { normalizeRequest, type ResearchRequestBody } from "../model/request";
 import { requestDefaults } from "../model/request-defaults";
 import { isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import { afterAppend, assertControl, type ControlAction, control, requeue } from "../model/transitions";
+import { addToTokenUsage, emptyTokenUsage, modelKey, type TokenUsage } from "../model/usage";
 import { redactorFor } from "../redact";
 import type { ResearchEngine } from "../research/types";
 import { sleep } from "../sleep";
@@ -65,6 +66,8 @@ export interface ManagerMetrics {
   retries: number;
   runsStarted: number;
   eventsAppended: number;
+  /** Model calls this process's runs made, by `provider:model` (cost where MODEL_PRICES has the model). */
+  usageByModel: Record<string, TokenUsage>;
 }
 
 /**
@@ -81,7 +84,13 @@ export class TaskManager {
   readonly ownerId: string;
   readonly store: TaskStore;
   readonly config: Config;
-  readonly metrics: ManagerMetrics = { takeovers: 0, retries: 0, runsStarted: 0, eventsAppended: 0 };
+  readonly metrics: ManagerMetrics = {
+    takeovers: 0,
+    retries: 0,
+    runsStarted: 0,
+    eventsAppended: 0,
+    usageByModel: {},
+  };
   /** Every task's snapshot, for listing and the list feed. */
   readonly index: TaskIndex;
   readonly #options: TaskManagerOptions;
@@ -121,6 +130,7 @@ export class TaskManager {
         controlPollMs: config.FOLLOW_POLL_MS,
         stepMaxRetries: config.STEP_MAX_RETRIES,
         outputDelayMs: config.OUTPUT_CHUNK_DELAY_MS,
+        prices: config.MODEL_PRICES,
         redact: redactorFor(config),
         now: this.#now,
         sleep: this.#sleep,
@@ -131,6 +141,15 @@ export class TaskManager {
         },
         onAppend: (count) => {
           this.metrics.eventsAppended += count;
+        },
+        onUsage: (entry, costUsd) => {
+          const key = modelKey(entry.provider, entry.model);
+          const byModel = this.metrics.usageByModel;
+          byModel[key] = addToTokenUsage(
+            Object.hasOwn(byModel, key) ? byModel[key]! : emptyTokenUsage(),
+            entry,
+            costUsd,
+          );
         },
       },
       onChange: (task) => this.#emitChange(task),

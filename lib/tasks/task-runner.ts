@@ -8,6 +8,7 @@ import { replayEvents } from "../model/replay";
 import { reportFromEvents } from "../model/report";
 import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "../model/task-json";
 import { endAttempt, endRunningAttempts, settle } from "../model/transitions";
+import { addUsage, costOf, type ModelPrices, priceOf, type UsageEntry, usageTotals } from "../model/usage";
 import { createRedactor, type Redact } from "../redact";
 import type {
   ProgressUpdate,
@@ -31,6 +32,8 @@ export interface RunnerOptions {
   stepMaxRetries: number;
   /** Pause between streamed report chunks, in ms (OUTPUT_CHUNK_DELAY_MS). */
   outputDelayMs: number;
+  /** Prices of models, per million tokens (MODEL_PRICES). Default: none (usage without cost). */
+  prices?: ModelPrices;
   /**
    * Removes secrets from error text before it is stored in the task
    * (`error.message`, `attempts[].error`) or streamed (`status`, `done`):
@@ -48,6 +51,8 @@ export interface RunnerOptions {
   onChange?: (task: TaskJson) => void;
   onRetry?: () => void;
   onAppend?: (events: number) => void;
+  /** Called for every model call the engine reports, with its cost (undefined without a price). */
+  onUsage?: (entry: UsageEntry, costUsd: number | undefined) => void;
 }
 
 /** How a run ended, from the runner's point of view. */
@@ -79,6 +84,10 @@ export class TaskRunner {
   #attempt: AttemptJson | null = null;
   /** The log lost the event that started the current run: #begin's status event starts it. */
   #restartsRun = false;
+  /** The engine's run returned or threw: what is left is this runner's own ending. */
+  #engineDone = false;
+  /** `usage.calls` as the last `progress` event of this attempt carried it (-1: none yet). */
+  #announcedCalls = -1;
 
   constructor(task: TaskJson, lease: AcquiredLease, options: RunnerOptions) {
     this.#task = task;
@@ -125,9 +134,12 @@ export class TaskRunner {
       }
       const reportSoFar = reportFromEvents(log.events, this.#task.runStartEventId);
       await this.#begin(kind, log.lastEventId);
-      const result = await this.#options.engine.run(this.#context(checkpoints, reportSoFar));
+      const result = await this.#options.engine.run(this.#context(checkpoints, reportSoFar)).finally(() => {
+        this.#engineDone = true;
+      });
       return await this.#complete(result, reportSoFar);
     } catch (error) {
+      this.#engineDone = true;
       return await this.#end(error);
     } finally {
       clearInterval(renewTimer);
@@ -243,6 +255,10 @@ export class TaskRunner {
         task.progress = Math.max(0, Math.min(100, Math.round(update.percentage)));
         task.step = update.step;
         task.message = update.message;
+        // The task's usage totals ride along when they changed, so a watching page counts live.
+        const usage =
+          task.usage && task.usage.calls !== this.#announcedCalls ? usageTotals(task.usage) : null;
+        if (usage) this.#announcedCalls = usage.calls;
         await this.#append([
           {
             event: {
@@ -252,6 +268,7 @@ export class TaskRunner {
                 percentage: task.progress,
                 message: update.message,
                 detail: update.detail,
+                ...(usage && { usage }),
               },
             },
           },
@@ -268,7 +285,30 @@ export class TaskRunner {
           await this.#options.sleep(this.#options.outputDelayMs, this.#abort.signal);
       },
       finishRequested: () => task.finishRequested,
+      usage: (entry: UsageEntry) => this.#addUsage(entry),
     };
+  }
+
+  /**
+   * Adds a model call to the task and to this attempt, and saves the
+   * snapshot before returning: the engine reports a call before its step's
+   * checkpoint is appended, so the usage of every recorded step survives a
+   * restart or takeover (the next owner reads this snapshot).
+   */
+  async #addUsage(entry: UsageEntry): Promise<void> {
+    const costUsd = costOf(entry, priceOf(this.#options.prices ?? {}, entry.provider, entry.model));
+    const task = this.#task;
+    task.usage = addUsage(task.usage, entry, costUsd);
+    // By id: the run's end replaces the task (and its attempts) with a settled copy.
+    const attempt = task.attempts.find((candidate) => candidate.id === this.#attempt?.id);
+    if (attempt) attempt.usage = addUsage(attempt.usage, entry, costUsd);
+    this.#options.onUsage?.(entry, costUsd);
+    // A call that ends after the engine gave up (a parallel step of a failed
+    // run) is kept by the final save if it is still to come; saving here could
+    // only race it, or write after the lease was handed back.
+    if (this.#engineDone) return;
+    this.#changed(true);
+    await this.#saving;
   }
 
   async #withRetries<T>(key: string, run: () => Promise<T>): Promise<T> {

@@ -2,11 +2,16 @@ import { taskStatuses } from "@/lib/model/task-json";
 import { getTaskManager } from "@/lib/server/manager-instance";
 import { otherMethods, route } from "../_lib/http";
 import { streamCounters } from "../_lib/metrics";
+import { usageMetricLines } from "../_lib/usage-metrics";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-/** Prometheus text format. Counters are per process; task counts are of the whole store. */
+/**
+ * Prometheus text format. Counters are per process; task counts are of the
+ * whole store. Model usage is both: this process's calls (counters) and the
+ * stored tasks' totals (gauges), see `usageMetricLines`.
+ */
 export const GET = route(async (_request, _context, requestId) => {
   const manager = await getTaskManager();
   const tasks = await manager.index.all();
@@ -38,6 +43,7 @@ export const GET = route(async (_request, _context, requestId) => {
     "# HELP fathom_runs_started_total Task runs (attempts) this process started.",
     "# TYPE fathom_runs_started_total counter",
     `fathom_runs_started_total ${manager.metrics.runsStarted}`,
+    ...usageMetricLines({ processUsage: manager.metrics.usageByModel, tasks }),
     "",
   ];
   return new Response(lines.join("\n"), {

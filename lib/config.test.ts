@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "./config";
+
+describe("MODEL_PRICES", () => {
+  it("is empty when unset or blank", () => {
+    expect(parseConfig({}).MODEL_PRICES).toEqual({});
+    expect(parseConfig({ MODEL_PRICES: "  " }).MODEL_PRICES).toEqual({});
+  });
+
+  it("maps model or provider:model to USD per million input and output tokens", () => {
+    const prices = parseConfig({
+      MODEL_PRICES:
+        '{"gpt-4o-mini":{"input":0.15,"output":0.6},"anthropic:claude-sonnet-4-5":{"input":3,"output":15}}',
+    }).MODEL_PRICES;
+    expect(prices).toEqual({
+      "gpt-4o-mini": { input: 0.15, output: 0.6 },
+      "anthropic:claude-sonnet-4-5": { input: 3, output: 15 },
+    });
+  });
+
+  it.each([
+    ["not JSON", "gpt-4o-mini=0.15", /MODEL_PRICES: expected a JSON object .*not JSON/],
+    ["an array", "[]", /MODEL_PRICES: expected a JSON object of prices .*got an array/],
+    ["a price that is not an object", '{"gpt-4o-mini":0.15}', /MODEL_PRICES\.gpt-4o-mini: /],
+    ["a missing output price", '{"gpt-4o-mini":{"input":0.15}}', /MODEL_PRICES\.gpt-4o-mini\.output: /],
+    [
+      "a negative price",
+      '{"gpt-4o-mini":{"input":-1,"output":1}}',
+      /MODEL_PRICES\.gpt-4o-mini\.input: .*>=0/,
+    ],
+    ["an infinite price", '{"gpt-4o-mini":{"input":1e999,"output":1}}', /MODEL_PRICES\.gpt-4o-mini\.input: /],
+    [
+      "a price given as text",
+      '{"gpt-4o-mini":{"input":"0.15","output":0.6}}',
+      /MODEL_PRICES\.gpt-4o-mini\.input: /,
+    ],
+    [
+      "an unknown field",
+      '{"gpt-4o-mini":{"input":1,"output":1,"cached":0.5}}',
+      /MODEL_PRICES\.gpt-4o-mini: .*"cached"/,
+    ],
+    ["an empty model name", '{"":{"input":1,"output":1}}', /MODEL_PRICES.*empty/],
+  ])("refuses %s with a message naming the variable", (_case, value, message) => {
+    expect(() => parseConfig({ MODEL_PRICES: value })).toThrow(ConfigError);
+    expect(() => parseConfig({ MODEL_PRICES: value })).toThrow(message);
+  });
+});
