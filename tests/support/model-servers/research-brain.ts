@@ -142,7 +142,11 @@ export function parseSources(text: string): { number: number; title: string }[] 
   const sources = [];
   for (const line of text.slice(start).split("\n").slice(1)) {
     const match = /^\[(\d+)\]\s+(.+)$/.exec(line.trim());
-    if (match) sources.push({ number: Number(match[1]), title: match[2]!.replace(/\s+<[^>]*>$/, "").trim() });
+    if (match)
+      sources.push({
+        number: Number(match[1]),
+        title: match[2]!.replace(/\s+(<[^>]*>|\([^)]*\))$/, "").trim(),
+      });
     else if (line.trim() !== "" || sources.length > 0) break;
   }
   return sources;
@@ -192,7 +196,7 @@ function findings(text: string, question: string, sources: { number: number; tit
       heading: "What the sources say",
       sentences: sources.map(
         (source) =>
-          `${source.title} bears directly on ${oneLine(question).replace(/\?$/, "")} [${source.number}].`,
+          `${source.title} bears directly on the question "${oneLine(question)}" [${source.number}].`,
       ),
     },
   ];
