@@ -1,5 +1,5 @@
 import path from "node:path";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const alias = { "@": path.resolve(__dirname) };
 
@@ -25,8 +25,21 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
+          // The test helpers' own suites (the model servers): in-process, no built app needed.
+          name: "support",
+          include: ["tests/support/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          setupFiles: ["tests/support/fail-on-fd-gc.ts"],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
           name: "e2e",
           include: ["tests/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, "tests/support/**"],
           environment: "node",
           testTimeout: 180_000,
           setupFiles: ["tests/support/fail-on-fd-gc.ts"],

@@ -1,0 +1,227 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { detectStep, researchBrain } from "./research-brain";
+import type { ModelServer, ModelServerOptions, ModelServerQuirks, RecordedRequest, Wire } from "./types";
+import {
+  estimateTokens,
+  isWireError,
+  jsonBody,
+  type ResolvedQuirks,
+  type WireError,
+  type WireProtocol,
+} from "./wire-kit";
+import { anthropicProtocol } from "./wires/anthropic-messages";
+import { googleProtocol } from "./wires/google-generate-content";
+import { azureProtocol, openAiProtocol } from "./wires/openai-chat";
+
+const PROTOCOLS: Record<Wire, WireProtocol> = {
+  openai: openAiProtocol,
+  anthropic: anthropicProtocol,
+  google: googleProtocol,
+  azure: azureProtocol,
+};
+
+const ALL_WIRES: Wire[] = ["openai", "anthropic", "google", "azure"];
+const OPENAI_WIRES: Wire[] = ["openai", "azure"];
+
+/** The wires each quirk makes sense on (a quirk of OpenAI-compatible servers means nothing to Gemini). */
+const QUIRK_WIRES: Record<keyof ModelServerQuirks, Wire[]> = {
+  thinkInContent: OPENAI_WIRES,
+  reasoningField: OPENAI_WIRES,
+  refuseJsonObject: OPENAI_WIRES,
+  refuseJsonSchema: OPENAI_WIRES,
+  requireJsonWord: OPENAI_WIRES,
+  rateLimitOnce: ALL_WIRES,
+  contextLimitTokens: ALL_WIRES,
+  cutReportOnce: ALL_WIRES,
+  usage: ALL_WIRES,
+  azurePromptFilter: ["azure"],
+  echoKey: ALL_WIRES,
+};
+
+function validate(options: ModelServerOptions): void {
+  if (!ALL_WIRES.includes(options.wire)) {
+    throw new Error(
+      `expected wire to be one of ${ALL_WIRES.join(", ")}, got ${JSON.stringify(options.wire)}`,
+    );
+  }
+  const quirks = options.quirks ?? {};
+  for (const [name, value] of Object.entries(quirks)) {
+    const wires = QUIRK_WIRES[name as keyof ModelServerQuirks];
+    if (wires === undefined) throw new Error(`expected a known quirk, got ${JSON.stringify(name)}`);
+    if (value !== undefined && value !== false && !wires.includes(options.wire)) {
+      throw new Error(`expected quirk ${name} on the ${wires.join(" or ")} wire, got wire ${options.wire}`);
+    }
+  }
+  if (quirks.thinkInContent && quirks.reasoningField) {
+    throw new Error("expected thinkInContent or reasoningField, got both");
+  }
+  const numbers: [string, number | undefined, number][] = [
+    ["chunkSize", options.chunkSize, 1],
+    ["rateLimitOnce.retryAfterSeconds", quirks.rateLimitOnce?.retryAfterSeconds, 0],
+    ["contextLimitTokens", quirks.contextLimitTokens, 1],
+    ["cutReportOnce.afterChars", quirks.cutReportOnce?.afterChars, 0],
+  ];
+  for (const [name, value, minimum] of numbers) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= minimum)) {
+      throw new Error(`expected ${name} to be an integer ≥ ${minimum}, got ${value}`);
+    }
+  }
+}
+
+function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function headerRecord(request: http.IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
+
+/**
+ * Starts a local HTTP server on 127.0.0.1 (a free port) that speaks one model
+ * service's wire format, answers with `brain`, records every request, and
+ * misbehaves as `quirks` say. Checks run in the order a service applies them:
+ * route, JSON body, request shape, `echoKey`, `rateLimitOnce`,
+ * `contextLimitTokens`, the JSON-mode refusals; then the answer.
+ */
+export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
+  validate(options);
+  const protocol = PROTOCOLS[options.wire];
+  const brain = options.brain ?? researchBrain;
+  const chunkSize = options.chunkSize ?? 24;
+  const quirks: ResolvedQuirks = {
+    ...options.quirks,
+    usage: options.quirks?.usage ?? true,
+    azurePromptFilter: options.quirks?.azurePromptFilter ?? options.wire === "azure",
+  };
+  const requests: RecordedRequest[] = [];
+  let rateLimited = false;
+  let reportCut = false;
+  let idCounter = 0;
+  const nextId = (prefix: string) => {
+    idCounter += 1;
+    return `${prefix}Fathom${String(idCounter).padStart(8, "0")}`;
+  };
+
+  const handle = async (request: http.IncomingMessage, response: http.ServerResponse) => {
+    const raw = await readBody(request);
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const query = Object.fromEntries(url.searchParams);
+    const headers = headerRecord(request);
+    const method = request.method ?? "GET";
+    let body: unknown;
+    let bodyIsJson = true;
+    try {
+      body = raw === "" ? undefined : JSON.parse(raw);
+    } catch {
+      // Not JSON: recorded as undefined, and answered below with the service's parse error.
+      bodyIsJson = false;
+    }
+    const record: RecordedRequest = {
+      wire: options.wire,
+      method,
+      path: url.pathname,
+      query,
+      headers,
+      body,
+      model: undefined,
+      apiKey: protocol.apiKey(headers, query),
+      jsonMode: "none",
+      stream: false,
+      step: "other",
+      status: undefined,
+    };
+    requests.push(record);
+    const refuse = (error: WireError) => {
+      record.status = error.status;
+      jsonBody(response, error);
+    };
+
+    const routed = protocol.route(method, url.pathname, query);
+    if (routed.kind === "error") return refuse(routed.error);
+    if (!bodyIsJson) return refuse(protocol.errors.invalidJson());
+    const call = protocol.parse(body, routed);
+    if (isWireError(call)) return refuse(call);
+    const prompt = call.messages.map((message) => message.text).join("\n\n");
+    record.model = call.model;
+    record.jsonMode = call.jsonMode;
+    record.stream = call.stream;
+    record.step = detectStep(`${call.system}\n\n${prompt}`);
+
+    if (quirks.echoKey) return refuse(protocol.errors.authentication(record.apiKey));
+    if (quirks.rateLimitOnce && !rateLimited) {
+      rateLimited = true;
+      return refuse(protocol.errors.rateLimit(quirks.rateLimitOnce.retryAfterSeconds, call.model));
+    }
+    const promptTokens = estimateTokens(`${call.system}${prompt}`);
+    if (quirks.contextLimitTokens !== undefined && promptTokens > quirks.contextLimitTokens) {
+      return refuse(protocol.errors.contextLength(promptTokens, quirks.contextLimitTokens, call.model));
+    }
+    const refusal = protocol.refuse(call, quirks);
+    if (refusal) return refuse(refusal);
+
+    const answer = brain({
+      wire: options.wire,
+      model: call.model,
+      system: call.system,
+      messages: call.messages,
+      prompt,
+      jsonMode: call.jsonMode,
+      step: record.step,
+    });
+    let cutAfterChars: number | undefined;
+    if (quirks.cutReportOnce && !reportCut && call.stream && record.step === "report") {
+      reportCut = true;
+      // A report shorter than the cut point is cut at its end, before the finish.
+      cutAfterChars = Math.min(quirks.cutReportOnce.afterChars, answer.text.length);
+    }
+    record.status = 200;
+    await protocol.answer({
+      call,
+      route: routed,
+      answer,
+      response,
+      quirks,
+      chunkSize,
+      promptTokens,
+      cutAfterChars,
+      nextId,
+    });
+  };
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (response.headersSent) {
+        // The client went away mid-stream (or the stream was cut on purpose): nothing left to tell it.
+        response.destroy();
+        return;
+      }
+      jsonBody(response, {
+        status: 500,
+        body: { error: { message: `model server failed: ${String(error)}` } },
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    baseURL: `${url}${protocol.basePath}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
