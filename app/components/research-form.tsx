@@ -283,7 +283,8 @@ export function ResearchForm() {
               className="input"
               value={model}
               onChange={(event) => setModel(event.target.value)}
-              placeholder={ready?.llm.find((p) => p.name === llmValue)?.model ?? "model name"}
+              placeholder={ready?.llm.find((p) => p.name === llmValue)?.model ?? "required: the model to use"}
+              required={!ready?.llm.find((p) => p.name === llmValue)?.model}
               maxLength={200}
               spellCheck={false}
               autoComplete="off"

@@ -14,7 +14,13 @@ export const GET = route(async (request, _context, requestId) => {
   const defaults = requestDefaults(config);
   const configured = (llm: (typeof llmProviders)[number], search: (typeof searchProviders)[number]) => {
     const normalized = normalizeRequest(
-      { query: "x", llm: { provider: llm }, search: { provider: search } },
+      {
+        query: "x",
+        // A provider without a default model is configured all the same: its requests name one.
+        llm:
+          llm === "offline" ? { provider: llm } : { provider: llm, model: defaults.models[llm] ?? "model" },
+        search: { provider: search },
+      },
       defaults,
     );
     try {

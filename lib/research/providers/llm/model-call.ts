@@ -1,6 +1,6 @@
 import { APICallError, type LanguageModel, type ModelMessage, Output, streamText } from "ai";
 import type { z } from "zod";
-import { ProviderError, parseRetryAfter } from "../provider-http";
+import { MAX_RETRY_AFTER_MS, ProviderError, parseRetryAfter } from "../provider-http";
 import type { CallUsage } from "./llm-provider";
 import { createThinkGuard } from "./think-guard";
 
@@ -149,7 +149,8 @@ export function toProviderError(
 ): ProviderError {
   if (error instanceof ProviderError) return error;
   const partial = state.partial ? { partial: true } : {};
-  if (APICallError.isInstance(error) && error.statusCode !== undefined) {
+  // A 2xx "error" is a response that broke off while it was read (the connection dropped).
+  if (APICallError.isInstance(error) && error.statusCode !== undefined && error.statusCode >= 300) {
     const message = providerMessage(error.responseBody) || error.message;
     const refusal: RefusalKind | undefined =
       error.statusCode >= 400 && error.statusCode < 500 && CONTEXT_LENGTH.test(message)
@@ -160,8 +161,8 @@ export function toProviderError(
     const headers = error.responseHeaders ?? {};
     const retryAfterMs =
       headers["retry-after-ms"] !== undefined && /^\d+(\.\d+)?$/.test(headers["retry-after-ms"].trim())
-        ? Number(headers["retry-after-ms"])
-        : parseRetryAfter(headers["retry-after"] ?? null, Date.now());
+        ? Math.min(Number(headers["retry-after-ms"]), MAX_RETRY_AFTER_MS)
+        : (parseRetryAfter(headers["retry-after"] ?? null, Date.now()) ?? retryDelayInBody(error.responseBody));
     return new ProviderError(`${label} answered HTTP ${error.statusCode}: ${message}`, {
       retryable: refusal === undefined && error.isRetryable,
       status: error.statusCode,
@@ -178,6 +179,15 @@ export function toProviderError(
     state.partial ? `${label}'s answer broke off: ${reason}` : `${label} could not be reached: ${reason}`,
     { retryable: true, cause: error, details: partial },
   );
+}
+
+/**
+ * Gemini says when to retry in the body, not in a header:
+ * `{"error": {"details": [{"@type": "…RetryInfo", "retryDelay": "12s"}]}}`.
+ */
+function retryDelayInBody(body: string | undefined): number | undefined {
+  const match = body ? /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(body) : null;
+  return match ? Math.min(Number(match[1]) * 1000, MAX_RETRY_AFTER_MS) : undefined;
 }
 
 /** The message inside a provider's error body (OpenAI, Anthropic, Gemini, LM Studio shapes), trimmed. */

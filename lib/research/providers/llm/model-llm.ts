@@ -405,7 +405,8 @@ export function createContinuationFilter(written: string, emit: (text: string) =
   };
   return {
     async write(text: string): Promise<void> {
-      buffer += text;
+      // A report begins at its first visible character (models often open with blank lines).
+      buffer = written === "" && buffer === "" ? text.replace(/^\s+/, "") : buffer + text;
       if (!checkedOverlap) {
         if (buffer.length < 400 && !buffer.includes("\n\n")) return;
         buffer = buffer.slice(overlap(written, buffer));
