@@ -53,7 +53,9 @@ export type CollectionJson = z.infer<typeof collectionJsonSchema>;
 
 /** A document's id: the first 32 hex digits of the SHA-256 of its bytes (the same file twice is one document). */
 export const DOCUMENT_ID_PATTERN = /^[0-9a-f]{32}$/;
-export const documentIdSchema = z.string().regex(DOCUMENT_ID_PATTERN, "expected a document id (32 hex digits)");
+export const documentIdSchema = z
+  .string()
+  .regex(DOCUMENT_ID_PATTERN, "expected a document id (32 hex digits)");
 
 export const documentTypes = ["pdf", "docx", "html", "markdown", "text", "csv"] as const;
 export type DocumentType = (typeof documentTypes)[number];

@@ -3,13 +3,13 @@ import type { Config } from "../config";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
-import { normalizeRequest, type ResearchRequestBody } from "../model/request";
+import { type NormalizedRequest, normalizeRequest, type ResearchRequestBody } from "../model/request";
 import { requestDefaults } from "../model/request-defaults";
 import { isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import { afterAppend, assertControl, type ControlAction, control, requeue } from "../model/transitions";
 import { addToTokenUsage, emptyTokenUsage, modelKey, type TokenUsage } from "../model/usage";
 import { redactorFor } from "../redact";
-import type { ResearchEngine } from "../research/types";
+import type { TaskEngine } from "../research/types";
 import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
 import { BatchedLookup } from "./batched-lookup";
@@ -23,10 +23,10 @@ import { TaskIndex } from "./task-index";
 export interface TaskManagerOptions {
   config: Config;
   store: TaskStore;
-  engine: ResearchEngine;
+  engine: TaskEngine;
   logger: Logger;
   /** Throws a `provider_not_configured` AppError when a request needs what the server lacks. */
-  checkProviders?: (request: TaskJson["request"]) => void;
+  checkProviders?: (request: NormalizedRequest) => void;
   /** This process's owner id, carried by its leases. Default: a 12-character nanoid. */
   ownerId?: string;
   /** Wall clock for timestamps shown to people (never for liveness). Default `new Date()`. */

@@ -3,6 +3,7 @@ import {
   researchQueryParamsSchema,
   researchRequestSchema,
 } from "@/lib/model/request";
+import { isIndexRequest } from "@/lib/model/request";
 import { researchCreated } from "@/lib/model/research-created";
 import type { TaskJson } from "@/lib/model/task-json";
 import { modelName } from "@/lib/research";
@@ -45,7 +46,7 @@ async function start(request: Request, input: ResearchRequestBody, requestId: st
 
 /** `X-Task-ID`, and `X-Model-Name` when the task uses a model. */
 function taskHeaders(task: TaskJson): Record<string, string> {
-  const model = modelName(task.request);
+  const model = isIndexRequest(task.request) ? undefined : modelName(task.request);
   return model ? { "X-Task-ID": task.id, "X-Model-Name": model } : { "X-Task-ID": task.id };
 }
 

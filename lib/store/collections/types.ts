@@ -23,7 +23,10 @@ export interface CollectionStore {
    * already has one with this id (then returns that one, `created: false`).
    * Fails with `not_found` when the collection does not exist.
    */
-  putDocument(document: DocumentJson, original: Uint8Array): Promise<{ created: boolean; document: DocumentJson }>;
+  putDocument(
+    document: DocumentJson,
+    original: Uint8Array,
+  ): Promise<{ created: boolean; document: DocumentJson }>;
   /** Replaces a document's metadata (status changes); a document deleted meanwhile stays deleted. */
   updateDocument(document: DocumentJson): Promise<void>;
   getDocument(collection: string, id: string): Promise<DocumentJson | null>;
