@@ -8,6 +8,13 @@ export interface CorpusDocument {
   text: string;
 }
 
+/** A document of an index (its text lives in its passages). */
+export interface IndexedDocument {
+  ref: string;
+  title: string;
+  url?: string;
+}
+
 /** Where a corpus comes from and how to read it. */
 export interface CorpusSource {
   /** A short name used in cache file names and messages (`sotu`, `folder`). */

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { temporaryDirectory } from "../testing/fixtures";
 import { createFolderCorpus } from "./folder-corpus";
-import { createPassageIndexCache } from "./passage-index";
+import { createPassageIndexCache, INDEX_FORMAT } from "./passage-index";
+import { decodePassageIndexFile, encodePassageIndexFile } from "./passage-index-file";
 
 function corpusWith(files: Record<string, string>) {
   const directory = temporaryDirectory("fathom-corpus-");
@@ -34,9 +35,13 @@ describe("passage index cache", () => {
     await cache.settled();
     const files = readdirSync(dataDir);
     expect(files).toHaveLength(1);
-    expect(JSON.parse(readFileSync(path.join(dataDir, files[0]!), "utf8"))).toMatchObject({
+    const decoded = decodePassageIndexFile(readFileSync(path.join(dataDir, files[0]!)), {
+      format: INDEX_FORMAT,
       fingerprint: first.fingerprint,
-      documents: [{ ref: "doc:a.txt" }, { ref: "doc:b.txt" }],
+    });
+    expect(decoded).toMatchObject({
+      current: true,
+      content: { fingerprint: first.fingerprint, documents: [{ ref: "doc:a.txt" }, { ref: "doc:b.txt" }] },
     });
     expect(first.search("bananas", 5).map((hit) => first.documents[hit.document]!.ref)).toEqual([
       "doc:b.txt",
@@ -89,5 +94,109 @@ describe("passage index cache", () => {
     }).get(corpus);
     expect(index.search("apples", 5)).toHaveLength(1);
     expect(warnings.join("\n")).toMatch(/unreadable search index cache/);
+  });
+});
+
+describe("passage index files", () => {
+  const fruit = {
+    "a.txt": "Apples grow on trees in orchards. Apple growers harvest in autumn.",
+    "b.txt":
+      "Bananas grow in tropical plantations.\n\nThe governments of banana-growing countries tax exports.",
+    "c.md": "# Governing orchards\n\nGovernment inspectors visit the orchards and the plantations.",
+  };
+
+  /** A corpus whose document reads are counted. */
+  function countedCorpus(files: Record<string, string>) {
+    const corpus = createFolderCorpus(corpusWith(files));
+    const counted = {
+      ...corpus,
+      loads: 0,
+      loadDocuments() {
+        counted.loads++;
+        return corpus.loadDocuments();
+      },
+    };
+    return counted;
+  }
+
+  /** A cache directory holding the index of `corpus`, and that file's path. */
+  async function cachedIndexOf(corpus: ReturnType<typeof countedCorpus>) {
+    const cacheDir = temporaryDirectory();
+    const cache = createPassageIndexCache({ cacheDir });
+    const index = await cache.get(corpus);
+    await cache.settled();
+    const [name] = readdirSync(cacheDir);
+    expect(name).toMatch(/^search-index-folder-[0-9a-f]+\.idx$/);
+    return { cacheDir, file: path.join(cacheDir, name!), index };
+  }
+
+  /** A fresh cache over `cacheDir` (a new process), collecting its warnings. */
+  function freshCache(cacheDir: string) {
+    const warnings: string[] = [];
+    const cache = createPassageIndexCache({ cacheDir, warn: (message) => warnings.push(message) });
+    return { cache, warnings };
+  }
+
+  const ranking = (index: Awaited<ReturnType<typeof cachedIndexOf>>["index"], query: string) =>
+    index.search(query, 10).map(({ passage, document, score }) => ({ passage, document, score }));
+
+  it("ranks a loaded index exactly as the index it was built as", async () => {
+    const corpus = countedCorpus(fruit);
+    const { cacheDir, index } = await cachedIndexOf(corpus);
+    const { cache } = freshCache(cacheDir);
+    const loaded = await cache.get(corpus);
+    expect(corpus.loads).toBe(1);
+    for (const query of ["orchards", "govern", "government plantations", "banana exports", "grow", "zebra"]) {
+      expect(ranking(loaded, query)).toEqual(ranking(index, query));
+    }
+    expect(loaded.inverseDocumentFrequency("orchard")).toBe(index.inverseDocumentFrequency("orchard"));
+    expect(loaded.passages).toEqual(index.passages);
+    expect(loaded.documents).toEqual(index.documents);
+  });
+
+  it("rebuilds a truncated cache file, with a warning", async () => {
+    const corpus = countedCorpus(fruit);
+    const { cacheDir, file } = await cachedIndexOf(corpus);
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 100));
+    const { cache, warnings } = freshCache(cacheDir);
+    expect((await cache.get(corpus)).search("bananas", 5)).toHaveLength(1);
+    expect(corpus.loads).toBe(2);
+    expect(warnings.join("\n")).toMatch(/unreadable search index cache .*truncated/);
+    await cache.settled();
+    expect(readFileSync(file)).toEqual(bytes);
+  });
+
+  it("rebuilds a cache file of another format version or corpus state, quietly", async () => {
+    const corpus = countedCorpus(fruit);
+    const { cacheDir, file, index } = await cachedIndexOf(corpus);
+    const bytes = readFileSync(file);
+    const decoded = decodePassageIndexFile(bytes, { format: INDEX_FORMAT, fingerprint: index.fingerprint });
+    if (!decoded.current) throw new Error("expected the current format");
+    for (const foreign of [
+      { ...decoded.content, format: "fathom-passage-index-0" },
+      { ...decoded.content, fingerprint: "0".repeat(64) },
+    ]) {
+      writeFileSync(file, encodePassageIndexFile(foreign));
+      const loadsBefore = corpus.loads;
+      const { cache, warnings } = freshCache(cacheDir);
+      expect(ranking(await cache.get(corpus), "orchards")).toEqual(ranking(index, "orchards"));
+      expect(corpus.loads).toBe(loadsBefore + 1);
+      expect(warnings).toEqual([]);
+      await cache.settled();
+      expect(readFileSync(file)).toEqual(bytes);
+    }
+  });
+
+  it("removes the JSON cache of the previous format when it writes the new one", async () => {
+    const corpus = countedCorpus(fruit);
+    const { cacheDir, file } = await cachedIndexOf(corpus);
+    const legacy = file.replace(/\.idx$/, ".json");
+    rmSync(file);
+    writeFileSync(legacy, '{"format":"fathom-passage-index-1"}');
+    const { cache } = freshCache(cacheDir);
+    await cache.get(corpus);
+    await cache.settled();
+    expect(readdirSync(cacheDir)).toEqual([path.basename(file)]);
   });
 });
