@@ -2,8 +2,9 @@ import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "no
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { temporaryDirectory } from "../testing/fixtures";
+import { corpusFingerprint } from "./corpus-fingerprint";
 import { createFolderCorpus } from "./folder-corpus";
-import { createPassageIndexCache, INDEX_FORMAT } from "./passage-index";
+import { createPassageIndexCache, INDEX_FORMAT, writePassageIndexFile } from "./passage-index";
 import { decodePassageIndexFile, encodePassageIndexFile } from "./passage-index-file";
 
 function corpusWith(files: Record<string, string>) {
@@ -198,5 +199,64 @@ describe("passage index files", () => {
     await cache.get(corpus);
     await cache.settled();
     expect(readdirSync(cacheDir)).toEqual([path.basename(file)]);
+  });
+
+  it("uses the index built with the app, and never writes it or the cache", async () => {
+    const built = countedCorpus(fruit);
+    const prebuiltIndexFile = path.join(temporaryDirectory(), "search-index", "corpus.idx");
+    const index = await writePassageIndexFile(built, prebuiltIndexFile);
+    const bytes = readFileSync(prebuiltIndexFile);
+    const corpus = Object.assign(built, { prebuiltIndexFile });
+    const cacheDir = temporaryDirectory();
+    const { cache, warnings } = freshCache(cacheDir);
+    const loaded = await cache.get(corpus);
+    await cache.settled();
+    expect(ranking(loaded, "government")).toEqual(ranking(index, "government"));
+    expect(corpus.loads).toBe(1); // the build's own read
+    expect(warnings).toEqual([]);
+    expect(readdirSync(cacheDir)).toEqual([]);
+    expect(readFileSync(prebuiltIndexFile)).toEqual(bytes);
+  });
+
+  it("falls back to the cache when the index built with the app is stale or damaged, with a warning", async () => {
+    const directory = corpusWith(fruit);
+    const prebuiltIndexFile = path.join(temporaryDirectory(), "corpus.idx");
+    await writePassageIndexFile(createFolderCorpus(directory), prebuiltIndexFile);
+    const corpus = { ...createFolderCorpus(directory), prebuiltIndexFile };
+    writeFileSync(path.join(directory, "d.txt"), "Dates grow on palms.");
+    const stale = readFileSync(prebuiltIndexFile);
+
+    const cacheDir = temporaryDirectory();
+    const first = freshCache(cacheDir);
+    expect((await first.cache.get(corpus)).search("palms", 5)).toHaveLength(1);
+    expect(first.warnings.join("\n")).toMatch(
+      /Not using .*corpus\.idx: built from another version of the corpus/,
+    );
+    await first.cache.settled();
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+    expect(readFileSync(prebuiltIndexFile)).toEqual(stale);
+
+    // Damaged: one flipped byte in the body.
+    await writePassageIndexFile(corpus, prebuiltIndexFile);
+    const damaged = readFileSync(prebuiltIndexFile);
+    damaged[damaged.length - 1]! ^= 0xff;
+    writeFileSync(prebuiltIndexFile, damaged);
+    const second = freshCache(cacheDir);
+    expect((await second.cache.get(corpus)).search("palms", 5)).toHaveLength(1);
+    expect(second.warnings.join("\n")).toMatch(/unreadable search index built with the app .*checksum/);
+  });
+
+  it("identifies a corpus with a content version by it and its file names, not by file times", async () => {
+    const directory = corpusWith(fruit);
+    const versioned = (version: string) => ({
+      ...createFolderCorpus(directory),
+      contentVersion: async () => version,
+    });
+    const before = await corpusFingerprint(versioned("1.0.0"), INDEX_FORMAT);
+    utimesSync(path.join(directory, "a.txt"), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    expect(await corpusFingerprint(versioned("1.0.0"), INDEX_FORMAT)).toBe(before);
+    expect(await corpusFingerprint(versioned("1.0.1"), INDEX_FORMAT)).not.toBe(before);
+    writeFileSync(path.join(directory, "d.txt"), "Dates grow on palms.");
+    expect(await corpusFingerprint(versioned("1.0.0"), INDEX_FORMAT)).not.toBe(before);
   });
 });

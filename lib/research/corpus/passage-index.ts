@@ -133,6 +133,18 @@ function loadPassageIndex(content: PassageIndexContent): PassageIndex {
   return createPassageIndex(content.fingerprint, content.documents, content.passages, miniSearch);
 }
 
+/**
+ * Builds the index of `corpus` and writes it to `file` (`npm run build` ships
+ * the default corpus's index this way; `PassageIndexCache` reads it).
+ */
+export async function writePassageIndexFile(corpus: CorpusSource, file: string): Promise<PassageIndex> {
+  const fingerprint = await corpusFingerprint(corpus, INDEX_FORMAT);
+  const built = await buildPassageIndex(await corpus.loadDocuments(), fingerprint);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, built.encode());
+  return built.index;
+}
+
 /** Options of `createPassageIndexCache`. */
 export interface PassageIndexCacheOptions {
   /** Where cached indexes are written (the configured cache directory): `search-index-<kind>-<id>.idx`. */
@@ -148,7 +160,8 @@ export interface PassageIndexCacheOptions {
 /** Loads, builds and memoizes the indexes of corpora. */
 export interface PassageIndexCache {
   /**
-   * The index of `corpus`: from memory, else from the disk cache when its
+   * The index of `corpus`: from memory, else from the index built with the
+   * app (`corpus.prebuiltIndexFile`, read-only) or the disk cache when its
    * fingerprint matches, else built (and written to the disk cache).
    * Concurrent callers share one promise.
    */
@@ -176,6 +189,15 @@ export function createPassageIndexCache(options: PassageIndexCacheOptions): Pass
   };
 
   async function loadOrBuild(corpus: CorpusSource, fingerprint: string): Promise<PassageIndex> {
+    if (corpus.prebuiltIndexFile !== undefined) {
+      const prebuilt = await readIndexFile(corpus.prebuiltIndexFile, fingerprint, {
+        name: "search index built with the app",
+        warn,
+        // Built by `npm run build` for this corpus: if it does not match, the build is out of date.
+        onStale: (reason) => warn(`Not using ${corpus.prebuiltIndexFile}: ${reason}`),
+      });
+      if (prebuilt) return prebuilt;
+    }
     const stem = cacheFileStem(corpus);
     const file = `${stem}.idx`;
     // A cache of another version or corpus state is simply rebuilt.
