@@ -29,7 +29,7 @@ async function start(request: Request, input: ResearchRequestBody, requestId: st
     // A cursor means an EventSource reconnecting, not a new request: it
     // never creates, retries or restarts a task, and a cursor the task cannot
     // serve is refused before anything else happens.
-    const task = await findTask(manager, manager.identify(input).id);
+    const task = await findTask(manager, (await manager.identify(input)).id);
     return streamTask(request, manager, task, cursor, requestId, taskHeaders(task));
   }
   const { task, created } = await manager.submit(input, requestId, { admit: admission(manager, request) });
