@@ -95,9 +95,12 @@ export class FileCollections implements CollectionStore {
       const existing = await this.getCollection(checked.name);
       if (existing) return { created: false, collection: existing };
       const outcome = await this.#publishFolder(checked.name, target, async (staging) => {
-        await fs.mkdir(path.join(staging, "documents"));
-        await fs.mkdir(path.join(staging, "ready"));
-        await writeFileAtomic(path.join(staging, "collection.json"), `${JSON.stringify(checked)}\n`);
+        await fs.mkdir(path.join(/*turbopackIgnore: true*/ staging, "documents"));
+        await fs.mkdir(path.join(/*turbopackIgnore: true*/ staging, "ready"));
+        await writeFileAtomic(
+          path.join(/*turbopackIgnore: true*/ staging, "collection.json"),
+          `${JSON.stringify(checked)}\n`,
+        );
       });
       if (outcome === "created") return { created: true, collection: checked };
       // The collections folder itself is gone (an operator wiped the volume): create it again.
@@ -143,8 +146,11 @@ export class FileCollections implements CollectionStore {
       if (existing) return { created: false, document: existing };
       if (!(await exists(this.#layout.collectionRecordPath(name)))) throw noCollection(name);
       const outcome = await this.#publishFolder(id, this.#layout.documentDir(name, id), async (staging) => {
-        await writeNewFile(path.join(staging, "original"), original);
-        await writeFileAtomic(path.join(staging, "document.json"), `${JSON.stringify(checked)}\n`);
+        await writeNewFile(path.join(/*turbopackIgnore: true*/ staging, "original"), original);
+        await writeFileAtomic(
+          path.join(/*turbopackIgnore: true*/ staging, "document.json"),
+          `${JSON.stringify(checked)}\n`,
+        );
       });
       // The collection's folder went between the check and the rename: it was deleted.
       if (outcome === "no-parent") throw noCollection(name);
@@ -389,10 +395,11 @@ export class FileCollections implements CollectionStore {
 
   async #sweep(): Promise<void> {
     const trash = this.#layout.collectionTrashDir;
-    for (const name of await fs.readdir(trash)) await this.#remove(path.join(trash, name));
+    for (const name of await fs.readdir(trash))
+      await this.#remove(path.join(/*turbopackIgnore: true*/ trash, name));
     const staging = this.#layout.collectionStagingDir;
     for (const name of await fs.readdir(staging)) {
-      const folder = path.join(staging, name);
+      const folder = path.join(/*turbopackIgnore: true*/ staging, name);
       const stat = await fs.stat(folder).catch(() => null);
       if (stat && this.#clock() - stat.mtimeMs > STAGING_MAX_AGE_MS) await this.#remove(folder);
     }
@@ -432,7 +439,7 @@ async function folderBytes(folder: string): Promise<number> {
       throw storageError("measure the collections", error);
     }
     for (const entry of entries) {
-      const full = path.join(current, entry.name);
+      const full = path.join(/*turbopackIgnore: true*/ current, entry.name);
       if (entry.isDirectory()) pending.push(full);
       else if (entry.isFile()) {
         const stat = await fs.stat(full).catch((error: unknown) => {
