@@ -21,11 +21,15 @@ export function proximity(
 ): number {
   if (terms.length < 2) return 0;
   const positions = terms.map(() => [] as number[]);
+  const matching = new Map<string, number[]>();
   sequence.forEach((word, index) => {
     if (word === null) return;
-    terms.forEach((term, termIndex) => {
-      if (termMatch(term, word) > 0) positions[termIndex]!.push(index);
-    });
+    let found = matching.get(word);
+    if (found === undefined) {
+      found = terms.flatMap((term, termIndex) => (termMatch(term, word) > 0 ? [termIndex] : []));
+      matching.set(word, found);
+    }
+    for (const termIndex of found) positions[termIndex]!.push(index);
   });
   let found = 0;
   let possible = 0;

@@ -22,7 +22,23 @@ export interface QuestionTerms {
  * that are not function words, numbers other than four-digit years kept out.
  * A break (punctuation between words) is marked `null` so pairs never span it.
  */
-export function termSequence(text: string, extraStopwords?: ReadonlySet<string>): (string | null)[] {
+export function termSequence(text: string, extraStopwords?: ReadonlySet<string>): readonly (string | null)[] {
+  if (extraStopwords !== undefined) return computeTermSequence(text, extraStopwords);
+  let sequence = sequences.get(text);
+  if (sequence === undefined) {
+    // The same passages come back in every search and learning step of a research.
+    if (sequences.size >= SEQUENCE_CACHE_SIZE) sequences.clear();
+    sequence = computeTermSequence(text);
+    sequences.set(text, sequence);
+  }
+  return sequence;
+}
+
+/** Texts whose term sequence is kept (a few researches' worth of passages). */
+const SEQUENCE_CACHE_SIZE = 4096;
+const sequences = new Map<string, readonly (string | null)[]>();
+
+function computeTermSequence(text: string, extraStopwords?: ReadonlySet<string>): (string | null)[] {
   const sequence: (string | null)[] = [];
   const pattern = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*|[.,;:!?()"“”]/gu;
   for (const match of text.matchAll(pattern)) {
