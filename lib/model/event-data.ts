@@ -32,6 +32,7 @@ export const sourceDataSchema = z.object({
   title: z.string().optional(),
   url: z.string().optional(),
   documentRef: z.string().optional(),
+  page: z.number().int().positive().optional(),
   /** Why the page could not be read. */
   unreadable: z.string().optional(),
 });

@@ -1,5 +1,5 @@
 import objectHash from "object-hash";
-import type { NormalizedRequest } from "./request";
+import type { TaskRequest } from "./request";
 import { TASK_ID_LENGTH } from "./task-json";
 
 /**
@@ -10,7 +10,7 @@ import { TASK_ID_LENGTH } from "./task-json";
 export const FINGERPRINT_SCHEMA_VERSION = 1;
 
 /** The task id of a normalized request: sha256 of it and the schema version, cut to a fixed length. */
-export function fingerprint(request: NormalizedRequest): string {
+export function fingerprint(request: TaskRequest): string {
   const hash = objectHash(
     { schemaVersion: FINGERPRINT_SCHEMA_VERSION, request },
     { algorithm: "sha256", encoding: "hex", unorderedObjects: true, respectType: false },

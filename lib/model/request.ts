@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { collectionNameSchema, documentIdSchema } from "./collection";
 
 /** Limits of a research request (also shown by the UI). */
 export const REQUEST_LIMITS = {
@@ -12,7 +13,11 @@ export const REQUEST_LIMITS = {
 /** Model providers, reached through the Vercel AI SDK; `offline` is the extractive writer. */
 export const modelProviders = ["openai", "anthropic", "google", "azure", "openai-compatible"] as const;
 export const llmProviders = ["offline", ...modelProviders] as const;
-export const searchProviders = ["local", "searxng", "tavily", "wikipedia", "arxiv"] as const;
+/** Web search services: alone, or beside a collection in `hybrid`. */
+export const webSearchProviders = ["searxng", "tavily", "wikipedia", "arxiv"] as const;
+/** `local` searches a collection; `hybrid` a collection and a web service together. */
+export const searchProviders = ["local", "hybrid", ...webSearchProviders] as const;
+export type WebSearchProviderName = (typeof webSearchProviders)[number];
 export type LlmProviderName = (typeof llmProviders)[number];
 export type ModelProviderName = (typeof modelProviders)[number];
 export type SearchProviderName = (typeof searchProviders)[number];
@@ -66,6 +71,22 @@ export const researchRequestSchema = z.strictObject({
     .strictObject({
       provider: z.enum(searchProviders),
       maxResults: int(REQUEST_LIMITS.maxResults).optional(),
+      /** The collection `local` and `hybrid` search (default: the server's, `sotu`). */
+      collection: collectionNameSchema.optional(),
+      /** The web service `hybrid` mixes in (default `wikipedia`). */
+      web: z.enum(webSearchProviders).optional(),
+    })
+    .superRefine((search, context) => {
+      if (search.collection !== undefined && search.provider !== "local" && search.provider !== "hybrid") {
+        context.addIssue({
+          code: "custom",
+          path: ["collection"],
+          message: `collection needs search provider local or hybrid, not ${search.provider}`,
+        });
+      }
+      if (search.web !== undefined && search.provider !== "hybrid") {
+        context.addIssue({ code: "custom", path: ["web"], message: "web needs search provider hybrid" });
+      }
     })
     .optional(),
   /** Start a new run even if an identical task exists. Not part of the fingerprint. */
@@ -84,7 +105,19 @@ export interface NormalizedRequest {
   breadth: number;
   language: string;
   llm: { provider: LlmProviderName; model?: string };
-  search: { provider: SearchProviderName; maxResults: number };
+  search: {
+    provider: SearchProviderName;
+    maxResults: number;
+    /** Absent: the server's default collection (`local` and `hybrid` only). */
+    collection?: string;
+    /**
+     * The content hash of a user collection's index when the task was asked
+     * for: a changed collection makes a new task.
+     */
+    collectionHash?: string;
+    /** `hybrid` only. */
+    web?: WebSearchProviderName;
+  };
 }
 
 export const normalizedRequestSchema = z.strictObject({
@@ -93,8 +126,41 @@ export const normalizedRequestSchema = z.strictObject({
   breadth: int(REQUEST_LIMITS.breadth),
   language: z.string(),
   llm: z.strictObject({ provider: z.enum(llmProviders), model: z.string().optional() }),
-  search: z.strictObject({ provider: z.enum(searchProviders), maxResults: int(REQUEST_LIMITS.maxResults) }),
+  search: z.strictObject({
+    provider: z.enum(searchProviders),
+    maxResults: int(REQUEST_LIMITS.maxResults),
+    collection: collectionNameSchema.optional(),
+    collectionHash: z.string().optional(),
+    web: z.enum(webSearchProviders).optional(),
+  }),
 });
+
+/**
+ * A task that indexes one document of a collection (extracts its text and
+ * makes it searchable): a task like research ones, so its progress streams,
+ * it survives restarts and runs once across processes.
+ */
+export const indexRequestSchema = z.strictObject({
+  kind: z.literal("index"),
+  collection: collectionNameSchema,
+  document: documentIdSchema,
+});
+export type IndexRequest = z.infer<typeof indexRequestSchema>;
+
+/** What a task does: research (no `kind`, as every task before indexing existed) or indexing. */
+export const taskRequestSchema = z.union([normalizedRequestSchema, indexRequestSchema]);
+export type TaskRequest = NormalizedRequest | IndexRequest;
+
+export function isIndexRequest(request: TaskRequest): request is IndexRequest {
+  return "kind" in request && request.kind === "index";
+}
+
+/** What a task is about, in a line: the question, or which document it indexes. */
+export function taskTitle(request: TaskRequest): string {
+  return isIndexRequest(request)
+    ? `Indexing document ${request.document.slice(0, 8)} of ${request.collection}`
+    : request.query;
+}
 
 /** Server-side defaults that take part in normalization. */
 export interface RequestDefaults {
@@ -102,6 +168,8 @@ export interface RequestDefaults {
   searchProvider: SearchProviderName;
   /** The model of each configured model provider, for requests that name none. */
   models: Partial<Record<ModelProviderName, string>>;
+  /** The collection `local` and `hybrid` search when a request names none. */
+  collection: string;
 }
 
 export function normalizeRequest(body: ResearchRequestBody, defaults: RequestDefaults): NormalizedRequest {
@@ -115,11 +183,26 @@ export function normalizeRequest(body: ResearchRequestBody, defaults: RequestDef
     breadth: body.breadth ?? REQUEST_LIMITS.breadth.default,
     language: (body.language ?? "en").toLowerCase(),
     llm,
-    search: {
-      provider: body.search?.provider ?? defaults.searchProvider,
-      maxResults: body.search?.maxResults ?? REQUEST_LIMITS.maxResults.default,
-    },
+    search: normalizeSearch(body.search, defaults),
   };
+}
+
+function normalizeSearch(
+  search: ResearchRequestBody["search"],
+  defaults: RequestDefaults,
+): NormalizedRequest["search"] {
+  const provider = search?.provider ?? defaults.searchProvider;
+  const normalized: NormalizedRequest["search"] = {
+    provider,
+    maxResults: search?.maxResults ?? REQUEST_LIMITS.maxResults.default,
+  };
+  if (provider === "local" || provider === "hybrid") {
+    // The default collection is left out, so such requests keep the ids they always had.
+    const collection = search?.collection ?? defaults.collection;
+    if (collection !== defaults.collection) normalized.collection = collection;
+  }
+  if (provider === "hybrid") normalized.web = search?.web ?? "wikipedia";
+  return normalized;
 }
 
 const numberParam = z
@@ -141,6 +224,8 @@ export const researchQueryParamsSchema = z
     model: z.string().optional(),
     search: z.enum(searchProviders).optional(),
     maxResults: numberParam.optional(),
+    collection: z.string().optional(),
+    web: z.string().optional(),
     fresh: z.enum(["true", "false", "1", "0"]).optional(),
     priority: numberParam.optional(),
     // Read by the SSE layer and the access check, not part of the request.
@@ -154,6 +239,15 @@ export const researchQueryParamsSchema = z
         path: ["model"],
         message: "model needs llm (e.g. llm=openai&model=…)",
       });
+    }
+    for (const name of ["collection", "web"] as const) {
+      if (params[name] !== undefined && params.search === undefined) {
+        context.addIssue({
+          code: "custom",
+          path: [name],
+          message: `${name} needs search (e.g. search=${name === "web" ? "hybrid" : "local"}&${name}=…)`,
+        });
+      }
     }
     if (params.maxResults !== undefined && params.search === undefined) {
       context.addIssue({
@@ -170,11 +264,13 @@ export const researchQueryParamsSchema = z
     if (params.language !== undefined) body.language = params.language;
     if (params.llm !== undefined)
       body.llm = params.model ? { provider: params.llm, model: params.model } : { provider: params.llm };
-    if (params.search !== undefined)
-      body.search =
-        params.maxResults !== undefined
-          ? { provider: params.search, maxResults: params.maxResults }
-          : { provider: params.search };
+    if (params.search !== undefined) {
+      const search: Record<string, unknown> = { provider: params.search };
+      if (params.maxResults !== undefined) search.maxResults = params.maxResults;
+      if (params.collection !== undefined) search.collection = params.collection;
+      if (params.web !== undefined) search.web = params.web;
+      body.search = search;
+    }
     if (params.fresh !== undefined) body.fresh = params.fresh === "true" || params.fresh === "1";
     if (params.priority !== undefined) body.priority = params.priority;
     return body;

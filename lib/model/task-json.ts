@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { normalizedRequestSchema } from "./request";
+import { taskRequestSchema } from "./request";
 import { taskUsageSchema } from "./usage";
 
 /** Task ids are fingerprints: lowercase hex of a fixed length. */
@@ -47,6 +47,7 @@ export const sourceJsonSchema = z.object({
   title: z.string(),
   url: z.string().optional(),
   documentRef: z.string().optional(),
+  page: z.number().int().positive().optional(),
   unreadable: z.string().optional(),
   passages: z.array(z.string()),
 });
@@ -97,7 +98,7 @@ export type CompactedJson = z.infer<typeof compactedJsonSchema>;
 export const taskJsonSchema = z.object({
   version: z.literal(1),
   id: z.string().regex(TASK_ID_PATTERN),
-  request: normalizedRequestSchema,
+  request: taskRequestSchema,
   status: z.enum(taskStatuses),
   priority: z.number().int(),
   /** Increases with every `fresh` run; checkpoints of older runs are ignored. */

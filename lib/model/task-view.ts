@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { taskTitle } from "./request";
 import { type TaskJson, taskJsonSchema } from "./task-json";
 import { usageTotals, usageTotalsSchema } from "./usage";
 
@@ -60,7 +61,7 @@ export function taskSnapshot(task: TaskJson, queuePosition?: number): TaskSnapsh
 export function taskSummary(task: TaskJson, queuePosition?: number): TaskSummary {
   return {
     id: task.id,
-    query: task.request.query,
+    query: taskTitle(task.request),
     status: task.status,
     progress: task.progress,
     step: task.step,

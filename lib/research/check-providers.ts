@@ -23,10 +23,11 @@ export function checkProviders(request: NormalizedRequest, config: Config): void
       );
     }
   }
-  if (request.search.provider === "searxng" && !config.SEARXNG_URL) {
+  const web = request.search.provider === "hybrid" ? request.search.web : request.search.provider;
+  if (web === "searxng" && !config.SEARXNG_URL) {
     throw new AppError("provider_not_configured", "The searxng search provider needs SEARXNG_URL.");
   }
-  if (request.search.provider === "tavily" && !config.TAVILY_API_KEY) {
+  if (web === "tavily" && !config.TAVILY_API_KEY) {
     throw new AppError("provider_not_configured", "The tavily search provider needs TAVILY_API_KEY.");
   }
 }

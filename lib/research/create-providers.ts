@@ -1,6 +1,8 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
-import type { NormalizedRequest } from "../model/request";
+import { AppError } from "../errors";
+import { CORPUS_COLLECTION, SOTU_COLLECTION } from "../model/collection";
+import type { NormalizedRequest, WebSearchProviderName } from "../model/request";
 import { checkProviders } from "./check-providers";
 import type { CorpusSource } from "./corpus/corpus-document";
 import { createFolderCorpus } from "./corpus/folder-corpus";
@@ -12,7 +14,10 @@ import { createOfflineLlm } from "./providers/llm/offline";
 import { createModelLlm } from "./providers/llm/model-llm";
 import { languageModel, modelProvider } from "./providers/llm/model-providers";
 import type { ClientRuntime } from "./providers/provider-http";
+import type { CollectionIndexes } from "./corpus/collection-index";
 import { createArxivSearch } from "./providers/search/arxiv";
+import { createCollectionSearch } from "./providers/search/collection";
+import { createHybridSearch } from "./providers/search/hybrid";
 import { createLocalSearch } from "./providers/search/local";
 import type { SearchProvider } from "./providers/search/search-provider";
 import { createSearxngSearch } from "./providers/search/searxng";
@@ -29,11 +34,47 @@ export interface ProviderDependencies {
   indexes?: PassageIndexCache;
   /** Receives `fetch.refused` warnings (host and reason). Default: silent. */
   logger?: Logger;
+  /** The indexes of user collections (absent: only the built-in collections can be searched). */
+  collections?: CollectionIndexes;
 }
 
 /** The corpus the `local` provider searches: `CORPUS_DIR`, else the State of the Union addresses. */
 export function configuredCorpus(config: Config): CorpusSource {
   return config.CORPUS_DIR ? createFolderCorpus(config.CORPUS_DIR) : createSotuCorpus();
+}
+
+/** The collection a request without one searches: `corpus` when CORPUS_DIR is set, else `sotu`. */
+export function defaultCollection(config: Config): string {
+  return config.CORPUS_DIR ? CORPUS_COLLECTION : SOTU_COLLECTION;
+}
+
+/** The search over a collection: a built-in corpus, or a user collection's index. */
+function collectionSearch(name: string | undefined, dependencies: ProviderDependencies): SearchProvider {
+  const { config } = dependencies;
+  const collection = name ?? defaultCollection(config);
+  const indexes = dependencies.indexes ?? sharedPassageIndexCache(config.cacheDir);
+  if (collection === SOTU_COLLECTION) return createLocalSearch({ corpus: createSotuCorpus(), indexes });
+  if (collection === CORPUS_COLLECTION && config.CORPUS_DIR) {
+    return createLocalSearch({ corpus: createFolderCorpus(config.CORPUS_DIR), indexes });
+  }
+  if (!dependencies.collections) {
+    throw new AppError("not_found", `There is no collection named ${collection}.`);
+  }
+  return createCollectionSearch({ collection, indexes: dependencies.collections });
+}
+
+function webSearch(provider: WebSearchProviderName, dependencies: ProviderDependencies): SearchProvider {
+  const { config, runtime } = dependencies;
+  switch (provider) {
+    case "searxng":
+      return createSearxngSearch({ baseUrl: config.SEARXNG_URL!, runtime });
+    case "tavily":
+      return createTavilySearch({ apiKey: config.TAVILY_API_KEY!, baseUrl: config.TAVILY_BASE_URL, runtime });
+    case "wikipedia":
+      return createWikipediaSearch({ baseUrl: config.WIKIPEDIA_BASE_URL, runtime });
+    case "arxiv":
+      return createArxivSearch({ baseUrl: config.ARXIV_BASE_URL, runtime });
+  }
 }
 
 /** Builds the search provider, writer and page reader a request selects (the one place that chooses). */
@@ -43,31 +84,16 @@ export function createProviders(
 ): ResearchProviders {
   const { config, runtime } = dependencies;
   checkProviders(request, config);
-  let search: SearchProvider;
-  switch (request.search.provider) {
-    case "local":
-      search = createLocalSearch({
-        corpus: configuredCorpus(config),
-        indexes: dependencies.indexes ?? sharedPassageIndexCache(config.cacheDir),
-      });
-      break;
-    case "searxng":
-      search = createSearxngSearch({ baseUrl: config.SEARXNG_URL!, runtime });
-      break;
-    case "tavily":
-      search = createTavilySearch({
-        apiKey: config.TAVILY_API_KEY!,
-        baseUrl: config.TAVILY_BASE_URL,
-        runtime,
-      });
-      break;
-    case "wikipedia":
-      search = createWikipediaSearch({ baseUrl: config.WIKIPEDIA_BASE_URL, runtime });
-      break;
-    case "arxiv":
-      search = createArxivSearch({ baseUrl: config.ARXIV_BASE_URL, runtime });
-      break;
-  }
+  const { search: selected } = request;
+  const search: SearchProvider =
+    selected.provider === "local"
+      ? collectionSearch(selected.collection, dependencies)
+      : selected.provider === "hybrid"
+        ? createHybridSearch(
+            collectionSearch(selected.collection, dependencies),
+            webSearch(selected.web ?? "wikipedia", dependencies),
+          )
+        : webSearch(selected.provider, dependencies);
   let llm: LlmProvider;
   if (request.llm.provider === "offline") llm = createOfflineLlm({ search });
   else {
@@ -77,7 +103,8 @@ export function createProviders(
     llm = createModelLlm({
       provider,
       model,
-      languageModel: (structured) => languageModel(config, provider, model, { fetch: runtime.fetch, structured }),
+      languageModel: (structured) =>
+        languageModel(config, provider, model, { fetch: runtime.fetch, structured }),
       endpoint: modelProvider(provider).endpoint(config),
       contextTokens: config.LLM_CONTEXT_TOKENS,
       idleTimeoutMs: config.LLM_TIMEOUT_MS,

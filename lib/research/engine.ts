@@ -445,11 +445,12 @@ async function writeReport(
 
 /** The identity of a source as events and records carry it (no passages, no number). */
 function sourceRefOf(source: SourceRef): SourceRef {
-  const { title, url, documentRef, unreadable } = source;
+  const { title, url, documentRef, page, unreadable } = source;
   return {
     title,
     ...(url ? { url } : {}),
     ...(documentRef ? { documentRef } : {}),
+    ...(page ? { page } : {}),
     ...(unreadable ? { unreadable } : {}),
   };
 }

@@ -46,5 +46,8 @@ export interface LearnRecord {
 
 /** The identity of a source across steps: its URL or its document reference. */
 export function sourceKey(source: SourceRef): string {
-  return source.url ?? source.documentRef ?? `title:${source.title}`;
+  if (source.url) return source.url;
+  if (source.documentRef)
+    return source.page ? `${source.documentRef}#page=${source.page}` : source.documentRef;
+  return `title:${source.title}`;
 }

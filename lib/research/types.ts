@@ -1,4 +1,4 @@
-import type { NormalizedRequest } from "../model/request";
+import type { NormalizedRequest, TaskRequest } from "../model/request";
 import type { UsageEntry } from "../model/usage";
 
 export type { UsageEntry };
@@ -14,8 +14,8 @@ export type { UsageEntry };
  * interrupted. Keys must be deterministic functions of the request and of
  * earlier step results, and results must be JSON-serializable.
  */
-export interface ResearchContext {
-  readonly request: NormalizedRequest;
+export interface ResearchContext<Request extends TaskRequest = NormalizedRequest> {
+  readonly request: Request;
   /** Aborted when the task is cancelled, paused, deleted or its lease is lost. */
   readonly signal: AbortSignal;
   /** Runs `run` once per task for `key`, or returns its recorded result. */
@@ -73,8 +73,13 @@ export interface SourceRef {
   title: string;
   /** A web URL, when the source is a web page. */
   url?: string;
-  /** A stable reference to a local document (e.g. `sotu:1803-thomas-jefferson`). */
+  /**
+   * A stable reference to a local document (e.g. `sotu:1803-thomas-jefferson`,
+   * `collection:papers/<id>` for a collection's document).
+   */
   documentRef?: string;
+  /** The page of the document the passages are on (1-based), for documents with pages. */
+  page?: number;
   /**
    * Why the page at `url` could not be read (refused by the address guard,
    * timed out, not text…). The source then stands only on its search
@@ -97,6 +102,9 @@ export interface ResearchResult {
   learnings: string[];
 }
 
-export interface ResearchEngine {
-  run(context: ResearchContext): Promise<ResearchResult>;
+export interface ResearchEngine<Request extends TaskRequest = NormalizedRequest> {
+  run(context: ResearchContext<Request>): Promise<ResearchResult>;
 }
+
+/** What the task runner runs: research, or indexing a document (`kind: "index"`). */
+export type TaskEngine = ResearchEngine<TaskRequest>;

@@ -1,4 +1,5 @@
 import { AppError } from "../errors";
+import { isIndexRequest } from "../model/request";
 import { type TaskJson, type TaskStatus, taskStatuses } from "../model/task-json";
 import type { TaskStore } from "../store/types";
 
@@ -77,14 +78,13 @@ export class TaskIndex {
     const text = query.text?.toLowerCase();
     await this.refresh();
     this.#sorted ??= [...this.#tasks.values()].sort(newestFirst);
-    const filtered = Boolean(query.statuses || text);
-    const matching = filtered
-      ? this.#sorted.filter(
-          (task) =>
-            (!query.statuses || query.statuses.includes(task.status)) &&
-            (!text || task.request.query.toLowerCase().includes(text)),
-        )
-      : this.#sorted;
+    // Research tasks only: indexing jobs are shown with their collections.
+    const matching = this.#sorted.filter(
+      (task) =>
+        !isIndexRequest(task.request) &&
+        (!query.statuses || query.statuses.includes(task.status)) &&
+        (!text || task.request.query.toLowerCase().includes(text)),
+    );
     const start = cursor ? matching.findIndex((task) => newestFirst(task, cursor) > 0) : 0;
     const from = start === -1 ? matching.length : start;
     const tasks = matching.slice(from, from + query.limit);

@@ -3,13 +3,18 @@ import type { Config } from "../config";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
-import { normalizeRequest, type ResearchRequestBody } from "../model/request";
+import {
+  type NormalizedRequest,
+  normalizeRequest,
+  type ResearchRequestBody,
+  type TaskRequest,
+} from "../model/request";
 import { requestDefaults } from "../model/request-defaults";
 import { isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import { afterAppend, assertControl, type ControlAction, control, requeue } from "../model/transitions";
 import { addToTokenUsage, emptyTokenUsage, modelKey, type TokenUsage } from "../model/usage";
 import { redactorFor } from "../redact";
-import type { ResearchEngine } from "../research/types";
+import type { TaskEngine } from "../research/types";
 import { sleep } from "../sleep";
 import type { AcquiredLease, TaskStore } from "../store/types";
 import { BatchedLookup } from "./batched-lookup";
@@ -23,10 +28,17 @@ import { TaskIndex } from "./task-index";
 export interface TaskManagerOptions {
   config: Config;
   store: TaskStore;
-  engine: ResearchEngine;
+  engine: TaskEngine;
   logger: Logger;
   /** Throws a `provider_not_configured` AppError when a request needs what the server lacks. */
-  checkProviders?: (request: TaskJson["request"]) => void;
+  checkProviders?: (request: NormalizedRequest) => void;
+  /**
+   * Completes a research request with what the store says when it is asked
+   * for: the content hash of the user collection it searches (so a changed
+   * collection is a new task). Throws `not_found` for a collection that does
+   * not exist. Default: the request as it is.
+   */
+  resolveRequest?: (request: NormalizedRequest) => Promise<NormalizedRequest>;
   /** This process's owner id, carried by its leases. Default: a 12-character nanoid. */
   ownerId?: string;
   /** Wall clock for timestamps shown to people (never for liveness). Default `new Date()`. */
@@ -209,9 +221,10 @@ export class TaskManager {
    * The normalized request and task id of a request body, without touching
    * the store. Throws `provider_not_configured` for a provider the server lacks.
    */
-  identify(body: ResearchRequestBody): { id: string; request: TaskJson["request"] } {
-    const request = normalizeRequest(body, requestDefaults(this.config));
-    this.#options.checkProviders?.(request);
+  async identify(body: ResearchRequestBody): Promise<{ id: string; request: NormalizedRequest }> {
+    const normalized = normalizeRequest(body, requestDefaults(this.config));
+    this.#options.checkProviders?.(normalized);
+    const request = (await this.#options.resolveRequest?.(normalized)) ?? normalized;
     return { id: fingerprint(request), request };
   }
 
@@ -221,7 +234,29 @@ export class TaskManager {
     requestId: string,
     options: SubmitOptions = {},
   ): Promise<SubmitResult> {
-    const { id, request } = this.identify(body);
+    const { id, request } = await this.identify(body);
+    return this.#submitOnce(id, request, { fresh: body.fresh, priority: body.priority }, requestId, options);
+  }
+
+  /**
+   * Gets or creates the task of a request the server makes itself (indexing
+   * an uploaded document); `fresh` starts a finished one over.
+   */
+  submitRequest(
+    request: TaskRequest,
+    requestId: string,
+    options: SubmitOptions & { fresh?: boolean; priority?: number } = {},
+  ): Promise<SubmitResult> {
+    return this.#submitOnce(fingerprint(request), request, options, requestId, options);
+  }
+
+  #submitOnce(
+    id: string,
+    request: TaskRequest,
+    body: { fresh?: boolean; priority?: number },
+    requestId: string,
+    options: SubmitOptions,
+  ): Promise<SubmitResult> {
     // Simultaneous identical requests in this process share one submission.
     const inFlight = this.#submitting.get(id);
     if (inFlight) return inFlight.then((result) => ({ ...result, created: false }));
@@ -234,8 +269,8 @@ export class TaskManager {
 
   async #submit(
     id: string,
-    request: TaskJson["request"],
-    body: ResearchRequestBody,
+    request: TaskRequest,
+    body: { fresh?: boolean; priority?: number },
     requestId: string,
     options: SubmitOptions,
   ): Promise<SubmitResult> {

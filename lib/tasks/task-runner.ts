@@ -10,10 +10,11 @@ import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from 
 import { endAttempt, endRunningAttempts, settle } from "../model/transitions";
 import { addUsage, costOf, type ModelPrices, priceOf, type UsageEntry, usageTotals } from "../model/usage";
 import { createRedactor, type Redact } from "../redact";
+import type { TaskRequest } from "../model/request";
 import type {
   ProgressUpdate,
   ResearchContext,
-  ResearchEngine,
+  TaskEngine,
   ResearchResult,
   SourceRef,
 } from "../research/types";
@@ -22,7 +23,7 @@ import type { AcquiredLease, ControlAction, TaskStore } from "../store/types";
 /** Options of `TaskRunner` (the manager fills them from the configuration). */
 export interface RunnerOptions {
   store: TaskStore;
-  engine: ResearchEngine;
+  engine: TaskEngine;
   logger: Logger;
   /** Lease renewal interval, in ms (LEASE_RENEW_MS). */
   renewMs: number;
@@ -237,7 +238,7 @@ export class TaskRunner {
     this.#logger.info(kind === "takeover" ? "task.takeover" : "task.run_started", { attempt: kind });
   }
 
-  #context(checkpoints: Map<string, unknown>, reportSoFar: string): ResearchContext {
+  #context(checkpoints: Map<string, unknown>, reportSoFar: string): ResearchContext<TaskRequest> {
     const task = this.#task;
     return {
       request: task.request,

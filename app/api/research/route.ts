@@ -3,6 +3,7 @@ import {
   researchQueryParamsSchema,
   researchRequestSchema,
 } from "@/lib/model/request";
+import { isIndexRequest } from "@/lib/model/request";
 import { researchCreated } from "@/lib/model/research-created";
 import type { TaskJson } from "@/lib/model/task-json";
 import { modelName } from "@/lib/research";
@@ -28,7 +29,7 @@ async function start(request: Request, input: ResearchRequestBody, requestId: st
     // A cursor means an EventSource reconnecting, not a new request: it
     // never creates, retries or restarts a task, and a cursor the task cannot
     // serve is refused before anything else happens.
-    const task = await findTask(manager, manager.identify(input).id);
+    const task = await findTask(manager, (await manager.identify(input)).id);
     return streamTask(request, manager, task, cursor, requestId, taskHeaders(task));
   }
   const { task, created } = await manager.submit(input, requestId, { admit: admission(manager, request) });
@@ -45,7 +46,7 @@ async function start(request: Request, input: ResearchRequestBody, requestId: st
 
 /** `X-Task-ID`, and `X-Model-Name` when the task uses a model. */
 function taskHeaders(task: TaskJson): Record<string, string> {
-  const model = modelName(task.request);
+  const model = isIndexRequest(task.request) ? undefined : modelName(task.request);
   return model ? { "X-Task-ID": task.id, "X-Model-Name": model } : { "X-Task-ID": task.id };
 }
 

@@ -3,6 +3,7 @@ import { notFound } from "next/navigation";
 import { requirePageAccess } from "@/app/_lib/page-access";
 import { TaskLoader } from "@/app/components/task-loader";
 import { TaskView } from "@/app/components/task-view";
+import { taskTitle } from "@/lib/model/request";
 import { loadTask } from "./load-task";
 
 interface Props {
@@ -12,7 +13,7 @@ interface Props {
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { id } = await params;
   const loaded = await loadTask(id);
-  if (loaded.kind === "found") return { title: loaded.task.request.query.slice(0, 80) };
+  if (loaded.kind === "found") return { title: taskTitle(loaded.task.request).slice(0, 80) };
   if (loaded.kind === "protected") return { title: "Research task" };
   return { title: "Task not found" };
 }

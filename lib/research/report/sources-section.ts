@@ -1,3 +1,4 @@
+import { documentPagePath, parseCollectionDocumentRef } from "../../model/collection";
 import type { SourceRef } from "../types";
 
 /** The heading that starts the sources list; the engine writes it, never the model. */
@@ -17,6 +18,12 @@ export function sourcesSection(sources: readonly (SourceRef & { number: number }
       return `${source.number}. ${title} — ${hostOf(source.url)} (page not read)`;
     if (source.url)
       return `${source.number}. [${escapeLinkText(title)}](${source.url.replace(/[()\s]/g, encodeURIComponent)})`;
+    const inCollection = source.documentRef ? parseCollectionDocumentRef(source.documentRef) : undefined;
+    if (inCollection) {
+      // A collection's document links to the app's page of it, at the cited page.
+      const label = source.page ? `${title}, page ${source.page}` : title;
+      return `${source.number}. [${escapeLinkText(label)}](${documentPagePath(inCollection.collection, inCollection.id, source.page)})`;
+    }
     return `${source.number}. ${title}${source.documentRef ? ` — ${source.documentRef}` : ""}`;
   });
   return `${SOURCES_HEADING}\n\n${lines.join("\n")}\n`;

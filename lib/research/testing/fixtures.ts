@@ -25,6 +25,7 @@ export function testRequest(body: Record<string, unknown>): NormalizedRequest {
     llmProvider: "offline",
     searchProvider: "local",
     models: { openai: "test-model" },
+    collection: "sotu",
   });
 }
 

@@ -40,6 +40,7 @@ export function createPageReader(options: PageReaderOptions): PageReader {
         title: result.title,
         ...(result.url ? { url: result.url } : {}),
         ...(result.documentRef ? { documentRef: result.documentRef } : {}),
+        ...(result.page ? { page: result.page } : {}),
       };
       if (result.passages && result.passages.length > 0) return { ...identity, passages: result.passages };
       let text = result.content ?? "";

@@ -7,7 +7,6 @@ import { createThinkGuard } from "./think-guard";
 /** How a structured answer is asked for: a JSON schema, JSON mode, or plain text. */
 export type AnswerMode = "schema" | "object" | "text";
 
-
 /** What a model call returned: the answer without its reasoning, the reasoning, the usage. */
 export interface ModelCallResult {
   text: string;
@@ -50,7 +49,9 @@ export function refusalKind(error: unknown): RefusalKind | undefined {
 
 /** True when part of the answer had already streamed out when the call failed. */
 export function failedMidStream(error: unknown): boolean {
-  return error instanceof ProviderError && (error.details as { partial?: boolean } | undefined)?.partial === true;
+  return (
+    error instanceof ProviderError && (error.details as { partial?: boolean } | undefined)?.partial === true
+  );
 }
 
 /**
@@ -162,7 +163,8 @@ export function toProviderError(
     const retryAfterMs =
       headers["retry-after-ms"] !== undefined && /^\d+(\.\d+)?$/.test(headers["retry-after-ms"].trim())
         ? Math.min(Number(headers["retry-after-ms"]), MAX_RETRY_AFTER_MS)
-        : (parseRetryAfter(headers["retry-after"] ?? null, Date.now()) ?? retryDelayInBody(error.responseBody));
+        : (parseRetryAfter(headers["retry-after"] ?? null, Date.now()) ??
+          retryDelayInBody(error.responseBody));
     return new ProviderError(`${label} answered HTTP ${error.statusCode}: ${message}`, {
       retryable: refusal === undefined && error.isRetryable,
       status: error.statusCode,
@@ -172,7 +174,11 @@ export function toProviderError(
     });
   }
   if (state.timedOut) {
-    return new ProviderError(`${label} did not answer in time`, { retryable: true, cause: error, details: partial });
+    return new ProviderError(`${label} did not answer in time`, {
+      retryable: true,
+      cause: error,
+      details: partial,
+    });
   }
   const reason = (error as Error)?.message ?? String(error);
   return new ProviderError(
@@ -199,7 +205,11 @@ export function providerMessage(body: string | undefined): string {
       const record = parsed as Record<string, unknown>;
       const inner = Array.isArray(parsed) ? (parsed[0] as Record<string, unknown> | undefined) : record;
       const error = inner?.error;
-      if (error && typeof error === "object" && typeof (error as Record<string, unknown>).message === "string") {
+      if (
+        error &&
+        typeof error === "object" &&
+        typeof (error as Record<string, unknown>).message === "string"
+      ) {
         return ((error as Record<string, string>).message as string).slice(0, 500);
       }
       for (const key of ["error", "message", "detail"]) {

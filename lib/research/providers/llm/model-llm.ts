@@ -112,7 +112,9 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
       label,
       system: systemPrompt(request.language),
       messages: request.messages,
-      ...(request.mode && request.schema ? { structured: { mode: request.mode, schema: request.schema } } : {}),
+      ...(request.mode && request.schema
+        ? { structured: { mode: request.mode, schema: request.schema } }
+        : {}),
       temperature: request.temperature,
       idleTimeoutMs,
       signal: request.signal,

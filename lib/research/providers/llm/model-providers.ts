@@ -80,7 +80,8 @@ const settings: Record<ModelProviderName, ModelProviderSettings> = {
           ? "AZURE_RESOURCE_NAME or AZURE_BASE_URL"
           : undefined,
     modelVariable: "AZURE_MODEL (the deployment name)",
-    endpoint: (config) => config.AZURE_BASE_URL ?? `https://${config.AZURE_RESOURCE_NAME}.openai.azure.com/openai`,
+    endpoint: (config) =>
+      config.AZURE_BASE_URL ?? `https://${config.AZURE_RESOURCE_NAME}.openai.azure.com/openai`,
     create: (config, model, fetch) =>
       createAzure({
         ...(config.AZURE_BASE_URL

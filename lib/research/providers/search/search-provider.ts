@@ -7,6 +7,8 @@ export interface SearchResult {
   url?: string;
   /** A local document reference (the `local` provider). */
   documentRef?: string;
+  /** The page of the document the passages are on (a collection's documents). */
+  page?: number;
   /** The engine's short excerpt; the fallback text when a page cannot be read. */
   snippet: string;
   /** Passages already read, best first (local corpus): no page fetch needed. */

@@ -1,0 +1,110 @@
+import { z } from "zod";
+
+/**
+ * Collections: named sets of documents that research can search. Built-in
+ * ones (the State of the Union corpus `sotu`, and `corpus` when CORPUS_DIR is
+ * set) are read-only; the others are made by users and live in the store, so
+ * every container of a deployment sees the same ones.
+ */
+
+/** A collection's name: lowercase letters, digits, `-` and `_`; it appears in URLs and file names. */
+export const collectionNameSchema = z
+  .string()
+  .trim()
+  .min(1, "name must not be empty")
+  .max(64, "name must be at most 64 characters")
+  .regex(
+    /^[a-z0-9][a-z0-9_-]*$/,
+    "name must be lowercase letters, digits, - and _ (starting with a letter or digit), such as my-papers",
+  );
+
+/** The built-in collection of U.S. State of the Union addresses. */
+export const SOTU_COLLECTION = "sotu";
+/** The collection of the CORPUS_DIR folder, when one is configured. */
+export const CORPUS_COLLECTION = "corpus";
+export const BUILT_IN_COLLECTIONS: readonly string[] = [SOTU_COLLECTION, CORPUS_COLLECTION];
+
+/** Limits of collections and uploads (the server's own are configured: MAX_UPLOAD_MB, MAX_COLLECTION_DOCUMENTS). */
+export const COLLECTION_LIMITS = {
+  descriptionMaxLength: 500,
+  /** Files in one upload request. */
+  filesPerUpload: 20,
+} as const;
+
+export const createCollectionSchema = z.strictObject({
+  name: collectionNameSchema,
+  description: z
+    .string()
+    .trim()
+    .max(
+      COLLECTION_LIMITS.descriptionMaxLength,
+      `description must be at most ${COLLECTION_LIMITS.descriptionMaxLength} characters`,
+    )
+    .optional(),
+});
+
+/** A stored collection. */
+export const collectionJsonSchema = z.object({
+  name: collectionNameSchema,
+  description: z.string(),
+  createdAt: z.string(),
+});
+export type CollectionJson = z.infer<typeof collectionJsonSchema>;
+
+/** A document's id: the first 32 hex digits of the SHA-256 of its bytes (the same file twice is one document). */
+export const DOCUMENT_ID_PATTERN = /^[0-9a-f]{32}$/;
+export const documentIdSchema = z
+  .string()
+  .regex(DOCUMENT_ID_PATTERN, "expected a document id (32 hex digits)");
+
+export const documentTypes = ["pdf", "docx", "html", "markdown", "text", "csv"] as const;
+export type DocumentType = (typeof documentTypes)[number];
+
+export const documentStatuses = ["queued", "indexing", "ready", "failed"] as const;
+export type DocumentStatus = (typeof documentStatuses)[number];
+
+/** A stored document's metadata (its original and extracted text are stored beside it). */
+export const documentJsonSchema = z.object({
+  id: documentIdSchema,
+  collection: collectionNameSchema,
+  title: z.string(),
+  /** The uploaded file's name (or the URL's last segment), cleaned of path characters. */
+  filename: z.string(),
+  /** Where it was fetched from, for documents added by URL. */
+  sourceUrl: z.string().optional(),
+  /** Sniffed from the bytes once extracted; null while queued. */
+  type: z.enum(documentTypes).nullable(),
+  mediaType: z.string().nullable(),
+  bytes: z.number().int().nonnegative(),
+  /** Pages (PDF) or parts of the text; null until extracted. */
+  pages: z.number().int().nonnegative().nullable(),
+  characters: z.number().int().nonnegative().nullable(),
+  /** Passages indexed; null until ready. */
+  passages: z.number().int().nonnegative().nullable(),
+  status: z.enum(documentStatuses),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** The task that indexes it (its events are the indexing progress). */
+  job: z.string(),
+  createdAt: z.string(),
+  indexedAt: z.string().nullable(),
+});
+export type DocumentJson = z.infer<typeof documentJsonSchema>;
+
+/**
+ * A reference to a place in a collection's document, as sources carry it:
+ * `collection:<name>/<id>` (the page is the source's `page`).
+ */
+export function collectionDocumentRef(collection: string, id: string): string {
+  return `collection:${collection}/${id}`;
+}
+
+/** The collection and document id of a `collection:<name>/<id>` reference, or undefined. */
+export function parseCollectionDocumentRef(ref: string): { collection: string; id: string } | undefined {
+  const match = /^collection:([a-z0-9][a-z0-9_-]{0,63})\/([0-9a-f]{32})$/.exec(ref);
+  return match ? { collection: match[1]!, id: match[2]! } : undefined;
+}
+
+/** The page of the app that shows a document at a page (and the passage, when given). */
+export function documentPagePath(collection: string, id: string, page?: number): string {
+  return `/collections/${collection}/documents/${id}${page ? `?page=${page}` : ""}`;
+}
