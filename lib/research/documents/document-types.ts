@@ -1,6 +1,7 @@
-/** The kinds of document Fathom reads from an upload. */
-export const documentTypes = ["pdf", "docx", "html", "markdown", "text", "csv"] as const;
-export type DocumentType = (typeof documentTypes)[number];
+import type { DocumentType } from "../../model/collection";
+
+/** The kinds of document Fathom reads from an upload: the model's, which stored documents carry. */
+export { type DocumentType, documentTypes } from "../../model/collection";
 
 /** The media type reported for each kind (CSV covers tab-separated files too). */
 export const mediaTypes: Record<DocumentType, string> = {
