@@ -310,4 +310,46 @@ describe("collections", () => {
       await Promise.all([a.stop(), b.stop()]);
     }
   });
+
+  it("finishes an indexing whose server was killed mid-way, on another server, once", async () => {
+    const dataDir = tempDir();
+    const fast = {
+      LEASE_TTL_MS: "1500",
+      LEASE_RENEW_MS: "400",
+      TAKEOVER_SCAN_MS: "250",
+      FOLLOW_POLL_MS: "100",
+    };
+    const first = await startServer({ dataDir, env: fast });
+    let second: TestServer | undefined;
+    try {
+      await createCollection(first, "big");
+      const pages = Array.from(
+        { length: 600 },
+        (_, index) =>
+          `Page ${index + 1} of the harbor ledger.\nEntry ${index + 1}: the tide rose ${index % 9} feet.`,
+      );
+      const bytes = await makePdf(pages);
+      const { body } = await upload(first, "big", [{ name: "ledger.pdf", bytes }]);
+      const document = body.documents[0];
+      // Wait until the extraction is under way, then kill its server.
+      await readSse(`${first.url}${document.links.events}`, {
+        until: (event) =>
+          event.event === "progress" && event.data.step === "extract" && event.data.percentage > 0,
+        timeoutMs: 60_000,
+      });
+      first.signal("SIGKILL");
+      await first.exited;
+      second = await startServer({ dataDir, env: fast });
+      const ready = await waitReady(second, "big", document.id);
+      expect(ready.pages).toBe(600);
+      const { body: job } = await getJson(`${second.url}/api/tasks/${document.job}`);
+      expect(job.status).toBe("completed");
+      expect(job.attempts.map((attempt: { kind: string }) => attempt.kind)).toContain("takeover");
+      const text = (await getJson(`${second.url}${document.links.text}`)).body;
+      expect(text.pages).toHaveLength(600);
+      expect(text.pages[599]).toContain("Entry 600");
+    } finally {
+      await Promise.all([first.stop(), second?.stop()]);
+    }
+  });
 });
