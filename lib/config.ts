@@ -153,8 +153,14 @@ export const configSchema = z
     WIKIPEDIA_BASE_URL: optionalString.pipe(z.url().optional()),
     /** arXiv's API (`/api/query`) for the `arxiv` provider. */
     ARXIV_BASE_URL: z.url().default("https://export.arxiv.org"),
-    /** Folder of .txt/.md/.html/.json documents for the `local` search provider. */
+    /** Folder of .txt/.md/.html/.json documents: the read-only collection `corpus` (then the default). */
     CORPUS_DIR: optionalString,
+    /** Largest file one upload may carry, in MiB. */
+    MAX_UPLOAD_MB: positiveInt.max(1024).default(50),
+    /** Documents one collection may hold. */
+    MAX_COLLECTION_DOCUMENTS: positiveInt.default(10000),
+    /** User collections a deployment may hold. */
+    MAX_COLLECTIONS: positiveInt.default(200),
     FETCH_ALLOW_PRIVATE: booleanString.default(false),
     FETCH_TIMEOUT_MS: positiveInt.default(10000),
     FETCH_MAX_BYTES: positiveInt.default(2_000_000),

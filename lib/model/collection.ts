@@ -108,3 +108,70 @@ export function parseCollectionDocumentRef(ref: string): { collection: string; i
 export function documentPagePath(collection: string, id: string, page?: number): string {
   return `/collections/${collection}/documents/${id}${page ? `?page=${page}` : ""}`;
 }
+
+/** What the API shows of a collection. */
+export const collectionViewSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  /** Built into the server (`sotu`, `corpus`): read-only, not deletable. */
+  builtIn: z.boolean(),
+  documents: z.number().int().nonnegative(),
+  createdAt: z.string().nullable(),
+  links: z.object({ self: z.string(), documents: z.string() }),
+});
+export type CollectionView = z.infer<typeof collectionViewSchema>;
+
+/** What the API shows of a document: its metadata and where to get the rest. */
+export const documentViewSchema = documentJsonSchema.extend({
+  links: z.object({
+    self: z.string(),
+    text: z.string(),
+    original: z.string(),
+    /** The indexing task's event stream (progress while it is indexed). */
+    events: z.string(),
+    /** The app's page of the document. */
+    page: z.string(),
+  }),
+});
+export type DocumentView = z.infer<typeof documentViewSchema>;
+
+/** A built-in collection's document, as listed (its text is in the built-in corpus). */
+export const builtInDocumentSchema = z.object({ ref: z.string(), title: z.string(), url: z.string().optional() });
+
+/** `POST /api/collections/:name/documents`: what was accepted and what was refused, per file. */
+export const uploadResultSchema = z.object({
+  documents: z.array(documentViewSchema),
+  rejected: z.array(
+    z.object({ filename: z.string(), error: z.object({ code: z.string(), message: z.string() }) }),
+  ),
+});
+export type UploadResult = z.infer<typeof uploadResultSchema>;
+
+export function collectionLinks(name: string): CollectionView["links"] {
+  return { self: `/api/collections/${name}`, documents: `/api/collections/${name}/documents` };
+}
+
+export function documentView(document: DocumentJson): DocumentView {
+  const self = `/api/collections/${document.collection}/documents/${document.id}`;
+  return {
+    ...document,
+    links: {
+      self,
+      text: `${self}/text`,
+      original: `${self}/original`,
+      events: `/api/tasks/${document.job}/events`,
+      page: documentPagePath(document.collection, document.id),
+    },
+  };
+}
+
+/**
+ * The content hash of what a collection's search sees: its ready documents'
+ * ids (content hashes), sorted. Part of the fingerprint of a task that
+ * searches the collection.
+ */
+export async function collectionIndexHash(readyIds: readonly string[]): Promise<string> {
+  const bytes = new TextEncoder().encode([...readyIds].sort().join("\n"));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest.slice(0, 8)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}

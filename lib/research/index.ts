@@ -1,5 +1,6 @@
 import { type Config, getConfig } from "../config";
 import type { Logger } from "../log";
+import type { CollectionIndexes } from "./corpus/collection-index";
 import { type PassageIndexCache, sharedPassageIndexCache } from "./corpus/passage-index";
 import { configuredCorpus, createProviders } from "./create-providers";
 import { createEngine } from "./engine";
@@ -7,6 +8,8 @@ import { type ClientRuntime, defaultClientRuntime } from "./providers/provider-h
 import type { ResearchEngine } from "./types";
 
 export { checkProviders, modelName } from "./check-providers";
+export { type CollectionReader, CollectionIndexes } from "./corpus/collection-index";
+export { configuredCorpus, defaultCollection } from "./create-providers";
 export { type InMemoryRun, type InMemoryRunOptions, runEngineInMemory } from "./run-in-memory";
 export type * from "./types";
 
@@ -22,6 +25,8 @@ export interface ResearchEngineOptions {
   indexes?: PassageIndexCache;
   /** Receives provider warnings (refused URLs). Default: silent. */
   logger?: Logger;
+  /** The indexes of user collections. Default: none (only built-in collections are searched). */
+  collections?: CollectionIndexes;
 }
 
 /**
@@ -39,6 +44,7 @@ export function createResearchEngine(options: ResearchEngineOptions = {}): Resea
         runtime,
         indexes: options.indexes,
         logger: options.logger,
+        collections: options.collections,
       }),
   });
 }

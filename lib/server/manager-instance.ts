@@ -1,9 +1,30 @@
 import "server-only";
 import { getConfig } from "../config";
+import { AppError } from "../errors";
 import { createLogger, type Logger } from "../log";
+import {
+  BUILT_IN_COLLECTIONS,
+  CORPUS_COLLECTION,
+  collectionIndexHash,
+  SOTU_COLLECTION,
+} from "../model/collection";
+import type { NormalizedRequest } from "../model/request";
 import { redactorFor } from "../redact";
-import { checkProviders, createResearchEngine, warmUp } from "../research";
+import {
+  CollectionIndexes,
+  checkProviders,
+  configuredCorpus,
+  createResearchEngine,
+  defaultCollection,
+  warmUp,
+} from "../research";
+import { sharedPassageIndexCache } from "../research/corpus/passage-index";
+import { extractDocument, sniffType } from "../research/documents";
+import type { CollectionStore } from "../store/collections/types";
 import { createStore } from "../store/create-store";
+import { CollectionService } from "../tasks/collection-service";
+import { createIndexEngine } from "../tasks/index-job";
+import { createTaskEngine } from "../tasks/task-engine";
 import { TaskManager } from "../tasks/task-manager";
 
 /**
@@ -42,12 +63,18 @@ export function getTaskManager(): Promise<TaskManager> {
     const config = getConfig();
     const logger = getLogger();
     const store = await createStore(config, logger);
+    const collections = collectionIndexes(store.collections);
+    const redact = redactorFor(config);
     const manager = new TaskManager({
       config,
       store,
-      engine: createResearchEngine({ config, logger }),
+      engine: createTaskEngine({
+        research: createResearchEngine({ config, logger, collections }),
+        index: createIndexEngine({ collections: store.collections, extract: extractDocument, redact }),
+      }),
       logger,
       checkProviders: (request) => checkProviders(request, config),
+      resolveRequest: (request) => resolveCollection(request, config, store.collections),
     });
     // Load (or build and cache) the search index before running tasks: a
     // cold build keeps the CPU busy for seconds, which must not happen while
@@ -97,4 +124,89 @@ export function getTaskManager(): Promise<TaskManager> {
     return manager;
   })();
   return holder[key];
+}
+
+const indexesKey = Symbol.for("fathom.collectionIndexes");
+type IndexesHolder = { [indexesKey]?: CollectionIndexes };
+
+/** This process's indexes of user collections (one per process, like the manager). */
+function collectionIndexes(store: CollectionStore): CollectionIndexes {
+  const holder = globalThis as IndexesHolder;
+  holder[indexesKey] ??= new CollectionIndexes(store);
+  return holder[indexesKey];
+}
+
+/**
+ * A research request over a user collection names the content hash of what
+ * its search sees (the ready documents), so a changed collection is a new
+ * task; a collection that does not exist is refused before any task.
+ */
+async function resolveCollection(
+  request: NormalizedRequest,
+  config: ReturnType<typeof getConfig>,
+  store: CollectionStore,
+): Promise<NormalizedRequest> {
+  const { search } = request;
+  if (search.provider !== "local" && search.provider !== "hybrid") return request;
+  const name = search.collection ?? defaultCollection(config);
+  if (name === SOTU_COLLECTION || (name === CORPUS_COLLECTION && config.CORPUS_DIR)) return request;
+  if (BUILT_IN_COLLECTIONS.includes(name) || !(await store.getCollection(name))) {
+    throw new AppError(
+      "not_found",
+      `There is no collection named ${name} (GET /api/collections lists them).`,
+    );
+  }
+  const ready = await store.readyDocumentIds(name);
+  if (ready.length === 0) {
+    throw new AppError(
+      "conflict",
+      `Collection ${name} has no indexed document yet: upload one and wait until it is ready.`,
+    );
+  }
+  const collectionHash = await collectionIndexHash(ready);
+  return { ...request, search: { ...search, collectionHash } };
+}
+
+const serviceKey = Symbol.for("fathom.collectionService");
+type ServiceHolder = { [serviceKey]?: Promise<CollectionService> };
+
+/** The process's collection service (collections, uploads, documents). */
+export function getCollectionService(): Promise<CollectionService> {
+  const holder = globalThis as ServiceHolder;
+  holder[serviceKey] ??= (async () => {
+    const config = getConfig();
+    const manager = await getTaskManager();
+    const indexes = sharedPassageIndexCache(config.cacheDir);
+    const builtIn = (name: string, description: string, corpus: ReturnType<typeof configuredCorpus>) => ({
+      name,
+      description,
+      documents: async () =>
+        (await indexes.get(corpus)).documents.map((document) => ({
+          ref: document.ref,
+          title: document.title,
+          ...(document.url ? { url: document.url } : {}),
+        })),
+    });
+    const builtIns = [
+      builtIn(
+        SOTU_COLLECTION,
+        "U.S. State of the Union addresses, 1790–2021 (built in).",
+        configuredCorpus({ ...config, CORPUS_DIR: undefined }),
+      ),
+    ];
+    if (config.CORPUS_DIR) {
+      builtIns.push(
+        builtIn(CORPUS_COLLECTION, "The documents of CORPUS_DIR (built in).", configuredCorpus(config)),
+      );
+    }
+    return new CollectionService({
+      config,
+      manager,
+      logger: getLogger(),
+      sniff: sniffType,
+      builtIns,
+      onDeleted: (name) => collectionIndexes(manager.store.collections).drop(name),
+    });
+  })();
+  return holder[serviceKey];
 }

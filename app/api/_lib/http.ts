@@ -87,6 +87,11 @@ export interface RouteOptions {
    * and PATCH always count as changes.
    */
   changes?: (request: Request) => boolean;
+  /**
+   * The route also takes `multipart/form-data` (uploads). Such bodies are
+   * what a cross-site form can send, so the cross-site check alone guards them.
+   */
+  multipart?: boolean;
 }
 
 /**
@@ -105,7 +110,8 @@ export function route<Context>(
       const config = getConfig();
       const changes = isUnsafeMethod(request.method) || options.changes?.(request) === true;
       if (changes) assertNotCrossSite(request, policyOf(config));
-      assertJsonBody(request);
+      const multipart = /^multipart\/form-data\s*;/i.test(request.headers.get("content-type") ?? "");
+      if (!(options.multipart && multipart)) assertJsonBody(request);
       if (!options.public) checkAccess(request, config, changes);
       const response = await handler(request, context, requestId);
       if (!response.headers.has("X-Request-ID")) response.headers.set("X-Request-ID", requestId);

@@ -29,6 +29,8 @@ export interface SafeFetchOptions {
   resolve?: (hostname: string) => Promise<ResolvedAddress[]>;
   signal?: AbortSignal;
   userAgent?: string;
+  /** Any content type, kept as bytes (`FetchedPage.bytes`): a document to upload. Default: text only. */
+  binary?: boolean;
 }
 
 /** A fetched document. */
@@ -40,6 +42,8 @@ export interface FetchedPage {
   body: string;
   /** True when the body was cut at `maxBytes`. */
   truncated: boolean;
+  /** The body's bytes, with `binary` (then `body` is empty). */
+  bytes?: Uint8Array;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -128,7 +132,7 @@ export async function safeFetch(url: string, options: SafeFetchOptions = {}): Pr
         continue;
       }
       const contentType = String(response.headers["content-type"] ?? "");
-      if (!TEXT_TYPES.test(contentType)) {
+      if (!options.binary && !TEXT_TYPES.test(contentType)) {
         response.destroy();
         throw new FetchRefusedError(`Not a text document (${contentType})`);
       }
@@ -137,6 +141,7 @@ export async function safeFetch(url: string, options: SafeFetchOptions = {}): Pr
         options.maxBytes ?? 2_000_000,
         controller.signal,
       );
+      if (options.binary) return { url: current.href, status, contentType, body: "", truncated, bytes };
       return { url: current.href, status, contentType, body: decodeText(bytes, contentType), truncated };
     }
   } catch (error) {
