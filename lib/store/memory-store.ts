@@ -3,6 +3,8 @@ import type { Checkpoint, NewRecord, TaskEvent } from "../model/events";
 import { replayEvents } from "../model/replay";
 import { type TaskJson, taskJsonSchema } from "../model/task-json";
 import { parseJson } from "../parse-json";
+import type { CollectionStore } from "./collections/types";
+import { type MemoryCollection, MemoryCollections } from "./memory-collections";
 import { assertTaskId, leaseLost } from "./store-errors";
 import type {
   AcquiredLease,
@@ -26,6 +28,8 @@ export class MemoryVolume {
   readonly active = new Set<string>();
   readonly listeners = new Map<string, Set<(events: TaskEvent[]) => void>>();
   readonly deletions = new Map<string, Set<() => void>>();
+  /** Stored collections by name (`memory-collections.ts`). */
+  readonly collections = new Map<string, MemoryCollection>();
 }
 
 interface MemoryLease {
@@ -64,10 +68,11 @@ export interface MemoryTaskStoreOptions {
  * A TaskStore in memory, for tests where a real file or Redis adds nothing
  * (manager, SSE and engine suites). It passes the same contract suite
  * (`lib/store/contract.ts`) as the file and Redis stores; nothing survives
- * the process.
+ * the process. Its collections are `memory-collections.ts`.
  */
 export class MemoryTaskStore implements TaskStore {
   readonly kind = "memory" as const;
+  readonly collections: CollectionStore;
   readonly #volume: MemoryVolume;
   readonly #leaseTtlMs: number;
   readonly #now: () => number;
@@ -80,6 +85,7 @@ export class MemoryTaskStore implements TaskStore {
       throw new TypeError(`leaseTtlMs: expected a positive number, got ${options.leaseTtlMs}`);
     }
     this.#volume = options.volume ?? new MemoryVolume();
+    this.collections = new MemoryCollections(this.#volume.collections);
     this.#leaseTtlMs = options.leaseTtlMs;
     this.#now = options.now ?? (() => performance.now());
   }

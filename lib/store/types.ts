@@ -1,5 +1,6 @@
 import type { Checkpoint, NewRecord, TaskEvent } from "../model/events";
 import type { TaskJson } from "../model/task-json";
+import type { CollectionStore } from "./collections/types";
 
 /**
  * Proof of ownership of one task. `epoch` is the fencing number: it grows
@@ -70,6 +71,8 @@ export type Unsubscribe = () => void;
  */
 export interface TaskStore {
   readonly kind: "file" | "redis" | "memory";
+  /** The deployment's collections, on the same volume or Redis as the tasks (`collections/types.ts`). */
+  readonly collections: CollectionStore;
 
   /** Atomically creates the task unless it exists; returns the stored one. */
   createTask(task: TaskJson): Promise<{ created: boolean; task: TaskJson }>;

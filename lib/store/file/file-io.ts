@@ -64,3 +64,24 @@ export async function openIfExists(file: string): Promise<FileHandle | null> {
     throw error;
   }
 }
+
+/**
+ * Writes `data` to a file that must not exist yet (`wx`), every byte (the
+ * FileHandle writes until done: no short write is taken for the whole), and
+ * fsyncs it before closing. For files in a private staging folder that a
+ * rename publishes.
+ */
+export async function writeNewFile(file: string, data: Uint8Array | string): Promise<void> {
+  const handle = await fs.open(file, "wx");
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** True for the errors of a path whose folder is gone (ENOENT, or ENOTDIR when a part is not a folder). */
+export function isMissing(error: unknown): boolean {
+  return isCode(error, "ENOENT") || isCode(error, "ENOTDIR");
+}

@@ -1,4 +1,6 @@
 import path from "node:path";
+import { AppError } from "../../errors";
+import { assertCollectionName, assertDocumentId } from "../collections/collection-records";
 import { assertTaskId } from "../store-errors";
 
 /**
@@ -20,6 +22,19 @@ import { assertTaskId } from "../store-errors";
  *   .active/<id>              the task is not finished (the takeover scan lists only these)
  *   .deleted/<id>             tombstone of a deleted task (answers 410 instead of 404), with its last epoch
  *   .tmp/                     staging for exclusive creates, and the disk reserve
+ *
+ * Collections (`file-collections.ts`), every name derived from a validated
+ * collection name or document id:
+ *
+ *   collections/<name>/                   a collection: appears whole (renamed in from .staging), goes whole (renamed to .trash)
+ *     collection.json                     the collection's record, never rewritten
+ *     documents/<id>/                     a document: appears whole (renamed in from .staging), goes whole (renamed to .trash)
+ *       document.json                     its metadata, replaced atomically by updateDocument
+ *       original                          the uploaded bytes
+ *       text.json                         the extracted text, one string per page
+ *     ready/<id>                          empty marker: document <id> is ready (readyDocumentIds is one readdir)
+ *   collections/.staging/<name|id>.<nanoid>/  a collection or document being built (a crash leaves it here, unseen)
+ *   collections/.trash/<name|id>.<nanoid>/    a deleted collection or document being removed
  *
  * The `turbopackIgnore` comments keep the bundler from tracing these
  * dynamic paths into the build.
@@ -83,7 +98,64 @@ export class FileLayout {
   syncedPath(taskId: string, epoch: number): string {
     return this.taskFile(taskId, `synced-${epoch}`);
   }
+
+  // ── collections ──────────────────────────────────────────────────────────
+
+  get collectionsDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.root, "collections");
+  }
+  get collectionStagingDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.collectionsDir, ".staging");
+  }
+  get collectionTrashDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.collectionsDir, ".trash");
+  }
+  collectionDir(name: string): string {
+    assertCollectionName(name);
+    return this.#inside(path.join(/*turbopackIgnore: true*/ this.collectionsDir, name));
+  }
+  collectionRecordPath(name: string): string {
+    return path.join(/*turbopackIgnore: true*/ this.collectionDir(name), "collection.json");
+  }
+  documentsDir(name: string): string {
+    return path.join(/*turbopackIgnore: true*/ this.collectionDir(name), "documents");
+  }
+  readyDir(name: string): string {
+    return path.join(/*turbopackIgnore: true*/ this.collectionDir(name), "ready");
+  }
+  documentDir(name: string, id: string): string {
+    assertDocumentId(id);
+    return this.#inside(path.join(/*turbopackIgnore: true*/ this.documentsDir(name), id));
+  }
+  /** A file of a document's folder (`document.json`, `original`, `text.json`). */
+  documentFile(name: string, id: string, file: DocumentFile): string {
+    return path.join(/*turbopackIgnore: true*/ this.documentDir(name, id), file);
+  }
+  readyMarker(name: string, id: string): string {
+    assertDocumentId(id);
+    return this.#inside(path.join(/*turbopackIgnore: true*/ this.readyDir(name), id));
+  }
+  /** A fresh name in `.staging` or `.trash` for a folder of `label` (a collection name or document id). */
+  collectionsScratch(area: "staging" | "trash", label: string, unique: string): string {
+    const folder = area === "staging" ? this.collectionStagingDir : this.collectionTrashDir;
+    return this.#inside(path.join(/*turbopackIgnore: true*/ folder, `${label}.${unique}`));
+  }
+
+  /**
+   * Defence in depth behind the name and id checks: a collection path that
+   * resolves outside `collections/` is a bug, refused before any disk access.
+   */
+  #inside(target: string): string {
+    const relative = path.relative(this.collectionsDir, target);
+    if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+      throw new AppError("invalid_request", "Not a path inside the collections folder.");
+    }
+    return target;
+  }
 }
+
+/** The files of a document's folder. */
+export type DocumentFile = "document.json" | "original" | "text.json";
 
 /** Per-epoch files of a task folder, with the epoch they belong to. */
 const EPOCH_FILE = /^(?:epoch-(\d+)\.json|log-(\d+)\.ndjson|beat-(\d+)\.json|released-(\d+)|synced-(\d+))$/;

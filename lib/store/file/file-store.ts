@@ -3,6 +3,7 @@ import { errorMessage } from "../../errors";
 import type { Logger } from "../../log";
 import type { NewRecord, TaskEvent } from "../../model/events";
 import type { TaskJson } from "../../model/task-json";
+import type { CollectionStore } from "../collections/types";
 import { FollowerRegistry } from "../follower-registry";
 import { assertTaskId, expectPositive, taskGone } from "../store-errors";
 import type {
@@ -15,6 +16,7 @@ import type {
   Unsubscribe,
 } from "../types";
 import { DiskReserve } from "./disk-reserve";
+import { FileCollections } from "./file-collections";
 import { compactFileLog } from "./file-compaction";
 import { sendFileControl, takeFileControls } from "./file-controls";
 import { FileEpochs } from "./file-epochs";
@@ -40,8 +42,9 @@ export interface FileStoreOptions {
   pollMs: number;
   /**
    * `fsync`: an append returns, and its events reach any reader, only once
-   * they are on disk (appends of one tick share one fsync). Every process on
-   * the volume must use the same mode. Default `none` (see README, Decisions).
+   * they are on disk (appends of one tick share one fsync); collection
+   * updates and deletes sync their folders before they return. Every process
+   * on the volume must use the same mode. Default `none` (see README, Decisions).
    */
   durability?: "none" | "fsync";
   /** Space held back so a task can still record a failure on a full disk, in bytes. Default 256 KiB. */
@@ -76,12 +79,14 @@ const DEFAULT_LIST_SLICE = 256;
  *   file-log-writer.ts   appends with group commit; file-log-reader.ts reading across segments
  *   segment-format.ts    the segment's line format; synced-mark.ts the fsync mark
  *   file-compaction.ts   removing old segments; file-controls.ts controls for the owner
+ *   file-collections.ts  collections and their documents (`collections`)
  *
  * Followers are the shared `FollowerRegistry`, woken by `fs.watch` on the
  * task's folder and by polling.
  */
 export class FileTaskStore implements TaskStore {
   readonly kind = "file" as const;
+  readonly collections: CollectionStore;
   readonly #layout: FileLayout;
   readonly #logger?: Logger;
   readonly #epochs: FileEpochs;
@@ -124,6 +129,7 @@ export class FileTaskStore implements TaskStore {
       wakeUps: (taskId, follower) => this.#watch(taskId, () => follower.poke()),
       onPoll: (taskId) => void this.#endIfDeleted(taskId),
     });
+    this.collections = new FileCollections({ layout, durability, logger });
     this.#layout = layout;
     this.#logger = logger;
     this.#epochs = epochs;

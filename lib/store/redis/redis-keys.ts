@@ -1,3 +1,4 @@
+import { assertCollectionName, assertDocumentId } from "../collections/collection-records";
 import { assertTaskId } from "../store-errors";
 
 /** Redis types of the keys, for naming a key that holds something else. */
@@ -20,6 +21,15 @@ export type TaskPart = "task" | "log" | "lease" | "controls" | "deleted";
  *   <prefix>deleted:<id>   string  tombstone of a deleted task, with the last epoch (PX tombstoneTtlMs)
  *   <prefix>active         set     ids of unfinished tasks (the takeover scan reads only these)
  *   <prefix>tasks          set     ids of every task
+ *
+ * Collections (`redis-collections.ts`), every name from a validated
+ * collection name (no ":" in one) or document id:
+ *
+ *   <prefix>collections                          hash    name → the collection's record (CollectionJson)
+ *   <prefix>collection:<name>:documents          hash    document id → its metadata (DocumentJson)
+ *   <prefix>collection:<name>:ready              set     ids of its ready documents
+ *   <prefix>collection:<name>:original:<id>      string  the document's original bytes
+ *   <prefix>collection:<name>:text:<id>          string  its extracted text ({"pages":[…]})
  */
 export class RedisKeys {
   readonly prefix: string;
@@ -37,6 +47,22 @@ export class RedisKeys {
   }
   get index(): string {
     return `${this.prefix}tasks`;
+  }
+
+  /** The hash of every collection's record. */
+  get collections(): string {
+    return `${this.prefix}collections`;
+  }
+  /** A collection's hash of documents or its set of ready ids. */
+  collection(name: string, part: "documents" | "ready"): string {
+    assertCollectionName(name);
+    return `${this.prefix}collection:${name}:${part}`;
+  }
+  /** A document's original or text. */
+  document(name: string, id: string, part: "original" | "text"): string {
+    assertCollectionName(name);
+    assertDocumentId(id);
+    return `${this.prefix}collection:${name}:${part}:${id}`;
   }
 
   /** The given parts of a task, with their types. */

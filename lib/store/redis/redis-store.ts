@@ -4,6 +4,7 @@ import { AppError, errorMessage } from "../../errors";
 import type { Logger } from "../../log";
 import type { NewRecord, TaskEvent } from "../../model/events";
 import type { TaskJson } from "../../model/task-json";
+import type { CollectionStore } from "../collections/types";
 import { FollowerRegistry } from "../follower-registry";
 import { assertTaskId, expectPositive, taskGone } from "../store-errors";
 import type {
@@ -15,6 +16,7 @@ import type {
   TaskStore,
   Unsubscribe,
 } from "../types";
+import { RedisCollections } from "./redis-collections";
 import { connectRedis } from "./redis-connection";
 import { RedisControls } from "./redis-controls";
 import { RedisErrors } from "./redis-errors";
@@ -40,6 +42,7 @@ import { RedisTasks } from "./redis-tasks";
  *   redis-log.ts            appends and reads of the stream, compaction
  *   redis-follower.ts       the XREAD loop that wakes followers
  *   redis-controls.ts       controls for the owner
+ *   redis-collections.ts    collections and their documents (`collections`); redis-collection-scripts.ts their scripts
  *   redis-server-checks.ts  start-up warnings about the server's settings; redis-connection.ts connecting
  *
  * Fencing: every write that needs the lease (append, save, renew) is one Lua
@@ -128,6 +131,7 @@ const DEFAULT_READ_LOG_CHUNK = 1000;
 
 export class RedisTaskStore implements TaskStore {
   readonly kind = "redis" as const;
+  readonly collections: CollectionStore;
   readonly #redis: Redis;
   readonly #logger?: Logger;
   readonly #leases: RedisLeases;
@@ -200,6 +204,7 @@ export class RedisTaskStore implements TaskStore {
     this.#log = log;
     this.#tasks = tasks;
     this.#listing = new RedisListing({ redis, keys, errors, getTask: (taskId) => tasks.get(taskId) });
+    this.collections = new RedisCollections({ redis, keys, errors, logger });
     this.#controls = new RedisControls({
       redis,
       keys,
