@@ -98,7 +98,7 @@ function DocumentRow({
             onClick={() => setConfirming(true)}
             aria-label={`Delete ${document.filename}`}
           >
-            <Icon name="stop" /> Delete
+            <Icon name="trash" /> Delete
           </button>
         )}
       </div>

@@ -145,7 +145,7 @@ function CollectionRow({ collection, onDeleted }: { collection: CollectionView; 
             onClick={() => setConfirming(true)}
             aria-label={`Delete collection ${collection.name}`}
           >
-            <Icon name="stop" /> Delete
+            <Icon name="trash" /> Delete
           </button>
         )}
       </div>

@@ -220,7 +220,7 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
         onDrop={onDrop}
         aria-describedby={`${id}-hint`}
       >
-        <Icon name="download" size={22} />
+        <Icon name="upload" size={22} />
         <span className="drop-zone-title">Drop files here or choose files</span>
         <span id={`${id}-hint`} className="drop-zone-hint muted small">
           PDF, Word (.docx), HTML, Markdown, plain text or CSV · several at once

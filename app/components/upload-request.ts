@@ -73,7 +73,7 @@ async function readAnswer(request: XMLHttpRequest, filename: string): Promise<Up
   });
   if (!response.ok) {
     const error = await toApiError(response);
-    return { kind: "refused", message: error.message };
+    return { kind: "refused", message: keepFilename(error.message, filename) };
   }
   let body: unknown;
   try {
@@ -97,6 +97,20 @@ async function readAnswer(request: XMLHttpRequest, filename: string): Promise<Up
   const refusal = parsed.data.rejected[0];
   return {
     kind: "refused",
-    message: refusal ? sentence(refusal.error.message) : `The server did not take ${filename}.`,
+    message: refusal
+      ? keepFilename(sentence(refusal.error.message), filename)
+      : `The server did not take ${filename}.`,
   };
+}
+
+/**
+ * A refusal names the file first ("notes.bin is not a supported document");
+ * making it a sentence capitalized the name, which is then not the file's
+ * name any more. Put the name back as it is.
+ */
+export function keepFilename(message: string, filename: string): string {
+  const capitalized = filename.charAt(0).toUpperCase() + filename.slice(1);
+  return capitalized !== filename && message.startsWith(capitalized)
+    ? filename + message.slice(filename.length)
+    : message;
 }
