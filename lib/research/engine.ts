@@ -1,5 +1,6 @@
 import type { CallUsage, LlmProvider, ModelCallObserver, SubQuestion } from "./providers/llm/llm-provider";
 import type { SearchProvider } from "./providers/search/search-provider";
+import { numberSources } from "./report/number-sources";
 import { createOutputChunker } from "./report/output-chunker";
 import { SOURCES_HEADING, sourcesSection } from "./report/sources-section";
 import { childBreadth, nodeUnits, RESEARCH_SHARE, ResearchProgress } from "./research-progress";
@@ -12,7 +13,7 @@ import {
   type SearchRecord,
   sourceKey,
 } from "./research-records";
-import type { ResearchContext, ResearchEngine, ResearchResult, Source, SourceRef } from "./types";
+import type { ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
 import type { PageReader } from "./web/page-reader";
 
 /** The providers one task uses. */
@@ -374,22 +375,8 @@ async function writeReport(
   outcomes: readonly NodeOutcome[],
   observer: ModelCallObserver,
 ): Promise<ResearchResult> {
-  // Citation numbers: sources in order of their first learning.
-  const sources = new Map<string, Source>();
-  for (const { learnings } of outcomes) {
-    for (const learning of learnings) {
-      for (const source of learning.sources) {
-        const key = sourceKey(source);
-        let entry = sources.get(key);
-        if (entry === undefined) {
-          entry = { ...source, number: sources.size + 1, passages: [] };
-          sources.set(key, entry);
-        }
-        for (const passage of learning.passages)
-          if (!entry.passages.includes(passage)) entry.passages.push(passage);
-      }
-    }
-  }
+  // Citation numbers: the most relevant source is [1] (a function of the recorded learnings only).
+  const sources = numberSources(outcomes.flatMap(({ learnings }) => learnings));
   const numberOf = (source: SourceRef) => sources.get(sourceKey(source))!.number;
   const sections = topQuestions.map((question, index) => ({
     heading: question.goal,

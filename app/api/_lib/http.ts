@@ -15,6 +15,10 @@ const statusOf: Record<ErrorCode, number> = {
   invalid_request: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  // An uploaded document: not a type Fathom reads, unreadable as what it is, or over a limit.
+  unsupported_document: 415,
+  document_unreadable: 422,
+  document_too_large: 413,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

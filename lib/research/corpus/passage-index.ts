@@ -81,7 +81,7 @@ function createPassageIndex(
       return value;
     },
     search(query, limit) {
-      const results = miniSearch.search(query, { prefix: (term) => term.length >= 5, boost: { title: 0.5 } });
+      const results = miniSearch.search(query, { prefix: (term) => term.length >= 5, boost: { title: 2 } });
       // MiniSearch orders by score only; the id makes ties deterministic.
       results.sort((a, b) => b.score - a.score || (a.id as number) - (b.id as number));
       return results.slice(0, limit).map((result) => {

@@ -87,6 +87,7 @@ export interface ReportInput extends ModelCallObserver {
   language: string;
   /** One section per top-level sub-question, in plan order. */
   sections: { heading: string; learnings: CitedLearning[] }[];
+  /** The citable sources, numbered most relevant first ([1] is the best; see `numberSources`). */
   sources: { number: number; title: string; url?: string; documentRef?: string }[];
   /** How the research went, for the summary (counts). */
   stats: { questions: number; passages: number };

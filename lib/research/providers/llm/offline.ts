@@ -1,4 +1,11 @@
 import { distinctKeyTerms, keyTerms } from "../../text/key-terms";
+import {
+  createQuestionMatcher,
+  type MatchTarget,
+  questionTerms,
+  type TermProfile,
+  termProfile,
+} from "../../text/question-match";
 import { splitSentences } from "../../text/sentences";
 import { QUESTION_STOPWORDS } from "../../text/stopwords";
 import { contentTerms, tokenize } from "../../text/tokenize";
@@ -45,6 +52,18 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
     return (term) => map.get(term) ?? 1;
   }
 
+  /** Rarity of question terms: in the corpus when the search knows it, else among the candidate sentences. */
+  async function termWeights(
+    terms: readonly string[],
+    candidates: readonly Candidate[],
+  ): Promise<(term: string) => number> {
+    if (options.search.inverseDocumentFrequency) return rarity(terms);
+    const containing = new Map<string, number>();
+    for (const candidate of candidates)
+      for (const term of candidate.terms) containing.set(term, (containing.get(term) ?? 0) + 1);
+    return (term) => Math.log(1 + candidates.length / (containing.get(term) ?? 1));
+  }
+
   async function expansions(texts: string[], exclude: Set<string>, count: number) {
     if (count <= 0 || texts.length === 0) return [];
     // Weigh only the strongest raw candidates by rarity (a rarity lookup is a search).
@@ -80,35 +99,32 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
     },
 
     async learn(input: LearnInput): Promise<LearnOutput> {
-      const rootTerms = contentTerms(input.rootQuery, QUESTION_STOPWORDS);
-      const nodeTerms = contentTerms(input.query, QUESTION_STOPWORDS).filter(
-        (term) => !rootTerms.includes(term),
-      );
-      const weights = new Map<string, number>();
-      for (const term of nodeTerms) weights.set(term, 0.6);
-      for (const term of rootTerms) weights.set(term, 1);
-      const candidates = candidateSentences(input);
-      if (candidates.length === 0 || weights.size === 0) return { learnings: [], followUps: [] };
-
-      // Rarity of each question word among the candidate sentences.
-      const containing = new Map<string, number>();
-      for (const candidate of candidates)
-        for (const term of candidate.terms) containing.set(term, (containing.get(term) ?? 0) + 1);
-      const relevance = (terms: Set<string>, rank: number) => {
-        let score = 0;
-        let covered = 0;
-        for (const [term, weight] of weights) {
-          if (!terms.has(term)) continue;
-          covered += weight;
-          score += weight * Math.log(1 + candidates.length / (containing.get(term) ?? 1));
-        }
-        if (score === 0) return 0;
-        const coverage = covered / [...weights.values()].reduce((sum, weight) => sum + weight, 0);
-        return (score * (0.5 + coverage)) / Math.sqrt(Math.max(8, terms.size) / 8) / (1 + 0.05 * rank);
+      const root = questionTerms(input.rootQuery);
+      const node = questionTerms(input.query);
+      const nodeOnly = {
+        terms: node.terms.filter((term) => !root.terms.includes(term)),
+        pairs: node.pairs.filter((pair) => !root.pairs.includes(pair)),
       };
+      const candidates = candidateSentences(input);
+      if (candidates.length === 0 || root.terms.length + nodeOnly.terms.length === 0)
+        return { learnings: [], followUps: [] };
+
+      // Rarity of each question word in the corpus, so that relevance means
+      // the same in every node's call (the summary compares them); without a
+      // corpus, rarity among the candidate sentences.
+      const weight = await termWeights([...root.terms, ...nodeOnly.terms], candidates);
+      const toRoot = createQuestionMatcher(root, { weight });
+      const toNode = createQuestionMatcher(nodeOnly, { weight });
       const scored = candidates
-        .map((candidate) => ({ ...candidate, relevance: relevance(candidate.terms, candidate.rank) }))
-        .filter((candidate) => candidate.relevance > 0);
+        .map((candidate) => {
+          const damping =
+            Math.sqrt(Math.max(8, candidate.profile.sentence.terms.size) / 8) * (1 + 0.05 * candidate.rank);
+          const relevance = toRoot.score(candidate.profile) / damping;
+          // A node's own direction counts for choosing its findings, not for their relevance to the question.
+          const selection = relevance + (0.6 * toNode.score(candidate.profile)) / damping;
+          return { ...candidate, relevance, selection };
+        })
+        .filter((candidate) => candidate.selection > 0);
       const known = input.known.map((text) => new Set(contentTerms(text)));
       const chosen = selectByMmr(scored, input.count, lambda, known);
       const learnings: ExtractedLearning[] = chosen.map((candidate) => ({
@@ -119,7 +135,7 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
       const followUpTexts = chosen.map(
         (candidate) => input.passages.find((passage) => passage.number === candidate.passage)?.text ?? "",
       );
-      const exclude = new Set([...rootTerms, ...contentTerms(input.query, QUESTION_STOPWORDS)]);
+      const exclude = new Set([...root.terms, ...contentTerms(input.query, QUESTION_STOPWORDS)]);
       const followUps = (await expansions(followUpTexts, exclude, input.followUpCount)).map(
         (term) => `${input.goal}: ${term.surface}`,
       );
@@ -143,7 +159,10 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
 
 interface Candidate {
   text: string;
-  terms: Set<string>;
+  /** The content terms of the sentence (for redundancy). */
+  terms: ReadonlySet<string>;
+  /** The sentence, its passage and its document's title, as matched against a question. */
+  profile: MatchTarget;
   passage: number;
   /** Position of the sentence's passage among the passages (0 = best). */
   rank: number;
@@ -153,15 +172,24 @@ interface Candidate {
 function candidateSentences(input: LearnInput): Candidate[] {
   const candidates: Candidate[] = [];
   const seen = new Set<string>();
+  const titles = new Map<string, TermProfile>();
   input.passages.forEach((passage, rank) => {
+    let title = titles.get(passage.title);
+    if (title === undefined) {
+      title = termProfile(passage.title);
+      titles.set(passage.title, title);
+    }
+    const context = termProfile(passage.text);
     for (const sentence of splitSentences(passage.text)) {
       if (sentence.length < 40 || sentence.length > 700) continue;
       const key = sentence.toLowerCase();
       if (seen.has(key)) continue;
       seen.add(key);
+      const profile = termProfile(sentence);
       candidates.push({
         text: sentence,
-        terms: new Set(contentTerms(sentence)),
+        terms: profile.terms,
+        profile: { sentence: profile, passage: context, title },
         passage: passage.number,
         rank,
         order: candidates.length,
@@ -171,7 +199,7 @@ function candidateSentences(input: LearnInput): Candidate[] {
   return candidates;
 }
 
-function jaccard(a: Set<string>, b: Set<string>): number {
+function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   if (a.size === 0 || b.size === 0) return 0;
   let shared = 0;
   for (const term of a) if (b.has(term)) shared++;
@@ -184,13 +212,13 @@ function jaccard(a: Set<string>, b: Set<string>): number {
  * (similarity: Jaccard overlap of content words).
  * Near-duplicates of known learnings are skipped outright.
  */
-function selectByMmr<T extends Candidate & { relevance: number }>(
+function selectByMmr<T extends Candidate & { selection: number }>(
   candidates: T[],
   count: number,
   lambda: number,
   known: Set<string>[],
 ): T[] {
-  const maxRelevance = Math.max(...candidates.map((candidate) => candidate.relevance), 1e-9);
+  const maxRelevance = Math.max(...candidates.map((candidate) => candidate.selection), 1e-9);
   const remaining = candidates.filter(
     (candidate) => !known.some((terms) => jaccard(candidate.terms, terms) > 0.6),
   );
@@ -208,7 +236,7 @@ function selectByMmr<T extends Candidate & { relevance: number }>(
         ),
         ...known.map((terms) => jaccard(candidate.terms, terms)),
       );
-      const score = lambda * (candidate.relevance / maxRelevance) - (1 - lambda) * redundancy;
+      const score = lambda * (candidate.selection / maxRelevance) - (1 - lambda) * redundancy;
       // Strictly greater: on a tie the earlier sentence wins (stable, deterministic).
       if (score > bestScore) {
         bestScore = score;
@@ -254,28 +282,30 @@ export function offlineReportBody(input: ReportInput): string {
   const all = input.sections.flatMap((section) => section.learnings);
   if (all.length === 0) return emptyReportBody(input.query);
   const sourceTitle = new Map(input.sources.map((source) => [source.number, source.title]));
-  const top = [...all]
+  // Sources come numbered most relevant first: the summary quotes the best
+  // finding of the first source, then points to the next most relevant one.
+  const ranked = [...input.sources].sort((a, b) => a.number - b.number);
+  const byRelevance = [...all]
     .map((learning, order) => ({ learning, order }))
     .sort((a, b) => b.learning.relevance - a.learning.relevance || a.order - b.order)
-    .slice(0, 2)
     .map(({ learning }) => learning);
+  const leading = ranked[0];
+  const first =
+    (leading ? byRelevance.find((learning) => learning.citations.includes(leading.number)) : undefined) ??
+    byRelevance[0];
+  const seeAlso = ranked.find((source) => !first?.citations.includes(source.number));
   const lines: string[] = [`# ${title}`, "", "## Summary", ""];
   const sourceCount = input.sources.length;
   const summary = [
     `This report gathers ${all.length} finding${all.length === 1 ? "" : "s"} from ${sourceCount} source${sourceCount === 1 ? "" : "s"}, ` +
       `found by researching ${input.stats.questions} question${input.stats.questions === 1 ? "" : "s"} over ${input.stats.passages} passage${input.stats.passages === 1 ? "" : "s"}.`,
   ];
-  const [first, second] = top;
   if (first) {
     summary.push(
       `The most relevant passage comes from *${sourceTitle.get(first.citations[0] ?? 0) ?? "a source"}*: ${quote(first.text)} ${cite(first.citations)}.`,
     );
   }
-  if (second) {
-    summary.push(
-      `See also *${sourceTitle.get(second.citations[0] ?? 0) ?? "a source"}* ${cite(second.citations)}.`,
-    );
-  }
+  if (seeAlso) summary.push(`See also *${seeAlso.title}* ${cite([seeAlso.number])}.`);
   summary.push("The findings below are quoted from the sources, grouped by the question that found them.");
   lines.push(summary.join(" "), "");
   for (const section of input.sections) {
