@@ -176,7 +176,7 @@ export async function runAnswerEval(options: AnswerEvalOptions): Promise<AnswerE
   for (const question of options.questions) {
     const request = normalizeRequest(
       researchRequestSchema.parse({ ...options.request, query: question.question }),
-      { llmProvider: "offline", searchProvider: "local", openaiModel: "unused" },
+      { llmProvider: "offline", searchProvider: "local", models: {}, collection: "sotu" },
     );
     const started = performance.now();
     const run = await runEngineInMemory(options.engine, request);
