@@ -136,7 +136,11 @@ export const documentViewSchema = documentJsonSchema.extend({
 export type DocumentView = z.infer<typeof documentViewSchema>;
 
 /** A built-in collection's document, as listed (its text is in the built-in corpus). */
-export const builtInDocumentSchema = z.object({ ref: z.string(), title: z.string(), url: z.string().optional() });
+export const builtInDocumentSchema = z.object({
+  ref: z.string(),
+  title: z.string(),
+  url: z.string().optional(),
+});
 
 /** `POST /api/collections/:name/documents`: what was accepted and what was refused, per file. */
 export const uploadResultSchema = z.object({

@@ -8,7 +8,7 @@ import { type ClientRuntime, defaultClientRuntime } from "./providers/provider-h
 import type { ResearchEngine } from "./types";
 
 export { checkProviders, modelName } from "./check-providers";
-export { type CollectionReader, CollectionIndexes } from "./corpus/collection-index";
+export { CollectionIndexes, type CollectionReader } from "./corpus/collection-index";
 export { configuredCorpus, defaultCollection } from "./create-providers";
 export { type InMemoryRun, type InMemoryRunOptions, runEngineInMemory } from "./run-in-memory";
 export type * from "./types";

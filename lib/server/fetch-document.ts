@@ -22,9 +22,13 @@ export async function fetchDocument(url: string, config: Config): Promise<Upload
   }
   const bytes = page.bytes ?? new Uint8Array();
   if (page.truncated || bytes.length > maxBytes) {
-    throw new AppError("payload_too_large", `${url} is larger than ${config.MAX_UPLOAD_MB} MB (MAX_UPLOAD_MB).`, {
-      limit: "MAX_UPLOAD_MB",
-    });
+    throw new AppError(
+      "payload_too_large",
+      `${url} is larger than ${config.MAX_UPLOAD_MB} MB (MAX_UPLOAD_MB).`,
+      {
+        limit: "MAX_UPLOAD_MB",
+      },
+    );
   }
   const last = decodeURIComponent(new URL(page.url).pathname.split("/").filter(Boolean).pop() ?? "");
   return {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Config } from "../config";
 import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
@@ -18,6 +17,7 @@ import {
 } from "../model/collection";
 import { fingerprint } from "../model/fingerprint";
 import type { IndexRequest } from "../model/request";
+import { documentIdOf } from "../store/collections/collection-records";
 import type { CollectionStore } from "../store/collections/types";
 import type { TaskManager } from "./task-manager";
 
@@ -42,8 +42,12 @@ export interface CollectionServiceOptions {
   config: Config;
   manager: TaskManager;
   logger: Logger;
-  /** The document type the bytes are, or undefined for one that cannot be indexed. */
-  sniff: (bytes: Uint8Array, filename: string) => DocumentType | undefined;
+  /** The document type the bytes are, or the refusal of bytes that cannot be indexed. */
+  sniff: (
+    bytes: Uint8Array,
+    filename: string,
+    declaredType?: string,
+  ) => { type: DocumentType } | { type?: undefined; refusal: AppError };
   /** The built-in collections this server has (`sotu`, and `corpus` with CORPUS_DIR). */
   builtIns: readonly BuiltInCollection[];
   /** Called when a collection is deleted (its index is dropped). */
@@ -174,14 +178,9 @@ export class CollectionService {
             { limit: "MAX_UPLOAD_MB" },
           );
         }
-        const type = this.#options.sniff(file.bytes, filename);
-        if (type === undefined) {
-          throw new AppError(
-            "unsupported_media_type",
-            `${filename} is not a supported document: upload PDF, Word (.docx), HTML, Markdown, plain text or CSV.`,
-          );
-        }
-        const id = createHash("sha256").update(file.bytes).digest("hex").slice(0, 32);
+        const sniffed = this.#options.sniff(file.bytes, filename, file.declaredType);
+        if (sniffed.type === undefined) throw sniffed.refusal;
+        const id = documentIdOf(file.bytes);
         const existing = await this.#store.getDocument(name, id);
         if (!existing && count >= config.MAX_COLLECTION_DOCUMENTS) {
           throw new AppError(
@@ -272,7 +271,6 @@ export class CollectionService {
 /** A file name without folders or control characters, at most 200 characters. */
 export function cleanFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? "";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed.
   const clean = base
     .replace(/[\u0000-\u001f\u007f]/g, "")
     .trim()

@@ -6,17 +6,17 @@ import type { NewRecord, TaskEvent } from "../model/events";
 import { assertTransition } from "../model/lifecycle";
 import { replayEvents } from "../model/replay";
 import { reportFromEvents } from "../model/report";
+import type { TaskRequest } from "../model/request";
 import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "../model/task-json";
 import { endAttempt, endRunningAttempts, settle } from "../model/transitions";
 import { addUsage, costOf, type ModelPrices, priceOf, type UsageEntry, usageTotals } from "../model/usage";
 import { createRedactor, type Redact } from "../redact";
-import type { TaskRequest } from "../model/request";
 import type {
   ProgressUpdate,
   ResearchContext,
-  TaskEngine,
   ResearchResult,
   SourceRef,
+  TaskEngine,
 } from "../research/types";
 import type { AcquiredLease, ControlAction, TaskStore } from "../store/types";
 

@@ -1,9 +1,9 @@
 import {
+  isIndexRequest,
   type ResearchRequestBody,
   researchQueryParamsSchema,
   researchRequestSchema,
 } from "@/lib/model/request";
-import { isIndexRequest } from "@/lib/model/request";
 import { researchCreated } from "@/lib/model/research-created";
 import type { TaskJson } from "@/lib/model/task-json";
 import { modelName } from "@/lib/research";

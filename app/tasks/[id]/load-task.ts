@@ -1,7 +1,6 @@
 import "server-only";
 import { cache } from "react";
 import { hasPageAccess } from "@/app/_lib/page-access";
-import { getConfig } from "@/lib/config";
 import { isTaskId } from "@/lib/model/task-json";
 import { type TaskView, taskView } from "@/lib/model/task-view";
 import { getTaskManager } from "@/lib/server/manager-instance";

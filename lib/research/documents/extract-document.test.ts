@@ -34,6 +34,12 @@ describe("extractDocument: PDF", () => {
     expect(document.characters).toBe(document.pages.join("").length);
   });
 
+  it("reads a PDF handed over as a Node Buffer (what the stores return)", async () => {
+    const bytes = Buffer.from(await makePdf(["Only page."]));
+    const document = await extractDocument({ bytes, filename: "stored.pdf" });
+    expect(document.pages).toEqual(["Only page."]);
+  });
+
   it("reads text in CJK fonts that need pdf.js's character maps", async () => {
     const { pages } = await extractDocument({
       bytes: await makeCjkPdf("日本語の文書です"),

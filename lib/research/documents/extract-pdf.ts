@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { PDFDocumentProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
@@ -21,8 +22,22 @@ let dataFolder: string | undefined;
  * (common in Chinese, Japanese and Korean PDFs) comes out empty, and the
  * standard fonts' metrics.
  */
+/**
+ * pdf.js's own folder: under `node_modules` in the working directory (where
+ * the standalone server's traced files are too), else wherever Node resolves
+ * it from there. Not from this module's URL: bundled, that resolves to a
+ * module number, not a path.
+ */
+function pdfjsFolder(): string {
+  const local = path.join(process.cwd(), "node_modules", "pdfjs-dist");
+  if (existsSync(path.join(local, "package.json"))) return local;
+  return path.dirname(
+    createRequire(path.join(process.cwd(), "package.json")).resolve("pdfjs-dist/package.json"),
+  );
+}
+
 function pdfjsData(): { cMapUrl: string; cMapPacked: true; standardFontDataUrl: string } {
-  dataFolder ??= path.dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json"));
+  dataFolder ??= pdfjsFolder();
   return {
     cMapUrl: `${path.join(dataFolder, "cmaps")}${path.sep}`,
     cMapPacked: true,
@@ -60,8 +75,9 @@ export async function extractPdf(bytes: Uint8Array, context: ExtractionContext):
   const library = await loadPdfjs();
   signal?.throwIfAborted();
   const task = library.getDocument({
-    // pdf.js may transfer (detach) the buffer it is given: hand it a copy.
-    data: bytes.slice(),
+    // pdf.js may transfer (detach) the buffer it is given: hand it a copy, and
+    // a plain Uint8Array (it refuses a Node Buffer, which stores return).
+    data: new Uint8Array(bytes),
     ...pdfjsData(),
     // Text only: no fonts to load, no canvas, no JavaScript, no eval.
     isEvalSupported: false,

@@ -4,9 +4,9 @@ import { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { COLLECTION_LIMITS } from "@/lib/model/collection";
+import { fetchDocument } from "@/lib/server/fetch-document";
 import { getCollectionService, getLogger } from "@/lib/server/manager-instance";
 import type { UploadedFile } from "@/lib/tasks/collection-service";
-import { fetchDocument } from "@/lib/server/fetch-document";
 import { json, otherMethods, parseWith, preflight, readJson, route } from "../../../_lib/http";
 
 export const runtime = "nodejs";
@@ -66,7 +66,10 @@ export const POST = route<Context>(
       }
     }
     if (files.length === 0 && rejected.length === 0) {
-      throw new AppError("invalid_request", "The upload carries no file: send `file` fields or {\"urls\": […]}.");
+      throw new AppError(
+        "invalid_request",
+        'The upload carries no file: send `file` fields or {"urls": […]}.',
+      );
     }
     const result = await service.upload(name, files, requestId);
     result.rejected.unshift(...rejected);
