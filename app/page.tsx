@@ -2,8 +2,15 @@ import { requirePageAccess } from "./_lib/page-access";
 import { RecentTasks } from "./components/recent-tasks";
 import { ResearchForm } from "./components/research-form";
 
-export default async function HomePage() {
-  await requirePageAccess("/");
+interface Props {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}
+
+export default async function HomePage({ searchParams }: Props) {
+  // `/?collection=name` (a collection's "Research this collection") preselects it.
+  const raw = (await searchParams).collection;
+  const collection = Array.isArray(raw) ? raw[0] : raw;
+  await requirePageAccess(collection ? `/?collection=${encodeURIComponent(collection)}` : "/");
   return (
     <div className="home">
       <section className="hero">
@@ -15,7 +22,7 @@ export default async function HomePage() {
           is lost.
         </p>
       </section>
-      <ResearchForm />
+      <ResearchForm initialCollection={collection?.trim() || undefined} />
       <RecentTasks />
     </div>
   );

@@ -53,6 +53,22 @@ export async function apiFetch<Schema extends z.ZodType>(
   return parsed.data;
 }
 
+/** A request whose success has no body (`DELETE`: 204): resolves, or throws an `ApiError` with a readable message. */
+export async function apiSend(path: string, init: RequestInit): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      cache: "no-store",
+      ...init,
+      headers: { Accept: "application/json", ...init.headers },
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(UNREACHABLE, 0, "unreachable", { cause: error });
+  }
+  if (!response.ok) throw await toApiError(response);
+}
+
 function unreadable(status: number, cause: unknown): ApiError {
   return new ApiError("The server sent an answer this page could not read.", status, "bad_response", {
     cause,

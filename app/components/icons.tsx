@@ -17,7 +17,9 @@ type IconName =
   | "plus"
   | "list"
   | "alert"
-  | "refresh";
+  | "refresh"
+  | "trash"
+  | "upload";
 
 const paths: Record<IconName, string> = {
   search: "M11 19a8 8 0 1 1 0-16 8 8 0 0 1 0 16Zm10 2-4.35-4.35",
@@ -37,6 +39,9 @@ const paths: Record<IconName, string> = {
   list: "M8 6h13M8 12h13M8 18h13M3 6h.01M3 12h.01M3 18h.01",
   alert: "M12 9v4m0 4h.01M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0Z",
   refresh: "M21 12a9 9 0 1 1-3-6.7L21 8M21 3v5h-5",
+  trash:
+    "M3 6h18M8 6V4a1 1 0 0 1 1-1h6a1 1 0 0 1 1 1v2m3 0-1 14a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2L5 6m5 5v6m4-6v6",
+  upload: "M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4M17 8l-5-5-5 5M12 3v12",
 };
 
 export function Icon({ name, size = 16 }: { name: IconName; size?: number }) {

@@ -8,9 +8,10 @@ import { remarkCitations } from "./remark-citations";
 const remarkPlugins = [remarkGfm, remarkCitations];
 
 const components: Components = {
-  // Links in a report lead away from the task: open them beside it. Citations stay in the page.
+  // Links in a report lead away from the task: open them beside it. Citations stay in the page, and
+  // links to this app's own pages (a collection's document, from the sources list) open in this tab.
   a({ node: _node, href, children, ...props }) {
-    const internal = href?.startsWith("#") ?? false;
+    const internal = href !== undefined && (href.startsWith("#") || /^\/(?![/\\])/.test(href));
     return (
       <a href={href} {...props} {...(internal ? {} : { target: "_blank", rel: "noopener noreferrer" })}>
         {children}

@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation";
 const links = [
   { href: "/", label: "New research", active: (path: string) => path === "/" },
   { href: "/tasks", label: "Tasks", active: (path: string) => path.startsWith("/tasks") },
+  { href: "/collections", label: "Collections", active: (path: string) => path.startsWith("/collections") },
 ];
 
 export function NavLinks() {

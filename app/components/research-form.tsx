@@ -2,12 +2,20 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
+import { CORPUS_COLLECTION, type CollectionView, SOTU_COLLECTION } from "@/lib/model/collection";
 import { type ProvidersInfo, providersInfoSchema, type RangeLimit } from "@/lib/model/providers-info";
-import { llmProviders, type ResearchRequestInput, searchProviders } from "@/lib/model/request";
+import {
+  llmProviders,
+  type ResearchRequestInput,
+  searchProviders,
+  webSearchProviders,
+} from "@/lib/model/request";
 import { researchCreatedSchema } from "@/lib/model/research-created";
 import { apiFetch, describeError } from "./api";
 import { ApiError } from "./api-error";
 import { backoffDelay } from "./backoff";
+import { listCollections } from "./collections-api";
+import { countLabel } from "./document-format";
 import { Icon } from "./icons";
 import { providerName } from "./provider-names";
 
@@ -57,6 +65,45 @@ function useProviders(): ProvidersState {
   return state;
 }
 
+type CollectionsState =
+  | { kind: "loading" }
+  | { kind: "ready"; collections: CollectionView[] }
+  | { kind: "failed"; message: string };
+
+/** The collections `local` and `hybrid` search can use; asked again when the browser comes back online. */
+function useCollections(): CollectionsState {
+  const [state, setState] = useState<CollectionsState>({ kind: "loading" });
+  useEffect(() => {
+    const controller = new AbortController();
+    const load = () => {
+      listCollections(controller.signal)
+        .then((collections) => setState({ kind: "ready", collections }))
+        .catch((error: unknown) => {
+          if (!controller.signal.aborted) setState({ kind: "failed", message: describeError(error) });
+        });
+    };
+    load();
+    window.addEventListener("online", load);
+    return () => {
+      controller.abort();
+      window.removeEventListener("online", load);
+    };
+  }, []);
+  return state;
+}
+
+/**
+ * The collection a request without one searches: the server's default,
+ * `corpus` when it has one (CORPUS_DIR), else `sotu` (`defaultCollection`
+ * in lib/research/create-providers.ts). Sending it explicitly changes no task id: a request
+ * naming the default collection is normalized to one that names none.
+ */
+function defaultCollection(collections: readonly CollectionView[]): string {
+  return collections.some((collection) => collection.name === CORPUS_COLLECTION)
+    ? CORPUS_COLLECTION
+    : SOTU_COLLECTION;
+}
+
 function Segmented({
   legend,
   hint,
@@ -100,10 +147,18 @@ function validate(question: string, maxLength: number | null): string | null {
   return null;
 }
 
-/** The question box and the options that matter; starting a task opens its page. */
-export function ResearchForm() {
+/**
+ * The question box and the options that matter; starting a task opens its
+ * page. `initialCollection` (from `/?collection=name`) preselects the
+ * collection to search, and local search if the server's default search is
+ * not over a collection.
+ */
+export function ResearchForm({ initialCollection }: { initialCollection?: string } = {}) {
   const router = useRouter();
   const providers = useProviders();
+  const collections = useCollections();
+  const [collection, setCollection] = useState<string | null>(null);
+  const [web, setWeb] = useState<string | null>(null);
   const [question, setQuestion] = useState("");
   const [depth, setDepth] = useState<number | null>(null);
   const [breadth, setBreadth] = useState<number | null>(null);
@@ -138,11 +193,25 @@ export function ResearchForm() {
   const breadthValue = breadth ?? ready?.limits.breadth.default ?? 1;
   const llmValue =
     llm ?? ready?.llm.find((p) => p.default)?.name ?? ready?.llm.find((p) => p.configured)?.name ?? "";
+  const serverSearch =
+    ready?.search.find((p) => p.default)?.name ?? ready?.search.find((p) => p.configured)?.name ?? "";
   const searchValue =
     search ??
-    ready?.search.find((p) => p.default)?.name ??
-    ready?.search.find((p) => p.configured)?.name ??
-    "";
+    (initialCollection && serverSearch !== "local" && serverSearch !== "hybrid" ? "local" : serverSearch);
+  const searchesCollection = searchValue === "local" || searchValue === "hybrid";
+  const knownCollections = collections.kind === "ready" ? collections.collections : null;
+  const collectionValue =
+    collection ??
+    (initialCollection &&
+    (knownCollections === null || knownCollections.some((known) => known.name === initialCollection))
+      ? initialCollection
+      : defaultCollection(knownCollections ?? []));
+  const webValue =
+    web ??
+    (ready?.search.find((p) => p.name === "wikipedia" && p.configured)
+      ? "wikipedia"
+      : (ready?.search.find((p) => webSearchProviders.some((name) => name === p.name) && p.configured)
+          ?.name ?? "wikipedia"));
 
   async function submit(event?: FormEvent) {
     event?.preventDefault();
@@ -162,7 +231,16 @@ export function ResearchForm() {
           ? { provider: llmProvider, model: model.trim() }
           : { provider: llmProvider };
     }
-    if (searchProvider) body.search = { provider: searchProvider };
+    if (searchProvider === "local" || searchProvider === "hybrid") {
+      const webProvider = webSearchProviders.find((name) => name === webValue);
+      body.search = {
+        provider: searchProvider,
+        collection: collectionValue,
+        ...(searchProvider === "hybrid" && webProvider ? { web: webProvider } : {}),
+      };
+    } else if (searchProvider) {
+      body.search = { provider: searchProvider };
+    }
     if (fresh) body.fresh = true;
     setSubmitting(true);
     try {
@@ -310,6 +388,59 @@ export function ResearchForm() {
             ))}
           </select>
         </div>
+        {searchesCollection ? (
+          <div className="field">
+            <label className="field-label" htmlFor={`${questionId}-collection`}>
+              Collection
+            </label>
+            <select
+              id={`${questionId}-collection`}
+              className="select"
+              value={collectionValue}
+              onChange={(event) => setCollection(event.target.value)}
+              disabled={!ready || knownCollections === null}
+            >
+              {knownCollections === null ? (
+                <option value={collectionValue}>{collectionValue}</option>
+              ) : (
+                knownCollections.map((known) => (
+                  <option key={known.name} value={known.name}>
+                    {known.name} · {countLabel(known.documents, "document")}
+                    {known.builtIn ? " (built in)" : ""}
+                  </option>
+                ))
+              )}
+            </select>
+            {collections.kind === "failed" ? (
+              <span className="field-hint field-note">
+                Collections could not be listed: {collections.message}
+              </span>
+            ) : null}
+          </div>
+        ) : null}
+        {searchValue === "hybrid" ? (
+          <div className="field">
+            <label className="field-label" htmlFor={`${questionId}-web`}>
+              Web
+            </label>
+            <select
+              id={`${questionId}-web`}
+              className="select"
+              value={webValue}
+              onChange={(event) => setWeb(event.target.value)}
+              disabled={!ready}
+            >
+              {ready?.search
+                .filter((provider) => webSearchProviders.some((name) => name === provider.name))
+                .map((provider) => (
+                  <option key={provider.name} value={provider.name} disabled={!provider.configured}>
+                    {providerName(provider.name)}
+                    {provider.configured ? "" : " (not configured)"}
+                  </option>
+                ))}
+            </select>
+          </div>
+        ) : null}
       </div>
 
       <div className="form-actions">

@@ -183,6 +183,19 @@ describe("streamReducer", () => {
     ]);
   });
 
+  it("keeps the page a collection's source cites, and lists two pages of one document apart", () => {
+    const ref = `collection:my-papers/${ID}`;
+    const view = run(initialStreamView(taskView(task())), [
+      event(1, "source", { title: "Storms", documentRef: ref, page: 2 }),
+      event(2, "source", { title: "Storms", documentRef: ref, page: 2 }),
+      event(3, "source", { title: "Storms", documentRef: ref, page: 5 }),
+    ]);
+    expect(view.sources).toEqual([
+      { title: "Storms", documentRef: ref, page: 2 },
+      { title: "Storms", documentRef: ref, page: 5 },
+    ]);
+  });
+
   it("grows the research tree from progress details, with sources under the latest search", () => {
     const detail = (id: number, kind: string, nodeId: string, label: string, parentId?: string) =>
       event(id, "progress", {

@@ -20,7 +20,7 @@ export interface TreeNode {
  * written); when finished, the result's numbered sources.
  */
 export interface StreamSource
-  extends Partial<Pick<SourceJson, "number" | "url" | "documentRef" | "passages">> {
+  extends Partial<Pick<SourceJson, "number" | "url" | "documentRef" | "page" | "passages">> {
   title: string;
   /** Why the page could not be read (it is then not shown as a link). */
   unreadable?: string;
@@ -257,15 +257,29 @@ function applyStatus(
   return { ...next, task };
 }
 
+/** What makes a source distinct: its URL, or its document and page (two pages of one document are two sources). */
+export function sourceKey(source: Pick<StreamSource, "url" | "documentRef" | "page" | "title">): string {
+  if (source.url) return source.url;
+  if (source.documentRef)
+    return source.page ? `${source.documentRef}#page=${source.page}` : source.documentRef;
+  return source.title;
+}
+
 function addSource(view: StreamView, data: Extract<TypedEvent, { type: "source" }>["data"]): StreamView {
-  const { url, documentRef, unreadable } = data;
+  const { url, documentRef, page, unreadable } = data;
   const title = data.title ?? url ?? documentRef ?? "Untitled source";
-  const key = url ?? documentRef ?? title;
+  const key = sourceKey({ url, documentRef, page, title });
   let { sources, tree } = view;
-  if (!sources.some((known) => (known.url ?? known.documentRef ?? known.title) === key)) {
+  if (!sources.some((known) => sourceKey(known) === key)) {
     sources = [
       ...sources,
-      { title, ...(url && { url }), ...(documentRef && { documentRef }), ...(unreadable && { unreadable }) },
+      {
+        title,
+        ...(url && { url }),
+        ...(documentRef && { documentRef }),
+        ...(page && { page }),
+        ...(unreadable && { unreadable }),
+      },
     ];
   }
   // In the tree, a source hangs under the search that found it: the latest one.

@@ -1,0 +1,197 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { type FormEvent, useId, useState } from "react";
+import { COLLECTION_LIMITS, type CollectionView, collectionNameSchema } from "@/lib/model/collection";
+import { describeError } from "./api";
+import { sentence } from "./api-error";
+import { createCollection, deleteCollection } from "./collections-api";
+import { countLabel } from "./document-format";
+import { Icon } from "./icons";
+
+/** The form that makes a collection; the new collection's page opens, ready for uploads. */
+function CreateCollectionForm() {
+  const router = useRouter();
+  const id = useId();
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    // The model's own rule, so the sentence is the one the API would answer.
+    const checked = collectionNameSchema.safeParse(name);
+    if (!checked.success) {
+      setError(sentence(checked.error.issues[0]?.message ?? "the name is not valid"));
+      return;
+    }
+    setSubmitting(true);
+    try {
+      const created = await createCollection({
+        name: checked.data,
+        ...(description.trim() !== "" ? { description: description.trim() } : {}),
+      });
+      router.push(`/collections/${encodeURIComponent(created.name)}`);
+    } catch (caught) {
+      setError(describeError(caught));
+      setSubmitting(false);
+    }
+  }
+
+  return (
+    <form className="card create-collection" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`} className="section-title">
+        New collection
+      </h2>
+      <div className="create-collection-fields">
+        <div className="field">
+          <label className="field-label" htmlFor={`${id}-name`}>
+            Name <span className="field-hint">lowercase letters, digits, - and _</span>
+          </label>
+          <input
+            id={`${id}-name`}
+            name="name"
+            className="input"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            placeholder="my-papers"
+            maxLength={64}
+            spellCheck={false}
+            autoComplete="off"
+            autoCapitalize="none"
+            required
+            aria-invalid={error ? true : undefined}
+            aria-describedby={`${id}-error`}
+          />
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor={`${id}-description`}>
+            Description <span className="field-hint">optional</span>
+          </label>
+          <input
+            id={`${id}-description`}
+            name="description"
+            className="input input-text"
+            value={description}
+            onChange={(event) => setDescription(event.target.value)}
+            placeholder="What these documents are about"
+            maxLength={COLLECTION_LIMITS.descriptionMaxLength}
+          />
+        </div>
+        <button type="submit" className="button button-primary" disabled={submitting}>
+          <Icon name="plus" /> {submitting ? "Creating…" : "Create"}
+        </button>
+      </div>
+      <p id={`${id}-error`} className="field-error" role="alert" data-testid="collection-error">
+        {error ?? ""}
+      </p>
+    </form>
+  );
+}
+
+/** One collection: its name, what it is, how many documents, and deleting it (with a confirmation). */
+function CollectionRow({ collection, onDeleted }: { collection: CollectionView; onDeleted: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const href = `/collections/${encodeURIComponent(collection.name)}`;
+
+  async function remove() {
+    setDeleting(true);
+    setError(null);
+    try {
+      await deleteCollection(collection.name);
+      onDeleted();
+    } catch (caught) {
+      setError(describeError(caught));
+      setDeleting(false);
+      setConfirming(false);
+    }
+  }
+
+  return (
+    <li className="collection-row" data-collection={collection.name}>
+      <div className="collection-row-main">
+        <Link href={href} className="collection-name mono">
+          {collection.name}
+        </Link>
+        {collection.builtIn ? <span className="badge">Built in</span> : null}
+        <span className="collection-description muted">{collection.description || "No description."}</span>
+      </div>
+      <div className="collection-row-side">
+        <span className="muted small">{countLabel(collection.documents, "document")}</span>
+        <Link href={`/?collection=${encodeURIComponent(collection.name)}`} className="button">
+          <Icon name="search" /> Research
+        </Link>
+        {collection.builtIn ? null : confirming ? (
+          <span className="confirm" role="group" aria-label={`Delete ${collection.name}?`}>
+            <span className="small">
+              Delete {collection.name} and its {countLabel(collection.documents, "document")}?
+            </span>
+            <button type="button" className="button button-danger" onClick={remove} disabled={deleting}>
+              {deleting ? "Deleting…" : "Delete"}
+            </button>
+            <button type="button" className="button" onClick={() => setConfirming(false)} disabled={deleting}>
+              Keep
+            </button>
+          </span>
+        ) : (
+          <button
+            type="button"
+            className="button button-danger"
+            onClick={() => setConfirming(true)}
+            aria-label={`Delete collection ${collection.name}`}
+          >
+            <Icon name="trash" /> Delete
+          </button>
+        )}
+      </div>
+      {error ? (
+        <p className="inline-error collection-row-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </li>
+  );
+}
+
+/** Every collection research can search: the built-in ones first, then the ones made here. */
+export function CollectionList({ initialCollections }: { initialCollections: CollectionView[] }) {
+  const [collections, setCollections] = useState(initialCollections);
+  const own = collections.filter((collection) => !collection.builtIn).length;
+  return (
+    <div className="collections-page">
+      <div className="page-head">
+        <div>
+          <h1 className="page-title">Collections</h1>
+          <p className="muted">
+            Sets of documents research can search: upload PDFs, Word files, HTML, Markdown, text or CSV, then
+            ask questions only they answer.
+          </p>
+        </div>
+      </div>
+      <CreateCollectionForm />
+      <section className="card collection-table" aria-label="Collections">
+        <ul className="collection-rows">
+          {collections.map((collection) => (
+            <CollectionRow
+              key={collection.name}
+              collection={collection}
+              onDeleted={() =>
+                setCollections((previous) => previous.filter((other) => other.name !== collection.name))
+              }
+            />
+          ))}
+        </ul>
+        {own === 0 ? (
+          <p className="muted small collection-hint">
+            No collection of your own yet: create one above and upload documents into it.
+          </p>
+        ) : null}
+      </section>
+    </div>
+  );
+}
