@@ -272,7 +272,7 @@ describeUi("collections UI (real server, real Chromium)", () => {
       (bytes) => {
         const data = new DataTransfer();
         data.items.add(
-          new File([new Uint8Array(bytes)], "dropped-note.docx", {
+          new File([new Uint8Array(bytes)], "dropped.docx", {
             type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
           }),
         );
@@ -299,7 +299,7 @@ describeUi("collections UI (real server, real Chromium)", () => {
     await row.getByRole("button", { name: "Delete", exact: true }).click();
     await poll(() => page.locator(".document-row").count()).toBe(1);
     expect((await documentsOf(server, "scratch")).map((document) => document.filename)).toEqual([
-      "dropped-note.docx",
+      "dropped.docx",
     ]);
 
     // A name that is taken is refused inline with the server's sentence.
