@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeDocx } from "../lib/research/documents/testing/make-docx";
 import { makePdf, makeScannedPdf } from "../lib/research/documents/testing/make-pdf";
 import { makeZipBomb } from "../lib/research/documents/testing/make-zip-bomb";
+import { findRedisServer, type RedisTestServer, startRedisServer } from "./support/redis";
 import { startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, outputText, readSse, waitFor } from "./support/sse";
 
@@ -350,6 +351,64 @@ describe("collections", () => {
       expect(text.pages[599]).toContain("Entry 600");
     } finally {
       await Promise.all([first.stop(), second?.stop()]);
+    }
+  });
+});
+
+describe("collections in Redis mode", () => {
+  const binary = findRedisServer();
+  let redis: RedisTestServer | null = null;
+  beforeAll(async () => {
+    if (!binary) {
+      if (process.env.CI === "true")
+        throw new Error("redis-server is required in CI (apt-get install redis-server)");
+      return;
+    }
+    redis = await startRedisServer(binary);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  if (!binary && process.env.CI !== "true") {
+    it.skip("skipped: redis-server is not installed (CI=true makes this a failure)", () => {});
+    return;
+  }
+
+  it("shares collections, documents and their indexing between servers with separate data folders", async () => {
+    const env = { TASK_STORE: redis!.url };
+    const [a, b] = await Promise.all([startServer({ env }), startServer({ env })]);
+    try {
+      await createCollection(a, "redis-docs");
+      const bytes = await makePdf([
+        "An index page.",
+        "The Quillon observatory opened its telescope to the public in 1902.",
+      ]);
+      const { body } = await upload(b, "redis-docs", [{ name: "observatory.pdf", bytes }]);
+      const ready = await waitReady(a, "redis-docs", body.documents[0].id);
+      expect(ready.pages).toBe(2);
+      const original = await fetch(`${a.url}${body.documents[0].links.original}`);
+      expect(Buffer.from(await original.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+      const stream = await readSse(`${a.url}/api/research`, {
+        method: "POST",
+        body: {
+          query: "When did the Quillon observatory open its telescope to the public?",
+          depth: 1,
+          breadth: 1,
+          search: { provider: "local", collection: "redis-docs" },
+        },
+        timeoutMs: 60_000,
+      });
+      expect(stream.numbered.at(-1)?.event).toBe("done");
+      const task = await waitFor("the task finished on the other server", async () => {
+        const { body: current } = await getJson(`${b.url}/api/tasks/${stream.headers.get("x-task-id")}`);
+        return current.status === "completed" && current;
+      });
+      expect(task.result.sources.map((source: { page?: number }) => source.page)).toContain(2);
+      const deleted = await fetch(`${b.url}/api/collections/redis-docs`, { method: "DELETE" });
+      expect(deleted.status).toBe(204);
+      expect((await getJson(`${a.url}/api/collections/redis-docs`)).status).toBe(404);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
     }
   });
 });
