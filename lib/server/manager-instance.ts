@@ -19,7 +19,7 @@ import {
   warmUp,
 } from "../research";
 import { sharedPassageIndexCache } from "../research/corpus/passage-index";
-import { extractDocument, sniffDocument } from "../research/documents";
+import { extractDocument, inspectDocument } from "../research/documents";
 import type { CollectionStore } from "../store/collections/types";
 import { createStore } from "../store/create-store";
 import { CollectionService } from "../tasks/collection-service";
@@ -203,7 +203,7 @@ export function getCollectionService(): Promise<CollectionService> {
       config,
       manager,
       logger: getLogger(),
-      sniff: sniffDocument,
+      inspect: (input) => inspectDocument(input),
       builtIns,
       onDeleted: (name) => collectionIndexes(manager.store.collections).drop(name),
     });

@@ -42,12 +42,16 @@ export interface CollectionServiceOptions {
   config: Config;
   manager: TaskManager;
   logger: Logger;
-  /** The document type the bytes are, or the refusal of bytes that cannot be indexed. */
-  sniff: (
-    bytes: Uint8Array,
-    filename: string,
-    declaredType?: string,
-  ) => { type: DocumentType } | { type?: undefined; refusal: AppError };
+  /**
+   * The document type the bytes are; throws the refusal (an AppError naming
+   * the problem) of bytes that cannot be indexed: not a document, damaged,
+   * encrypted, scanned, a zip bomb.
+   */
+  inspect: (input: {
+    bytes: Uint8Array;
+    filename: string;
+    declaredType?: string;
+  }) => Promise<{ type: DocumentType }>;
   /** The built-in collections this server has (`sotu`, and `corpus` with CORPUS_DIR). */
   builtIns: readonly BuiltInCollection[];
   /** Called when a collection is deleted (its index is dropped). */
@@ -178,8 +182,7 @@ export class CollectionService {
             { limit: "MAX_UPLOAD_MB" },
           );
         }
-        const sniffed = this.#options.sniff(file.bytes, filename, file.declaredType);
-        if (sniffed.type === undefined) throw sniffed.refusal;
+        await this.#options.inspect({ bytes: file.bytes, filename, declaredType: file.declaredType });
         const id = documentIdOf(file.bytes);
         const existing = await this.#store.getDocument(name, id);
         if (!existing && count >= config.MAX_COLLECTION_DOCUMENTS) {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { type AppError, isAppError } from "../../errors";
 import { cleanTitle } from "./extract-document";
-import { type DocumentInput, type ExtractionLimits, extractDocument, PAGE_WORDS } from "./index";
+import {
+  type DocumentInput,
+  type ExtractionLimits,
+  extractDocument,
+  inspectDocument,
+  PAGE_WORDS,
+} from "./index";
 import { makeDocx } from "./testing/make-docx";
 import { makeCjkPdf, makePdf, makeScannedPdf } from "./testing/make-pdf";
 import { makeZipBomb } from "./testing/make-zip-bomb";
@@ -330,5 +336,32 @@ describe("limits and titles", () => {
     expect(cleanTitle("Document1")).toBeUndefined();
     expect(cleanTitle("")).toBeUndefined();
     expect(cleanTitle("x".repeat(300))?.length).toBe(200);
+  });
+});
+
+describe("inspectDocument: what an upload is answered at once", () => {
+  async function inspected(bytes: Uint8Array, filename: string): Promise<string> {
+    return inspectDocument({ bytes, filename }).then(
+      ({ type }) => type,
+      (error: unknown) => {
+        if (!isAppError(error)) throw error;
+        return `${error.code}: ${error.message}`;
+      },
+    );
+  }
+
+  it("refuses encrypted, damaged and scanned PDFs and zip bombs, as extraction would", async () => {
+    const pdf = await makePdf(["One.", "Two.", "Three."]);
+    expect(await inspected(pdf, "good.pdf")).toBe("pdf");
+    expect(await inspected(await makePdf(["Secret."], { encrypted: true }), "q3.pdf")).toBe(
+      "document_unreadable: “q3.pdf” is encrypted; upload a copy without a password.",
+    );
+    expect(await inspected(pdf.slice(0, 300), "cut.pdf")).toMatch(/^document_unreadable: .*damaged/);
+    expect(await inspected(await makeScannedPdf(4), "scan.pdf")).toMatch(/^document_unreadable: .*scanned/);
+    expect(await inspected(makeZipBomb("declared"), "bomb.docx")).toMatch(/^document_too_large: .*zip bomb/);
+    expect(await inspected(makeDocx([{ text: "Fine." }]), "fine.docx")).toBe("docx");
+    expect(await inspected(utf8("<html><body>login</body></html>"), "report.pdf")).toMatch(
+      /^unsupported_document/,
+    );
   });
 });

@@ -1,9 +1,9 @@
 import { documentTooLarge, unreadableDocument } from "./document-errors";
 import { baseName, type DocumentType, mediaTypes } from "./document-types";
 import { extractCsv } from "./extract-csv";
-import { extractDocx } from "./extract-docx";
+import { checkDocxArchive, extractDocx } from "./extract-docx";
 import { extractHtml } from "./extract-html";
-import { extractPdf } from "./extract-pdf";
+import { extractPdf, inspectPdf } from "./extract-pdf";
 import { extractMarkdown, extractPlainText } from "./extract-plain-text";
 import {
   type ExtractedPages,
@@ -128,4 +128,22 @@ export function cleanTitle(raw: string | undefined): string | undefined {
     .trim();
   if (title === "" || /^(?:untitled|title|document\s*\d*|slide\s*\d*)$/i.test(title)) return undefined;
   return title.length > MAX_TITLE ? `${title.slice(0, MAX_TITLE - 1).trimEnd()}…` : title;
+}
+
+/**
+ * What can be told of an upload at once, before it is stored: its type (from
+ * the bytes), and for a PDF or Word file whether it opens, is not encrypted,
+ * scanned, too large or a zip bomb — without reading it all. Throws the
+ * refusal `extractDocument` would end with; returns the type otherwise.
+ */
+export async function inspectDocument(
+  input: Pick<DocumentInput, "bytes" | "filename" | "declaredType">,
+  limits?: ExtractionLimits,
+): Promise<{ type: DocumentType }> {
+  const sniffed = sniffDocument(input.bytes, input.filename, input.declaredType);
+  if (sniffed.type === undefined) throw sniffed.refusal;
+  const resolved = resolveLimits(limits);
+  if (sniffed.type === "pdf") await inspectPdf(input.bytes, input.filename, resolved);
+  if (sniffed.type === "docx") checkDocxArchive(input.bytes, input.filename, resolved);
+  return { type: sniffed.type };
 }

@@ -24,19 +24,15 @@ const inflateRawAsync = promisify(inflateRaw);
 export const MAX_ZIP_ENTRIES = 10_000;
 
 /**
- * A Word document's text, through mammoth's HTML (headings, paragraphs, list
- * items and table rows each a block; images are never decoded), split into
- * pages of about a printed page (`paginate`). The title is the first heading
- * (Word's "Title" style counts as one).
- *
- * Before mammoth inflates anything the ZIP is checked: at most
- * `MAX_ZIP_ENTRIES` entries, no encrypted entry, declared sizes within
- * `maxUncompressedBytes`; then each XML part mammoth reads is inflated once
- * with its declared size as a hard cap, so an entry that lies about its size
- * stops at the lie instead of filling memory.
+ * The checks made before anything is inflated: a readable ZIP of at most
+ * `MAX_ZIP_ENTRIES` entries, none encrypted, declared sizes within
+ * `maxUncompressedBytes`, and a Word document part. Returns the entries.
  */
-export async function extractDocx(bytes: Uint8Array, context: ExtractionContext): Promise<ExtractedPages> {
-  const { filename, signal, limits } = context;
+export function checkDocxArchive(
+  bytes: Uint8Array,
+  filename: string,
+  limits: ExtractionContext["limits"],
+): ZipEntry[] {
   const entries = readEntries(bytes, filename);
   if (entries.some((entry) => entry.encrypted))
     throw unreadableDocument(filename, "is encrypted; upload a copy without a password.");
@@ -49,6 +45,24 @@ export async function extractDocx(bytes: Uint8Array, context: ExtractionContext)
     );
   if (!entries.some((entry) => entry.name === "word/document.xml"))
     throw unreadableDocument(filename, "is not a complete Word document (word/document.xml is missing).");
+  return entries;
+}
+
+/**
+ * A Word document's text, through mammoth's HTML (headings, paragraphs, list
+ * items and table rows each a block; images are never decoded), split into
+ * pages of about a printed page (`paginate`). The title is the first heading
+ * (Word's "Title" style counts as one).
+ *
+ * Before mammoth inflates anything the ZIP is checked: at most
+ * `MAX_ZIP_ENTRIES` entries, no encrypted entry, declared sizes within
+ * `maxUncompressedBytes`; then each XML part mammoth reads is inflated once
+ * with its declared size as a hard cap, so an entry that lies about its size
+ * stops at the lie instead of filling memory.
+ */
+export async function extractDocx(bytes: Uint8Array, context: ExtractionContext): Promise<ExtractedPages> {
+  const { filename, signal } = context;
+  const entries = checkDocxArchive(bytes, filename, context.limits);
   for (const entry of entries) {
     if (!/\.(xml|rels)$/i.test(entry.name)) continue;
     await verifyEntrySize(bytes, entry, filename);

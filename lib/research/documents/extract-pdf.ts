@@ -74,21 +74,7 @@ export async function extractPdf(bytes: Uint8Array, context: ExtractionContext):
   const { filename, signal, onProgress, limits } = context;
   const library = await loadPdfjs();
   signal?.throwIfAborted();
-  const task = library.getDocument({
-    // pdf.js may transfer (detach) the buffer it is given: hand it a copy, and
-    // a plain Uint8Array (it refuses a Node Buffer, which stores return).
-    data: new Uint8Array(bytes),
-    ...pdfjsData(),
-    // Text only: no fonts to load, no canvas, no JavaScript, no eval.
-    isEvalSupported: false,
-    disableFontFace: true,
-    useSystemFonts: false,
-    enableXfa: false,
-    isOffscreenCanvasSupported: false,
-    isImageDecoderSupported: false,
-    stopAtErrors: false,
-    verbosity: library.VerbosityLevel.ERRORS,
-  });
+  const task = openPdf(library, bytes);
   try {
     let document: PDFDocumentProxy;
     try {
@@ -140,6 +126,84 @@ export async function extractPdf(bytes: Uint8Array, context: ExtractionContext):
     return title === undefined ? { pages } : { title, pages };
   } finally {
     // Frees the parsed document; never throws for a task that failed to open.
+    await task.destroy();
+  }
+}
+
+/** Opens a PDF for its text only. */
+function openPdf(library: Awaited<ReturnType<typeof loadPdfjs>>, bytes: Uint8Array) {
+  return library.getDocument({
+    // pdf.js may transfer (detach) the buffer it is given: hand it a copy, and
+    // a plain Uint8Array (it refuses a Node Buffer, which stores return).
+    data: new Uint8Array(bytes),
+    ...pdfjsData(),
+    // Text only: no fonts to load, no canvas, no JavaScript, no eval.
+    isEvalSupported: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    enableXfa: false,
+    isOffscreenCanvasSupported: false,
+    isImageDecoderSupported: false,
+    stopAtErrors: false,
+    verbosity: library.VerbosityLevel.ERRORS,
+  });
+}
+
+/** Pages whose text `inspectPdf` reads: the first, the last and three between. */
+const SAMPLED_PAGES = 5;
+
+/**
+ * What can be told of a PDF at once, without reading every page: it opens
+ * (not damaged, not encrypted), has pages but not too many, and its sampled
+ * pages have a text layer (not a scan). Throws the same refusals as
+ * `extractPdf`; an upload is answered with them before any indexing starts.
+ */
+export async function inspectPdf(
+  bytes: Uint8Array,
+  filename: string,
+  limits: ExtractionContext["limits"],
+): Promise<void> {
+  const library = await loadPdfjs();
+  const task = openPdf(library, bytes);
+  try {
+    let document: PDFDocumentProxy;
+    try {
+      document = await task.promise;
+    } catch (error) {
+      throw openingError(filename, error);
+    }
+    const total = document.numPages;
+    if (total === 0) throw unreadableDocument(filename, "has no pages.");
+    if (total > limits.maxPages)
+      throw documentTooLarge(filename, `has ${total} pages; at most ${limits.maxPages} are accepted.`, {
+        name: "maxPages",
+        value: total,
+        max: limits.maxPages,
+      });
+    const sample = [
+      ...new Set(
+        Array.from(
+          { length: SAMPLED_PAGES },
+          (_, index) => 1 + Math.round((index * (total - 1)) / Math.max(1, SAMPLED_PAGES - 1)),
+        ),
+      ),
+    ];
+    let visible = 0;
+    for (const number of sample) {
+      try {
+        const page = await document.getPage(number);
+        visible += pageText((await page.getTextContent()).items).replace(/\s+/g, "").length;
+        page.cleanup();
+      } catch (error) {
+        throw unreadableDocument(filename, `is damaged: page ${number} cannot be read.`, error);
+      }
+    }
+    if (visible < SCANNED_CHARACTERS_PER_PAGE * sample.length)
+      throw unreadableDocument(
+        filename,
+        "has no text layer — it looks scanned; OCR is not supported. Upload a PDF with selectable text.",
+      );
+  } finally {
     await task.destroy();
   }
 }

@@ -5,7 +5,12 @@
  */
 
 export { type DocumentType, documentTypes, mediaTypes } from "./document-types";
-export { type DocumentInput, type ExtractedDocument, extractDocument } from "./extract-document";
+export {
+  type DocumentInput,
+  type ExtractedDocument,
+  extractDocument,
+  inspectDocument,
+} from "./extract-document";
 export { defaultLimits, type ExtractionLimits } from "./extraction-context";
 export { PAGE_CHARACTERS, PAGE_WORDS } from "./paginate";
 export { type Sniffed, sniffDocument, sniffType } from "./sniff-type";
