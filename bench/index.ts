@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { benchCollections } from "./collections";
 import { benchDisk } from "./disk";
 import { benchDurability } from "./durability";
 import { benchFanout } from "./fanout";
@@ -86,6 +87,12 @@ const sections: Section[] = [
     title: "8. Cost of DURABILITY=fsync",
     server: false,
     run: () => benchDurability(),
+  },
+  {
+    name: "collections",
+    title: "9. Collections: indexing and search",
+    server: false,
+    run: () => benchCollections(),
   },
 ];
 

@@ -1,7 +1,7 @@
-import MiniSearch from "minisearch";
 import type { DocumentJson } from "../../model/collection";
 import { chunkText } from "../text/chunk";
 import { normalizeTerm } from "../text/tokenize";
+import { RankedMiniSearch, type TopOptions } from "./ranked-mini-search";
 
 /** What a collection index reads of the store: only fully indexed documents and their text. */
 export interface CollectionReader {
@@ -49,7 +49,7 @@ interface IndexedDocument {
 export class CollectionIndex {
   readonly #reader: CollectionReader;
   readonly #collection: string;
-  readonly #search = new MiniSearch<PassageRecord>({
+  readonly #search = new RankedMiniSearch<PassageRecord>({
     fields: ["title", "text"],
     processTerm: (term) => normalizeTerm(term),
   });
@@ -120,15 +120,15 @@ export class CollectionIndex {
     this.#documents.set(id, { title, passages: ids });
   }
 
-  /** The best passages for `query`, best first. */
+  /**
+   * The best passages for `query`, best first: BM25 over text and title
+   * (title × 1.5), any query word (OR), words of more than three letters also
+   * matching the longer words they begin; ties in passage order.
+   */
   search(query: string, limit: number): CollectionHit[] {
     const hits: CollectionHit[] = [];
-    for (const result of this.#search.search(query, {
-      boost: { title: 1.5 },
-      prefix: (term) => term.length > 3,
-      combineWith: "OR",
-    })) {
-      const passage = this.#passages.get(result.id as number);
+    for (const result of this.#search.top(query, limit, SEARCH_OPTIONS)) {
+      const passage = this.#passages.get(result.id);
       if (!passage) continue;
       hits.push({
         document: passage.document,
@@ -137,11 +137,12 @@ export class CollectionIndex {
         text: passage.text,
         score: result.score,
       });
-      if (hits.length >= limit) break;
     }
     return hits;
   }
 }
+
+const SEARCH_OPTIONS: TopOptions = { boost: { title: 1.5 }, prefix: (term) => term.length > 3 };
 
 /** One index per collection for this process, kept in step with the store. */
 export class CollectionIndexes {
