@@ -137,4 +137,25 @@ describe("keyless search", () => {
     expect(task.request.search.provider).toBe("wikipedia");
     expect(task.result.sources.length).toBeGreaterThan(0);
   });
+
+  it("mixes a collection with the wiki in hybrid search", async () => {
+    const stream = await readSse(`${server.url}/api/research`, {
+      method: "POST",
+      body: {
+        query: "How did the Erie Canal change New York?",
+        depth: 1,
+        breadth: 1,
+        search: { provider: "hybrid", web: "wikipedia", maxResults: 4 },
+      },
+    });
+    expect(stream.numbered.at(-1)?.event).toBe("done");
+    const { body: task } = await getJson(`${server.url}/api/tasks/${stream.headers.get("x-task-id")}`);
+    expect(task.status).toBe("completed");
+    expect(task.request.search).toEqual({ provider: "hybrid", maxResults: 4, web: "wikipedia" });
+    // Found on both sides: pages of the wiki and addresses of the built-in collection.
+    const found = stream.events.filter((event) => event.event === "source").map((event) => event.data);
+    expect(found.some((source) => source.url?.startsWith(`${wikiUrl}/wiki/`))).toBe(true);
+    expect(found.some((source) => source.documentRef?.startsWith("sotu:"))).toBe(true);
+    expect(outputText(stream.events)).toBe(task.result.report);
+  });
 });
