@@ -3,6 +3,7 @@ import { makeDocx } from "../lib/research/documents/testing/make-docx";
 import { makePdf, makeScannedPdf } from "../lib/research/documents/testing/make-pdf";
 import { makeZipBomb } from "../lib/research/documents/testing/make-zip-bomb";
 import { findRedisServer, type RedisTestServer, startRedisServer } from "./support/redis";
+import { requireBinary } from "./support/require-binary";
 import { startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, outputText, readSse, waitFor } from "./support/sse";
 
@@ -358,24 +359,21 @@ describe("collections", () => {
   });
 });
 
-describe("collections in Redis mode", () => {
-  const binary = findRedisServer();
+const redisBinary = findRedisServer();
+requireBinary(
+  "collections in Redis mode",
+  redisBinary !== null,
+  "redis-server is not installed (apt-get install redis-server).",
+);
+
+describe.runIf(redisBinary !== null)("collections in Redis mode", () => {
   let redis: RedisTestServer | null = null;
   beforeAll(async () => {
-    if (!binary) {
-      if (process.env.CI === "true")
-        throw new Error("redis-server is required in CI (apt-get install redis-server)");
-      return;
-    }
-    redis = await startRedisServer(binary);
+    redis = await startRedisServer(redisBinary!);
   });
   afterAll(async () => {
     await redis?.stop();
   });
-  if (!binary && process.env.CI !== "true") {
-    it.skip("skipped: redis-server is not installed (CI=true makes this a failure)", () => {});
-    return;
-  }
 
   it("shares collections, documents and their indexing between servers with separate data folders", async () => {
     const env = { TASK_STORE: redis!.url };

@@ -1,19 +1,10 @@
 import { AppError, errorMessage, isAppError } from "../errors";
-import type { DocumentJson, DocumentType } from "../model/collection";
+import type { DocumentJson } from "../model/collection";
 import type { IndexRequest } from "../model/request";
+import type { ExtractedDocument } from "../research/documents";
 import { chunkText } from "../research/text/chunk";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
 import type { CollectionStore } from "../store/collections/types";
-
-/** What text extraction gives back (lib/research/documents). */
-export interface Extracted {
-  type: DocumentType;
-  mediaType: string;
-  title: string;
-  pages: string[];
-  pageCount: number;
-  characters: number;
-}
 
 /** Extracts a document's text, page by page, reporting pages done. */
 export type ExtractText = (input: {
@@ -21,7 +12,7 @@ export type ExtractText = (input: {
   filename: string;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-}) => Promise<Extracted>;
+}) => Promise<ExtractedDocument>;
 
 /** Options of `createIndexEngine`. */
 export interface IndexEngineOptions {

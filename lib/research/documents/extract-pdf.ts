@@ -82,14 +82,7 @@ export async function extractPdf(bytes: Uint8Array, context: ExtractionContext):
     } catch (error) {
       throw signal?.aborted ? signal.reason : openingError(filename, error);
     }
-    const total = document.numPages;
-    if (total === 0) throw unreadableDocument(filename, "has no pages.");
-    if (total > limits.maxPages)
-      throw documentTooLarge(filename, `has ${total} pages; at most ${limits.maxPages} are accepted.`, {
-        name: "maxPages",
-        value: total,
-        max: limits.maxPages,
-      });
+    const total = checkedPageCount(document, filename, limits);
     const title = await unlessAborted(pdfTitle(document), signal);
     onProgress?.(0, total);
     const pages: string[] = [];
@@ -149,6 +142,23 @@ function openPdf(library: Awaited<ReturnType<typeof loadPdfjs>>, bytes: Uint8Arr
   });
 }
 
+/** The document's page count, refused when it has none or more than `maxPages`. */
+function checkedPageCount(
+  document: PDFDocumentProxy,
+  filename: string,
+  limits: ExtractionContext["limits"],
+): number {
+  const total = document.numPages;
+  if (total === 0) throw unreadableDocument(filename, "has no pages.");
+  if (total > limits.maxPages)
+    throw documentTooLarge(filename, `has ${total} pages; at most ${limits.maxPages} are accepted.`, {
+      name: "maxPages",
+      value: total,
+      max: limits.maxPages,
+    });
+  return total;
+}
+
 /** Pages whose text `inspectPdf` reads: the first, the last and three between. */
 const SAMPLED_PAGES = 5;
 
@@ -172,14 +182,7 @@ export async function inspectPdf(
     } catch (error) {
       throw openingError(filename, error);
     }
-    const total = document.numPages;
-    if (total === 0) throw unreadableDocument(filename, "has no pages.");
-    if (total > limits.maxPages)
-      throw documentTooLarge(filename, `has ${total} pages; at most ${limits.maxPages} are accepted.`, {
-        name: "maxPages",
-        value: total,
-        max: limits.maxPages,
-      });
+    const total = checkedPageCount(document, filename, limits);
     const sample = [
       ...new Set(
         Array.from(
