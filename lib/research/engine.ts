@@ -72,6 +72,8 @@ export function createEngine(options: EngineOptions): ResearchEngine {
       const progress = new ResearchProgress(request.breadth, request.depth);
       const allLearnings: LearningRecord[] = [];
       const outcomes: NodeOutcome[] = [];
+      /** Best rank of each source in the top-level sub-questions' searches (see `numberSources`). */
+      const searchRanks = new Map<string, number>();
       let stoppedEarly = false;
 
       /** Runs a step; its progress event is sent only when the step really runs (not when replayed). */
@@ -205,6 +207,12 @@ export function createEngine(options: EngineOptions): ResearchEngine {
             }),
           }),
         );
+        if (!node.id.includes(".")) {
+          for (const [index, result] of searched.results.entries()) {
+            const key = sourceKey(result);
+            searchRanks.set(key, Math.min(index + 1, searchRanks.get(key) ?? Number.POSITIVE_INFINITY));
+          }
+        }
         const read = await step<ReadRecord>(
           `read:${node.id}`,
           {
@@ -327,7 +335,7 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           message: stoppedEarly ? "Writing the report from what was learned so far" : "Writing the report",
         });
         const calls = observe("report");
-        const result = await writeReport(context, llm, topQuestions, outcomes, calls.observer);
+        const result = await writeReport(context, llm, topQuestions, outcomes, searchRanks, calls.observer);
         await calls.finish("report");
         return result;
       });
@@ -373,10 +381,14 @@ async function writeReport(
   llm: LlmProvider,
   topQuestions: readonly SubQuestion[],
   outcomes: readonly NodeOutcome[],
+  searchRanks: ReadonlyMap<string, number>,
   observer: ModelCallObserver,
 ): Promise<ResearchResult> {
-  // Citation numbers: the most relevant source is [1] (a function of the recorded learnings only).
-  const sources = numberSources(outcomes.flatMap(({ learnings }) => learnings));
+  // Citation numbers: the most relevant source is [1] (a function of the recorded learnings and searches only).
+  const sources = numberSources(
+    outcomes.flatMap(({ learnings }) => learnings),
+    { searchRanks },
+  );
   const numberOf = (source: SourceRef) => sources.get(sourceKey(source))!.number;
   const sections = topQuestions.map((question, index) => ({
     heading: question.goal,

@@ -155,6 +155,21 @@ describe("passage index files", () => {
     expect(loaded.documents).toEqual(index.documents);
   });
 
+  it("counts a word's passages from the posting lists as a search for it would", async () => {
+    const corpus = countedCorpus(fruit);
+    const { index } = await cachedIndexOf(corpus);
+    const passages = index.passages.length;
+    // Passages whose text holds the word (MiniSearch's terms: "banana-growing" is two words).
+    const idf = (containing: number) => Math.log(1 + passages / (1 + containing));
+    const holding = (pattern: RegExp) => index.passages.filter(([, text]) => pattern.test(text)).length;
+    expect(index.inverseDocumentFrequency("orchard")).toBe(idf(holding(/\borchards?\b/i)));
+    expect(index.inverseDocumentFrequency("governments")).toBe(idf(holding(/\bgovernments?\b/i)));
+    expect(index.inverseDocumentFrequency("banana-growing")).toBe(idf(holding(/\bbananas?\b|\bgrowing\b/i)));
+    // Stopwords and unknown words are in no passage.
+    expect(index.inverseDocumentFrequency("the")).toBe(idf(0));
+    expect(index.inverseDocumentFrequency("zebra")).toBe(idf(0));
+  });
+
   it("rebuilds a truncated cache file, with a warning", async () => {
     const corpus = countedCorpus(fruit);
     const { cacheDir, file } = await cachedIndexOf(corpus);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import type MiniSearch from "minisearch";
+import MiniSearch from "minisearch";
 import type { Options as MiniSearchOptions } from "minisearch";
 import writeFileAtomic from "write-file-atomic";
 import { chunkText } from "../text/chunk";
@@ -15,7 +15,7 @@ import {
   encodePassageIndexFile,
   type PassageIndexContent,
 } from "./passage-index-file";
-import { buildPostingLists } from "./posting-lists";
+import { buildPostingLists, type PostingLists } from "./posting-lists";
 
 export type { IndexedDocument } from "./corpus-document";
 
@@ -49,6 +49,9 @@ export interface PassageIndex {
   inverseDocumentFrequency(term: string): number;
 }
 
+/** MiniSearch's own tokenizer, so the query's words are the ones it searches. */
+const tokenizeQuery = MiniSearch.getDefault("tokenize") as (text: string) => string[];
+
 interface IndexedPassageRecord {
   id: number;
   title: string;
@@ -64,9 +67,34 @@ function createPassageIndex(
   fingerprint: string,
   documents: IndexedDocument[],
   passages: [number, string][],
+  postings: PostingLists,
   miniSearch: MiniSearch<IndexedPassageRecord>,
 ): PassageIndex {
   const idfCache = new Map<string, number>();
+  let termIds: Map<string, number> | undefined;
+  const textField = postings.fields.indexOf("text");
+  const fieldCount = postings.fields.length;
+  /**
+   * How many passages' text holds `term`: what a search for it alone in the
+   * text field finds (any of its words, as MiniSearch splits it), counted
+   * from the posting lists.
+   */
+  const passagesContaining = (term: string): number => {
+    termIds ??= new Map(postings.terms.map((known, id) => [known, id]));
+    const ranges: [number, number][] = [];
+    for (const word of tokenizeQuery(term)) {
+      const stored = normalizeTerm(word);
+      const id = stored === null ? undefined : termIds.get(stored);
+      if (id === undefined) continue;
+      const at = id * fieldCount + textField;
+      ranges.push([postings.postingStart[at]!, postings.postingStart[at + 1]!]);
+    }
+    if (ranges.length <= 1) return ranges.length === 0 ? 0 : ranges[0]![1] - ranges[0]![0];
+    const records = new Set<number>();
+    for (const [start, end] of ranges)
+      for (let at = start; at < end; at++) records.add(postings.postingRecord[at]!);
+    return records.size;
+  };
   return {
     fingerprint,
     documents,
@@ -74,7 +102,7 @@ function createPassageIndex(
     inverseDocumentFrequency(term) {
       let value = idfCache.get(term);
       if (value === undefined) {
-        const containing = miniSearch.search(term, { fields: ["text"], prefix: false, fuzzy: false }).length;
+        const containing = passagesContaining(term);
         value = Math.log(1 + passages.length / (1 + containing));
         idfCache.set(term, value);
       }
@@ -130,7 +158,13 @@ export async function buildPassageIndex(
 /** The searchable index of a built or decoded file's content. */
 function loadPassageIndex(content: PassageIndexContent): PassageIndex {
   const miniSearch = createLoadedMiniSearch(content.postings, MINISEARCH_OPTIONS);
-  return createPassageIndex(content.fingerprint, content.documents, content.passages, miniSearch);
+  return createPassageIndex(
+    content.fingerprint,
+    content.documents,
+    content.passages,
+    content.postings,
+    miniSearch,
+  );
 }
 
 /**

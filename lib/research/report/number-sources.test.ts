@@ -31,4 +31,27 @@ describe("numberSources", () => {
     expect([...sources.keys()]).toEqual(["x", "y", "z"]);
     expect([...sources.values()].map((source) => source.number)).toEqual([1, 2, 3]);
   });
+
+  it("weighs the search's rank of a document beside its findings", () => {
+    const learnings = [learning("a", 5), learning("b", 4), learning("c", 1)];
+    expect([...numberSources(learnings).keys()]).toEqual(["a", "b", "c"]);
+    // b was the search's first result for the question, a its third: 0.8 + 1 beats 1 + 1/3.
+    const ranked = numberSources(learnings, {
+      searchRanks: new Map([
+        ["a", 3],
+        ["b", 1],
+      ]),
+    });
+    expect([...ranked.values()].map((source) => [source.documentRef, source.number])).toEqual([
+      ["b", 1],
+      ["a", 2],
+      ["c", 3],
+    ]);
+  });
+
+  it("leaves findings without relevance in their order whatever the search ranks", () => {
+    const learnings = [learning("x", 0), learning("y", 0)];
+    const sources = numberSources(learnings, { searchRanks: new Map([["y", 1]]) });
+    expect([...sources.keys()]).toEqual(["x", "y"]);
+  });
 });

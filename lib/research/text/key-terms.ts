@@ -21,10 +21,15 @@ export interface KeyTermOptions {
 }
 
 function isContent(lower: string): boolean {
+  // Contractions of function words are function words: "it's", "that's", "we'll", "don't".
+  if (/n['’]t$/u.test(lower)) return false;
+  const base = lower.replace(/['’](s|re|ve|ll|d|m)$/u, "");
   return (
     lower.length >= 3 &&
     !INDEX_STOPWORDS.has(lower) &&
     !QUESTION_STOPWORDS.has(lower) &&
+    !INDEX_STOPWORDS.has(base) &&
+    !QUESTION_STOPWORDS.has(base) &&
     /^\p{L}/u.test(lower)
   );
 }
