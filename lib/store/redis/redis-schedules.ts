@@ -23,7 +23,6 @@ import {
   assertFireTime,
   assertOwnerId,
   assertScheduleId,
-  assertTaskIdOf,
   byCreation,
   checkClaim,
   checkClaimOptions,
