@@ -45,3 +45,30 @@ describe("MODEL_PRICES", () => {
     expect(() => parseConfig({ MODEL_PRICES: value })).toThrow(message);
   });
 });
+
+describe("schedule and webhook settings", () => {
+  it("default to a minute between fires, 200 schedules, retries from 10 s for a day", () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      MIN_SCHEDULE_INTERVAL_S: 60,
+      MAX_SCHEDULES: 200,
+      WEBHOOK_RETRY_BASE_S: 10,
+      WEBHOOK_MAX_AGE_HOURS: 24,
+    });
+    expect(config.WEBHOOK_URL).toBeUndefined();
+    expect(config.WEBHOOK_SECRET).toBeUndefined();
+  });
+
+  it("takes a webhook URL and secret, and names a URL that is not http(s)", () => {
+    const config = parseConfig({
+      WEBHOOK_URL: "https://hooks.example/fathom",
+      WEBHOOK_SECRET: "s3cret-value",
+    });
+    expect(config.WEBHOOK_URL).toBe("https://hooks.example/fathom");
+    expect(config.WEBHOOK_SECRET).toBe("s3cret-value");
+    expect(() => parseConfig({ WEBHOOK_URL: "ftp://hooks.example/x" })).toThrow(
+      /WEBHOOK_URL: expected an http/,
+    );
+    expect(() => parseConfig({ MIN_SCHEDULE_INTERVAL_S: "0" })).toThrow(/MIN_SCHEDULE_INTERVAL_S/);
+  });
+});

@@ -109,7 +109,9 @@ export const configSchema = z
     DEFAULT_LLM_PROVIDER: z
       .enum(["offline", "openai", "anthropic", "google", "azure", "openai-compatible"])
       .default("offline"),
-    DEFAULT_SEARCH_PROVIDER: z.enum(["local", "hybrid", "searxng", "tavily", "wikipedia", "arxiv"]).default("local"),
+    DEFAULT_SEARCH_PROVIDER: z
+      .enum(["local", "hybrid", "searxng", "tavily", "wikipedia", "arxiv"])
+      .default("local"),
     /** `openai`: OpenAI's Chat Completions API (or any server that speaks it exactly). */
     OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
     OPENAI_API_KEY: optionalString,
@@ -161,6 +163,24 @@ export const configSchema = z
     MAX_COLLECTION_DOCUMENTS: positiveInt.default(10000),
     /** User collections a deployment may hold. */
     MAX_COLLECTIONS: positiveInt.default(200),
+    /** Fewest seconds between two fires of a schedule (checked over its next fires when it is saved). */
+    MIN_SCHEDULE_INTERVAL_S: positiveInt.default(60),
+    /** Schedules a deployment may hold. */
+    MAX_SCHEDULES: positiveInt.default(200),
+    /** Notified (JSON POST) whenever a task's run ends, besides any URL a request or schedule names. */
+    WEBHOOK_URL: optionalString.pipe(
+      z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
+    ),
+    /** Key of the HMAC-SHA256 signature of every webhook (`Fathom-Signature`). Unset: webhooks are not signed. */
+    WEBHOOK_SECRET: optionalString,
+    /** Pause before the first retry of a failed webhook, in seconds; later ones double. */
+    WEBHOOK_RETRY_BASE_S: positiveInt.default(10),
+    /** A webhook is retried until this many hours after its run ended, then given up. */
+    WEBHOOK_MAX_AGE_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(24),
     FETCH_ALLOW_PRIVATE: booleanString.default(false),
     FETCH_TIMEOUT_MS: positiveInt.default(10000),
     FETCH_MAX_BYTES: positiveInt.default(2_000_000),

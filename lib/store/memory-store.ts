@@ -5,6 +5,8 @@ import { type TaskJson, taskJsonSchema } from "../model/task-json";
 import { parseJson } from "../parse-json";
 import type { CollectionStore } from "./collections/types";
 import { type MemoryCollection, MemoryCollections } from "./memory-collections";
+import { MemoryScheduleData, MemorySchedules } from "./memory-schedules";
+import type { ScheduleStore } from "./schedules/types";
 import { assertTaskId, leaseLost } from "./store-errors";
 import type {
   AcquiredLease,
@@ -30,6 +32,8 @@ export class MemoryVolume {
   readonly deletions = new Map<string, Set<() => void>>();
   /** Stored collections by name (`memory-collections.ts`). */
   readonly collections = new Map<string, MemoryCollection>();
+  /** Schedules, run records and webhook deliveries (`memory-schedules.ts`). */
+  readonly schedules = new MemoryScheduleData();
 }
 
 interface MemoryLease {
@@ -68,11 +72,13 @@ export interface MemoryTaskStoreOptions {
  * A TaskStore in memory, for tests where a real file or Redis adds nothing
  * (manager, SSE and engine suites). It passes the same contract suite
  * (`lib/store/contract.ts`) as the file and Redis stores; nothing survives
- * the process. Its collections are `memory-collections.ts`.
+ * the process. Its collections are `memory-collections.ts`, its schedules
+ * and deliveries `memory-schedules.ts`.
  */
 export class MemoryTaskStore implements TaskStore {
   readonly kind = "memory" as const;
   readonly collections: CollectionStore;
+  readonly schedules: ScheduleStore;
   readonly #volume: MemoryVolume;
   readonly #leaseTtlMs: number;
   readonly #now: () => number;
@@ -88,6 +94,7 @@ export class MemoryTaskStore implements TaskStore {
     this.collections = new MemoryCollections(this.#volume.collections);
     this.#leaseTtlMs = options.leaseTtlMs;
     this.#now = options.now ?? (() => performance.now());
+    this.schedules = new MemorySchedules(this.#volume.schedules, this.#now);
   }
 
   async createTask(task: TaskJson): Promise<{ created: boolean; task: TaskJson }> {

@@ -1,6 +1,7 @@
 import type { Checkpoint, NewRecord, TaskEvent } from "../model/events";
 import type { TaskJson } from "../model/task-json";
 import type { CollectionStore } from "./collections/types";
+import type { ScheduleStore } from "./schedules/types";
 
 /**
  * Proof of ownership of one task. `epoch` is the fencing number: it grows
@@ -73,6 +74,8 @@ export interface TaskStore {
   readonly kind: "file" | "redis" | "memory";
   /** The deployment's collections, on the same volume or Redis as the tasks (`collections/types.ts`). */
   readonly collections: CollectionStore;
+  /** Schedules, their run records and webhook deliveries, on the same volume or Redis (`schedules/types.ts`). */
+  readonly schedules: ScheduleStore;
 
   /** Atomically creates the task unless it exists; returns the stored one. */
   createTask(task: TaskJson): Promise<{ created: boolean; task: TaskJson }>;

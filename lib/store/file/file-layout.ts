@@ -1,6 +1,7 @@
 import path from "node:path";
 import { AppError } from "../../errors";
 import { assertCollectionName, assertDocumentId } from "../collections/collection-records";
+import { assertDeliveryId, assertScheduleId, assertTaskIdOf } from "../schedules/schedule-records";
 import { assertTaskId } from "../store-errors";
 
 /**
@@ -35,6 +36,24 @@ import { assertTaskId } from "../store-errors";
  *     ready/<id>                          empty marker: document <id> is ready (readyDocumentIds is one readdir)
  *   collections/.staging/<name|id>.<nanoid>/  a collection or document being built (a crash leaves it here, unseen)
  *   collections/.trash/<name|id>.<nanoid>/    a deleted collection or document being removed
+ *
+ * Schedules and webhook deliveries (`file-schedules.ts`), every name derived
+ * from a validated schedule id (nanoid), fire time (integer ms), delivery id
+ * (32 hex digits) or task id:
+ *
+ *   schedules/<id>/                       a schedule: appears whole (renamed in from .staging), goes whole (renamed to .trash)
+ *     schedule.json                       its record, replaced atomically (unique temp name + rename)
+ *     fires/<fireMs>                      claim of one fire: created exclusively (link), holds the owner id
+ *     runs/<fireMs>.json                  the run record of that fire, replaced atomically
+ *   schedules/.staging/<id>.<nanoid>/     a schedule being created
+ *   schedules/.trash/<id>.<nanoid>/       a deleted schedule being removed
+ *   webhooks/<id>/                        a delivery
+ *     delivery.json                       the delivery as created: created exclusively, never rewritten
+ *     claim-<n>-<g>.json                  claim g of attempt n: created exclusively ({ownerId, leaseMs})
+ *     attempt-<n>.json                    the outcome of attempt n: created exclusively (one winner), never rewritten
+ *   webhooks/.pending/<id>                empty marker: the delivery is neither delivered nor given up
+ *   webhooks/.tasks/<taskId>/<id>         empty marker: the delivery belongs to the task
+ *   webhooks/.trash/<id>.<nanoid>/        a deleted delivery being removed
  *
  * The `turbopackIgnore` comments keep the bundler from tracing these
  * dynamic paths into the build.
@@ -139,6 +158,75 @@ export class FileLayout {
   collectionsScratch(area: "staging" | "trash", label: string, unique: string): string {
     const folder = area === "staging" ? this.collectionStagingDir : this.collectionTrashDir;
     return this.#inside(path.join(/*turbopackIgnore: true*/ folder, `${label}.${unique}`));
+  }
+
+  // ── schedules and webhooks ───────────────────────────────────────────────
+
+  get schedulesDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.root, "schedules");
+  }
+  get webhooksDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.root, "webhooks");
+  }
+  scheduleDir(id: string): string {
+    assertScheduleId(id);
+    return this.#within(this.schedulesDir, path.join(/*turbopackIgnore: true*/ this.schedulesDir, id));
+  }
+  scheduleFile(id: string, file: "schedule.json" | "fires" | "runs"): string {
+    return path.join(/*turbopackIgnore: true*/ this.scheduleDir(id), file);
+  }
+  fireClaimPath(id: string, fireTime: number): string {
+    if (!Number.isSafeInteger(fireTime) || fireTime < 0) {
+      throw new AppError("invalid_request", "Not a fire time.");
+    }
+    return path.join(/*turbopackIgnore: true*/ this.scheduleFile(id, "fires"), String(fireTime));
+  }
+  runPath(id: string, fireTime: number): string {
+    if (!Number.isSafeInteger(fireTime) || fireTime < 0) {
+      throw new AppError("invalid_request", "Not a fire time.");
+    }
+    return path.join(/*turbopackIgnore: true*/ this.scheduleFile(id, "runs"), `${fireTime}.json`);
+  }
+  /** A fresh name in `schedules/.staging`, `.trash`, or `webhooks/.trash` for a folder of `label` (a validated id). */
+  schedulesScratch(area: "staging" | "trash" | "webhook-trash", label: string, unique: string): string {
+    const base = area === "webhook-trash" ? this.webhooksDir : this.schedulesDir;
+    const folder = path.join(/*turbopackIgnore: true*/ base, area === "staging" ? ".staging" : ".trash");
+    return this.#within(base, path.join(/*turbopackIgnore: true*/ folder, `${label}.${unique}`));
+  }
+  deliveryDir(id: string): string {
+    assertDeliveryId(id);
+    return this.#within(this.webhooksDir, path.join(/*turbopackIgnore: true*/ this.webhooksDir, id));
+  }
+  /** A file of a delivery's folder: `delivery.json`, `claim-<n>-<g>.json`, `attempt-<n>.json`. */
+  deliveryFile(id: string, file: string): string {
+    if (!/^(?:delivery|claim-\d{1,6}-\d{1,9}|attempt-\d{1,6})\.json$/.test(file)) {
+      throw new AppError("invalid_request", "Not a delivery file.");
+    }
+    return path.join(/*turbopackIgnore: true*/ this.deliveryDir(id), file);
+  }
+  get pendingDeliveriesDir(): string {
+    return path.join(/*turbopackIgnore: true*/ this.webhooksDir, ".pending");
+  }
+  pendingMarker(id: string): string {
+    assertDeliveryId(id);
+    return path.join(/*turbopackIgnore: true*/ this.pendingDeliveriesDir, id);
+  }
+  taskDeliveriesDir(taskId: string): string {
+    assertTaskIdOf(taskId);
+    return path.join(/*turbopackIgnore: true*/ this.webhooksDir, ".tasks", taskId);
+  }
+  taskDeliveryMarker(taskId: string, id: string): string {
+    assertDeliveryId(id);
+    return path.join(/*turbopackIgnore: true*/ this.taskDeliveriesDir(taskId), id);
+  }
+
+  /** Defence in depth behind the id checks: a path that resolves outside `base` is a bug, refused before any disk access. */
+  #within(base: string, target: string): string {
+    const relative = path.relative(base, target);
+    if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+      throw new AppError("invalid_request", "Not a path inside the storage folder.");
+    }
+    return target;
   }
 
   /**

@@ -5,6 +5,7 @@ import type { NewRecord, TaskEvent } from "../../model/events";
 import type { TaskJson } from "../../model/task-json";
 import type { CollectionStore } from "../collections/types";
 import { FollowerRegistry } from "../follower-registry";
+import type { ScheduleStore } from "../schedules/types";
 import { assertTaskId, expectPositive, taskGone } from "../store-errors";
 import type {
   AcquiredLease,
@@ -25,6 +26,7 @@ import { FileLeases } from "./file-leases";
 import { FileListing } from "./file-listing";
 import { FileLogReader } from "./file-log-reader";
 import { FileLogWriter } from "./file-log-writer";
+import { FileSchedules } from "./file-schedules";
 import { FileTasks } from "./file-tasks";
 import { StorageRoot } from "./storage-root";
 
@@ -80,6 +82,7 @@ const DEFAULT_LIST_SLICE = 256;
  *   segment-format.ts    the segment's line format; synced-mark.ts the fsync mark
  *   file-compaction.ts   removing old segments; file-controls.ts controls for the owner
  *   file-collections.ts  collections and their documents (`collections`)
+ *   file-schedules.ts    schedules, fire claims, run records, webhook deliveries (`schedules`)
  *
  * Followers are the shared `FollowerRegistry`, woken by `fs.watch` on the
  * task's folder and by polling.
@@ -87,6 +90,7 @@ const DEFAULT_LIST_SLICE = 256;
 export class FileTaskStore implements TaskStore {
   readonly kind = "file" as const;
   readonly collections: CollectionStore;
+  readonly schedules: ScheduleStore;
   readonly #layout: FileLayout;
   readonly #logger?: Logger;
   readonly #epochs: FileEpochs;
@@ -130,6 +134,7 @@ export class FileTaskStore implements TaskStore {
       onPoll: (taskId) => void this.#endIfDeleted(taskId),
     });
     this.collections = new FileCollections({ layout, durability, logger });
+    this.schedules = new FileSchedules({ layout, root, durability, now, logger });
     this.#layout = layout;
     this.#logger = logger;
     this.#epochs = epochs;

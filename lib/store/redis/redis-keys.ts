@@ -1,8 +1,9 @@
 import { assertCollectionName, assertDocumentId } from "../collections/collection-records";
+import { assertDeliveryId, assertScheduleId, assertTaskIdOf } from "../schedules/schedule-records";
 import { assertTaskId } from "../store-errors";
 
 /** Redis types of the keys, for naming a key that holds something else. */
-export type KeyType = "hash" | "stream" | "string" | "list" | "set";
+export type KeyType = "hash" | "stream" | "string" | "list" | "set" | "zset";
 
 /** A key with the type the store expects it to hold. */
 export type TypedKey = [string, KeyType];
@@ -30,6 +31,18 @@ export type TaskPart = "task" | "log" | "lease" | "controls" | "deleted";
  *   <prefix>collection:<name>:ready              set     ids of its ready documents
  *   <prefix>collection:<name>:original:<id>      string  the document's original bytes
  *   <prefix>collection:<name>:text:<id>          string  its extracted text ({"pages":[…]})
+ *
+ * Schedules and webhook deliveries (`redis-schedules.ts`), every name from
+ * a validated schedule id (nanoid: no ":"), delivery id or task id:
+ *
+ *   <prefix>schedules                            hash    schedule id → its record (ScheduleJson)
+ *   <prefix>schedule:<id>:fires                  zset    claimed fire times (ms, member = score), within a day of the latest
+ *   <prefix>schedule:<id>:runs                   hash    fire ms → run record (ScheduleRunJson)
+ *   <prefix>schedule:<id>:run-order              zset    fire ms of the run records (paging, newest first)
+ *   <prefix>webhook:<id>                         hash    the delivery with its attempts, and its claim state (redis-schedule-scripts.ts)
+ *   <prefix>webhook:<id>:claim                   string  "<attempt>:<generation>:<owner>", SET … PX <lease>
+ *   <prefix>webhooks:due                         zset    pending delivery ids by next attempt (ms)
+ *   <prefix>webhooks:task:<taskId>               zset    a task's delivery ids by creation (ms)
  */
 export class RedisKeys {
   readonly prefix: string;
@@ -63,6 +76,28 @@ export class RedisKeys {
     assertCollectionName(name);
     assertDocumentId(id);
     return `${this.prefix}collection:${name}:${part}:${id}`;
+  }
+
+  /** The hash of every schedule's record. */
+  get schedules(): string {
+    return `${this.prefix}schedules`;
+  }
+  /** A schedule's claimed fires, run records, or their order. */
+  schedule(id: string, part: "fires" | "runs" | "run-order"): string {
+    assertScheduleId(id);
+    return `${this.prefix}schedule:${id}:${part}`;
+  }
+  /** A delivery's hash, or its attempt claim. */
+  delivery(id: string, part: "record" | "claim"): string {
+    assertDeliveryId(id);
+    return part === "record" ? `${this.prefix}webhook:${id}` : `${this.prefix}webhook:${id}:claim`;
+  }
+  get dueDeliveries(): string {
+    return `${this.prefix}webhooks:due`;
+  }
+  taskDeliveries(taskId: string): string {
+    assertTaskIdOf(taskId);
+    return `${this.prefix}webhooks:task:${taskId}`;
   }
 
   /** The given parts of a task, with their types. */

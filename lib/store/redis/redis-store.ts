@@ -6,6 +6,7 @@ import type { NewRecord, TaskEvent } from "../../model/events";
 import type { TaskJson } from "../../model/task-json";
 import type { CollectionStore } from "../collections/types";
 import { FollowerRegistry } from "../follower-registry";
+import type { ScheduleStore } from "../schedules/types";
 import { assertTaskId, expectPositive, taskGone } from "../store-errors";
 import type {
   AcquiredLease,
@@ -25,6 +26,7 @@ import { RedisKeys } from "./redis-keys";
 import { RedisLeases } from "./redis-leases";
 import { RedisListing } from "./redis-listing";
 import { RedisLog } from "./redis-log";
+import { RedisSchedules } from "./redis-schedules";
 import { warnAboutDurability, warnAboutEviction } from "./redis-server-checks";
 import { RedisTasks } from "./redis-tasks";
 
@@ -43,6 +45,7 @@ import { RedisTasks } from "./redis-tasks";
  *   redis-follower.ts       the XREAD loop that wakes followers
  *   redis-controls.ts       controls for the owner
  *   redis-collections.ts    collections and their documents (`collections`); redis-collection-scripts.ts their scripts
+ *   redis-schedules.ts      schedules, fire claims, run records, webhook deliveries (`schedules`); redis-schedule-scripts.ts
  *   redis-server-checks.ts  start-up warnings about the server's settings; redis-connection.ts connecting
  *
  * Fencing: every write that needs the lease (append, save, renew) is one Lua
@@ -132,6 +135,7 @@ const DEFAULT_READ_LOG_CHUNK = 1000;
 export class RedisTaskStore implements TaskStore {
   readonly kind = "redis" as const;
   readonly collections: CollectionStore;
+  readonly schedules: ScheduleStore;
   readonly #redis: Redis;
   readonly #logger?: Logger;
   readonly #leases: RedisLeases;
@@ -205,6 +209,7 @@ export class RedisTaskStore implements TaskStore {
     this.#tasks = tasks;
     this.#listing = new RedisListing({ redis, keys, errors, getTask: (taskId) => tasks.get(taskId) });
     this.collections = new RedisCollections({ redis, keys, errors, logger });
+    this.schedules = new RedisSchedules({ redis, keys, errors, logger });
     this.#controls = new RedisControls({
       redis,
       keys,
