@@ -98,12 +98,36 @@ const CASES = {
     wire: "openai",
     quirks: { cutReportOnce: { afterChars: 150 } },
   },
+  noStreamOptions: { provider: "openai-compatible", model: "strict-proxy-model", wire: "openai" },
+  noTemperature: { provider: "openai-compatible", model: "o-style-reasoner", wire: "openai" },
   leaky: { provider: "openai-compatible", model: "leaky-model", wire: "openai", quirks: { echoKey: true } },
 } satisfies Record<string, Case>;
 type CaseName = keyof typeof CASES;
 
 const COMPATIBLE_KEY = "sk-canaryCOMPAT0a1b2c3d4e5f6g7h8i9";
 const QUERY = "How did the United States acquire Louisiana?";
+
+/** The error body of a server that refuses a field this request has, else undefined. */
+function refusedField(model: string, body: string): Record<string, unknown> | undefined {
+  const json = JSON.parse(body || "{}") as Record<string, unknown>;
+  if (model === CASES.noStreamOptions.model && json.stream_options !== undefined) {
+    return {
+      message: "Unrecognized request argument supplied: stream_options",
+      type: "invalid_request_error",
+      param: null,
+      code: null,
+    };
+  }
+  if (model === CASES.noTemperature.model && json.temperature !== undefined) {
+    return {
+      message: "Unsupported parameter: 'temperature' is not supported with this model.",
+      type: "invalid_request_error",
+      param: "temperature",
+      code: "unsupported_parameter",
+    };
+  }
+  return undefined;
+}
 
 interface Forwarded {
   model: string;
@@ -140,6 +164,15 @@ describe("models: every provider and the server behaviours people meet", () => {
         const body = Buffer.concat(chunks);
         const model = modelOf(request.url ?? "", body.toString("utf8")) ?? "";
         const target = byModel.get(model);
+        // Servers that refuse a field of the request (the real messages of an older
+        // Azure deployment and of OpenAI's reasoning models).
+        const refusal = refusedField(model, body.toString("utf8"));
+        if (target && refusal) {
+          forwarded.push({ model, status: 400, at: Date.now() });
+          response.writeHead(400, { "content-type": "application/json" });
+          response.end(JSON.stringify({ error: refusal }));
+          return;
+        }
         if (!target) {
           response.writeHead(404, { "content-type": "application/json" });
           response.end(JSON.stringify({ error: { message: `The model ${model} does not exist` } }));
@@ -299,6 +332,19 @@ describe("models: every provider and the server behaviours people meet", () => {
     expect(calls[1]!.status).toBe(200);
     // Asked again only after the server's delay (1 s), not at once.
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it.each([
+    ["noStreamOptions", "stream_options"],
+    ["noTemperature", "temperature"],
+  ] as [CaseName, string][])("%s: a server refusing %s is asked again without it", async (name, field) => {
+    const run = await research(name);
+    expectCleanReport(run);
+    const calls = forwarded.filter((entry) => entry.model === CASES[name].model);
+    expect(calls.filter((entry) => entry.status === 400)).toHaveLength(1);
+    // Remembered: every later request leaves the field out.
+    const sent = run.server.requests.map((request) => (request.body as Record<string, unknown>)[field]);
+    expect(sent.every((value) => value === undefined)).toBe(true);
   });
 
   it("a context-length 400 is answered with fewer passages, not a failure", async () => {

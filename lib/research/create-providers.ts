@@ -14,6 +14,7 @@ import type { LlmProvider } from "./providers/llm/llm-provider";
 import { createModelLlm } from "./providers/llm/model-llm";
 import { languageModel, modelProvider } from "./providers/llm/model-providers";
 import { createOfflineLlm } from "./providers/llm/offline";
+import { adaptedFetch } from "./providers/llm/request-quirks";
 import type { ClientRuntime } from "./providers/provider-http";
 import { createArxivSearch } from "./providers/search/arxiv";
 import { createCollectionSearch } from "./providers/search/collection";
@@ -103,8 +104,8 @@ export function createProviders(
     llm = createModelLlm({
       provider,
       model,
-      languageModel: (structured) =>
-        languageModel(config, provider, model, { fetch: runtime.fetch, structured }),
+      languageModel: (structured, quirks) =>
+        languageModel(config, provider, model, { fetch: adaptedFetch(runtime.fetch, quirks), structured }),
       endpoint: modelProvider(provider).endpoint(config),
       contextTokens: config.LLM_CONTEXT_TOKENS,
       idleTimeoutMs: config.LLM_TIMEOUT_MS,

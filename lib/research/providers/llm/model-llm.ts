@@ -14,8 +14,9 @@ import type {
   ReportInput,
   SubQuestion,
 } from "./llm-provider";
-import { type AnswerMode, callModel, failedMidStream, refusalKind } from "./model-call";
+import { type AnswerMode, callModel, failedMidStream, type ModelCallResult, refusalKind } from "./model-call";
 import { emptyReportBody } from "./offline";
+import { learnQuirk, type RequestQuirks, requestQuirks } from "./request-quirks";
 import { structuredAnswer } from "./structured-answer";
 
 /** Answers as sent to a server that takes a JSON schema: every field required, nothing else allowed. */
@@ -51,7 +52,7 @@ export interface ModelLlmOptions {
   provider: ModelProviderName;
   model: string;
   /** The AI SDK model; `structured`: ask for JSON schemas (false: JSON mode). */
-  languageModel: (structured: boolean) => LanguageModel;
+  languageModel: (structured: boolean, quirks: RequestQuirks) => LanguageModel;
   /** Where requests go (base URL): answer modes a server refused are remembered per endpoint and model. */
   endpoint: string;
   /** The model's context window in tokens (default: known per model, else 8192). */
@@ -95,7 +96,9 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   const maxRetries = options.maxRetries ?? 4;
 
-  const call = (
+  const quirks = requestQuirks(endpoint);
+
+  const call = async (
     observer: ModelCallObserver,
     request: {
       messages: ModelMessage[];
@@ -106,16 +109,27 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
       temperature?: number;
       onText?: (text: string) => Promise<void>;
     },
-  ) =>
+  ): Promise<ModelCallResult> => {
+    for (;;) {
+      try {
+        return await callOnce(observer, request);
+      } catch (error) {
+        // A field the server refuses (`stream_options`, `temperature`): again without it.
+        if (!learnQuirk(quirks, error)) throw error;
+      }
+    }
+  };
+
+  const callOnce = (observer: ModelCallObserver, request: Parameters<typeof call>[1]) =>
     callModel({
-      model: options.languageModel(request.mode !== "object"),
+      model: options.languageModel(request.mode !== "object", quirks),
       label,
       system: systemPrompt(request.language),
       messages: request.messages,
       ...(request.mode && request.schema
         ? { structured: { mode: request.mode, schema: request.schema } }
         : {}),
-      temperature: request.temperature,
+      temperature: quirks.noTemperature ? undefined : request.temperature,
       idleTimeoutMs,
       signal: request.signal,
       onText: request.onText,
