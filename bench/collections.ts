@@ -14,7 +14,7 @@ import type { DocumentJson } from "../lib/model/collection";
 import { redactorFor } from "../lib/redact";
 import { createResearchEngine } from "../lib/research";
 import { CollectionIndex, CollectionIndexes } from "../lib/research/corpus/collection-index";
-import { extractDocument, sniffDocument } from "../lib/research/documents";
+import { extractDocument, inspectDocument } from "../lib/research/documents";
 import { chunkText } from "../lib/research/text/chunk";
 import { documentIdOf } from "../lib/store/collections/collection-records";
 import type { CollectionStore } from "../lib/store/collections/types";
@@ -96,7 +96,7 @@ export async function benchCollections(options: CollectionBenchOptions = {}): Pr
     config: { ...config, MAX_COLLECTION_DOCUMENTS: 1_000_000 },
     manager,
     logger: silentLogger,
-    sniff: sniffDocument,
+    inspect: (input) => inspectDocument(input),
     builtIns: [],
   });
   manager.start();
