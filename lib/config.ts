@@ -109,7 +109,9 @@ export const configSchema = z
     DEFAULT_LLM_PROVIDER: z
       .enum(["offline", "openai", "anthropic", "google", "azure", "openai-compatible"])
       .default("offline"),
-    DEFAULT_SEARCH_PROVIDER: z.enum(["local", "hybrid", "searxng", "tavily", "wikipedia", "arxiv"]).default("local"),
+    DEFAULT_SEARCH_PROVIDER: z
+      .enum(["local", "hybrid", "searxng", "tavily", "wikipedia", "arxiv"])
+      .default("local"),
     /** `openai`: OpenAI's Chat Completions API (or any server that speaks it exactly). */
     OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
     OPENAI_API_KEY: optionalString,

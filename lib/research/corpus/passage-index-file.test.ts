@@ -43,7 +43,9 @@ describe("passage index files", () => {
     const content = { ...(await sampleContent()), pages: new Uint32Array([1, 3, 2]) };
     const bytes = encodePassageIndexFile(content);
     expect(decodePassageIndexFile(bytes, expected)).toEqual({ current: true, content });
-    expect(() => encodePassageIndexFile({ ...content, pages: new Uint32Array([1]) })).toThrow(/1 pages for 3/);
+    expect(() => encodePassageIndexFile({ ...content, pages: new Uint32Array([1]) })).toThrow(
+      /1 pages for 3/,
+    );
     const zero = encodePassageIndexFile({ ...content, pages: new Uint32Array([1, 0, 2]) });
     expect(() => decodePassageIndexFile(zero, expected)).toThrow(/page 0/);
   });
