@@ -4,7 +4,7 @@ import type { Logger } from "../log";
 import { CORPUS_COLLECTION, SOTU_COLLECTION } from "../model/collection";
 import type { NormalizedRequest, WebSearchProviderName } from "../model/request";
 import { checkProviders } from "./check-providers";
-import type { CollectionIndexes } from "./corpus/collection-index";
+import type { CollectionIndexes } from "./corpus/collection-indexes";
 import type { CorpusSource } from "./corpus/corpus-document";
 import { createFolderCorpus } from "./corpus/folder-corpus";
 import { type PassageIndexCache, sharedPassageIndexCache } from "./corpus/passage-index";

@@ -1,6 +1,6 @@
 import { type Config, getConfig } from "../config";
 import type { Logger } from "../log";
-import type { CollectionIndexes } from "./corpus/collection-index";
+import type { CollectionIndexes } from "./corpus/collection-indexes";
 import { type PassageIndexCache, sharedPassageIndexCache } from "./corpus/passage-index";
 import { configuredCorpus, createProviders } from "./create-providers";
 import { createEngine } from "./engine";
@@ -8,7 +8,8 @@ import { type ClientRuntime, defaultClientRuntime } from "./providers/provider-h
 import type { ResearchEngine } from "./types";
 
 export { checkProviders, modelName } from "./check-providers";
-export { CollectionIndexes, type CollectionReader } from "./corpus/collection-index";
+export type { CollectionReader } from "./corpus/collection-index";
+export { CollectionIndexes, type CollectionIndexesOptions } from "./corpus/collection-indexes";
 export { configuredCorpus, defaultCollection } from "./create-providers";
 export { type InMemoryRun, type InMemoryRunOptions, runEngineInMemory } from "./run-in-memory";
 export type * from "./types";

@@ -63,7 +63,7 @@ export function getTaskManager(): Promise<TaskManager> {
     const config = getConfig();
     const logger = getLogger();
     const store = await createStore(config, logger);
-    const collections = collectionIndexes(store.collections);
+    const collections = collectionIndexes(store.collections, config.cacheDir, logger);
     const redact = redactorFor(config);
     const manager = new TaskManager({
       config,
@@ -110,10 +110,12 @@ export function getTaskManager(): Promise<TaskManager> {
       stopping = true;
       logger.info("manager.stopping", { signal });
       const deadline = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-      await Promise.race([manager.shutdown(), deadline]).catch((error: unknown) =>
-        logger.error("manager.shutdown_failed", {
-          error: error instanceof Error ? error.message : String(error),
-        }),
+      // Then the collection index snapshots that are due (a restart loads them instead of rebuilding).
+      await Promise.race([manager.shutdown().then(() => collections.flush()), deadline]).catch(
+        (error: unknown) =>
+          logger.error("manager.shutdown_failed", {
+            error: error instanceof Error ? error.message : String(error),
+          }),
       );
       process.exit(0);
     };
@@ -130,9 +132,12 @@ const indexesKey = Symbol.for("fathom.collectionIndexes");
 type IndexesHolder = { [indexesKey]?: CollectionIndexes };
 
 /** This process's indexes of user collections (one per process, like the manager). */
-function collectionIndexes(store: CollectionStore): CollectionIndexes {
+function collectionIndexes(store: CollectionStore, cacheDir: string, logger: Logger): CollectionIndexes {
   const holder = globalThis as IndexesHolder;
-  holder[indexesKey] ??= new CollectionIndexes(store);
+  holder[indexesKey] ??= new CollectionIndexes(store, {
+    cacheDir,
+    warn: (message) => logger.warn("collections.index_snapshot", { message }),
+  });
   return holder[indexesKey];
 }
 
@@ -205,7 +210,9 @@ export function getCollectionService(): Promise<CollectionService> {
       logger: getLogger(),
       inspect: (input) => inspectDocument(input),
       builtIns,
-      onDeleted: (name) => collectionIndexes(manager.store.collections).drop(name),
+      // `drop` never rejects (a snapshot it cannot remove is a warning).
+      onDeleted: (name) =>
+        void collectionIndexes(manager.store.collections, config.cacheDir, getLogger()).drop(name),
     });
   })();
   return holder[serviceKey];

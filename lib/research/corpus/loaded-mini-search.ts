@@ -51,9 +51,10 @@ class LoadedMiniSearch<T> extends MiniSearch<T> {
 /**
  * One term's `field id → (record → frequency)` map, filled from the posting
  * lists on first use. Every read and write goes through `#fill`, so it
- * behaves as the plain map MiniSearch would have built.
+ * behaves as the plain map MiniSearch would have built. Also used by
+ * `RankedMiniSearch.fromPostingLists`.
  */
-class LazyFieldTermFrequencies extends Map<number, Map<number, number>> {
+export class LazyFieldTermFrequencies extends Map<number, Map<number, number>> {
   #postings: PostingLists | undefined;
   readonly #term: number;
 
@@ -61,6 +62,15 @@ class LazyFieldTermFrequencies extends Map<number, Map<number, number>> {
     super();
     this.#postings = postings;
     this.#term = term;
+  }
+
+  /**
+   * The posting lists and term this map would be filled from, while it has
+   * not been: a reader that only copies the postings (a snapshot) takes them
+   * from there instead of building the maps. Undefined once filled.
+   */
+  get unfilled(): { postings: PostingLists; term: number } | undefined {
+    return this.#postings === undefined ? undefined : { postings: this.#postings, term: this.#term };
   }
 
   #fill(): void {

@@ -39,6 +39,17 @@ describe("passage index files", () => {
     });
   });
 
+  it("carry each passage's page when given, and refuse a page 0", async () => {
+    const content = { ...(await sampleContent()), pages: new Uint32Array([1, 3, 2]) };
+    const bytes = encodePassageIndexFile(content);
+    expect(decodePassageIndexFile(bytes, expected)).toEqual({ current: true, content });
+    expect(() => encodePassageIndexFile({ ...content, pages: new Uint32Array([1]) })).toThrow(
+      /1 pages for 3/,
+    );
+    const zero = encodePassageIndexFile({ ...content, pages: new Uint32Array([1, 0, 2]) });
+    expect(() => decodePassageIndexFile(zero, expected)).toThrow(/page 0/);
+  });
+
   it("decode from a buffer at any offset of its memory", async () => {
     const content = await sampleContent();
     const bytes = encodePassageIndexFile(content);

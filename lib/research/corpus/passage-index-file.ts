@@ -21,6 +21,7 @@ import type { PostingLists } from "./posting-lists";
  *   postingStart[T × F + 1]   `PostingLists.postingStart`
  *   postingRecord[N]          `PostingLists.postingRecord`
  *   postingFrequency[N]       `PostingLists.postingFrequency`
+ *   passagePage[P]            the page of each passage, only when the header says `pages: true`
  *   text[textBytes]           every passage's text, then every term
  * ```
  *
@@ -37,6 +38,8 @@ export interface PassageIndexContent {
   /** `[documentIndex, text]` of every passage; passage `i` is record `i` of `postings`. */
   passages: [number, string][];
   postings: PostingLists;
+  /** The page (from 1) of each passage, when the index records pages (a collection's does). */
+  pages?: Uint32Array;
 }
 
 const MAGIC = Buffer.from("FTHMPIDX", "latin1");
@@ -59,6 +62,8 @@ const passageIndexFileHeaderSchema = z.object({
   termCount: count,
   postingCount: count,
   textBytes: count,
+  /** Whether the body has `passagePage`; absent in files written before it existed. */
+  pages: z.boolean().optional(),
 });
 type PassageIndexFileHeaderJson = z.infer<typeof passageIndexFileHeaderSchema>;
 
@@ -74,6 +79,9 @@ export function encodePassageIndexFile(content: PassageIndexContent): Buffer {
   }
   if (postings.fieldLength.length !== passages.length * fieldCount) {
     throw new Error(`${postings.fieldLength.length} field lengths for ${passages.length} passages`);
+  }
+  if (content.pages !== undefined && content.pages.length !== passages.length) {
+    throw new Error(`${content.pages.length} pages for ${passages.length} passages`);
   }
   const passageDocument = new Uint32Array(passages.length);
   const passageTextEnd = new Uint32Array(passages.length);
@@ -97,6 +105,7 @@ export function encodePassageIndexFile(content: PassageIndexContent): Buffer {
     postings.postingStart,
     postings.postingRecord,
     postings.postingFrequency,
+    ...(content.pages === undefined ? [] : [content.pages]),
   ];
   const body = Buffer.concat([
     ...arrays.map((array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength)),
@@ -115,6 +124,7 @@ export function encodePassageIndexFile(content: PassageIndexContent): Buffer {
       termCount: postings.terms.length,
       postingCount: postings.postingRecord.length,
       textBytes: text.length,
+      ...(content.pages === undefined ? {} : { pages: true }),
     } satisfies PassageIndexFileHeaderJson),
   );
   const prefix = Buffer.alloc(PREFIX_BYTES);
@@ -171,6 +181,7 @@ export function decodePassageIndexFile(
     postingStart: termCount * fieldCount + 1,
     postingRecord: postingCount,
     postingFrequency: postingCount,
+    passagePage: header.pages === true ? passageCount : 0,
   };
   const bodyStart = alignTo8(PREFIX_BYTES + headerLength);
   const arraysBytes = 4 * Object.values(sizes).reduce((sum, size) => sum + size, 0);
@@ -195,6 +206,7 @@ export function decodePassageIndexFile(
   const postingStart = take(sizes.postingStart);
   const postingRecord = take(sizes.postingRecord);
   const postingFrequency = take(sizes.postingFrequency);
+  const pages = header.pages === true ? take(sizes.passagePage) : undefined;
   const text = bytes.toString("utf8", offset, offset + header.textBytes);
 
   // The checksum vouches for the bytes; these checks vouch for the writer,
@@ -226,6 +238,7 @@ export function decodePassageIndexFile(
   for (const record of postingRecord) {
     if (record >= passageCount) throw new Error("a posting names no passage");
   }
+  if (pages?.includes(0)) throw new Error("a passage is on page 0");
 
   const documents: IndexedDocument[] = header.documents.map(({ ref, title, url }) =>
     url === undefined ? { ref, title } : { ref, title, url },
@@ -247,6 +260,7 @@ export function decodePassageIndexFile(
         postingRecord,
         postingFrequency,
       },
+      ...(pages === undefined ? {} : { pages }),
     },
   };
 }

@@ -155,7 +155,7 @@ export async function buildPostingLists<T>(
 }
 
 /** An append-only list of unsigned 32-bit integers. */
-class GrowableUint32Array {
+export class GrowableUint32Array {
   #values = new Uint32Array(1 << 16);
   #length = 0;
 
@@ -170,6 +170,11 @@ class GrowableUint32Array {
       this.#values = larger;
     }
     this.#values[this.#length++] = value;
+  }
+
+  /** The values pushed so far, as an array of their own. */
+  copy(): Uint32Array {
+    return this.#values.slice(0, this.#length);
   }
 
   /** The values pushed so far (a view: valid until the next push). */

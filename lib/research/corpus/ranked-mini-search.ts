@@ -1,4 +1,7 @@
-import MiniSearch from "minisearch";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import MiniSearch, { type Options as MiniSearchOptions } from "minisearch";
+import { LazyFieldTermFrequencies } from "./loaded-mini-search";
+import { GrowableUint32Array, type PostingLists } from "./posting-lists";
 
 /** Options of `RankedMiniSearch.top`. */
 export interface TopOptions {
@@ -31,8 +34,12 @@ const BM25 = { k: 1.2, b: 0.7, d: 0.5 };
  * the scores are summed in typed arrays indexed by MiniSearch's short ids and
  * the best are kept in a heap of `limit` entries. Scores equal `search`'s up
  * to the order of floating-point additions (each query term's matches are
- * summed together, where `search` follows the query's order); ties go to
- * the record added first, so results are deterministic.
+ * summed together, where `search` follows the query's order, and a prefix's
+ * longer terms in alphabetical order, where `search` follows the term tree,
+ * whose shape depends on the order terms were inserted in); ties go to the
+ * record added first, so results are deterministic. The scores then depend
+ * only on the live records' postings and lengths: an index loaded from a
+ * snapshot (`fromPostingLists`) ranks to the last bit as the one exported.
  *
  * Not supported: fuzzy matching, AND / AND_NOT, filters, document boosts,
  * per-search tokenizers — `search` is still there for those.
@@ -83,9 +90,13 @@ export class RankedMiniSearch<T> extends MiniSearch<T> {
       termNumber++;
       const matches: [string, FieldTermData | undefined][] = [[term, this._index.get(term)]];
       if (options.prefix?.(term)) {
+        const longer: [string, FieldTermData][] = [];
         for (const [derived, data] of this._index.atPrefix(term)) {
-          if (derived.length !== term.length) matches.push([derived, data]);
+          if (derived.length !== term.length) longer.push([derived, data]);
         }
+        // The tree's order depends on its history; this order does not.
+        longer.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        matches.push(...longer);
       }
       for (const [derived, data] of matches) {
         if (data === undefined) continue;
@@ -137,6 +148,130 @@ export class RankedMiniSearch<T> extends MiniSearch<T> {
       .drain()
       .sort((a, b) => b.score - a.score || a.id - b.id)
       .map(({ id, score }) => ({ id: this._documentIds.get(id) as number, score }));
+  }
+
+  /**
+   * An index over `postings` (record `i` has the id `i`), ranking as the
+   * index they were exported from. Like `createLoadedMiniSearch`, each
+   * term's postings become MiniSearch's maps the first time a search (or an
+   * add, discard or vacuum) reaches the term, so loading costs the term
+   * tree and the per-record arrays only.
+   */
+  static fromPostingLists<R>(postings: PostingLists, options: MiniSearchOptions<R>): RankedMiniSearch<R> {
+    const search = new RankedMiniSearch<R>(options);
+    search.#load(postings);
+    return search;
+  }
+
+  #load(postings: PostingLists): void {
+    const fields = this._options.fields;
+    const fieldCount = postings.fields.length;
+    if (fields.length !== fieldCount || fields.some((field, id) => postings.fields[id] !== field)) {
+      throw new Error(
+        `The index has the fields ${postings.fields.join(", ")}, expected ${fields.join(", ")}`,
+      );
+    }
+    const recordCount = postings.recordCount;
+    this.#ensureCapacity(recordCount);
+    this.#fieldLengths.set(postings.fieldLength);
+    this.#live.fill(1, 0, recordCount);
+    for (let record = 0; record < recordCount; record++) {
+      this._documentIds.set(record, record);
+      this._idToShortId.set(record, record);
+      this._fieldLength.set(
+        record,
+        Array.from(postings.fieldLength.subarray(record * fieldCount, (record + 1) * fieldCount)),
+      );
+    }
+    this._documentCount = recordCount;
+    this._nextId = recordCount;
+    this._avgFieldLength = [...postings.averageFieldLength];
+    postings.terms.forEach((term, id) => {
+      this._index.set(term, new LazyFieldTermFrequencies(postings, id));
+    });
+  }
+
+  /**
+   * The live records' postings, for a snapshot that `fromPostingLists`
+   * loads: records renumbered from 0 in the order they were added (`ids`
+   * gives each one's id), terms in the term tree's order, only the postings
+   * of live records (so the snapshot of an index with discarded records
+   * equals it vacuumed). Yields to the event loop as it goes; the caller
+   * makes sure nothing changed the index meanwhile (`add`, `discard`, a
+   * vacuum), or throws the result away.
+   */
+  async exportPostingLists(): Promise<{ postings: PostingLists; ids: unknown[] }> {
+    const fields = this._options.fields;
+    const fieldCount = fields.length;
+    const recordOf = new Int32Array(this._nextId).fill(-1);
+    const ids: unknown[] = [];
+    const fieldLength = new GrowableUint32Array();
+    for (let shortId = 0; shortId < this._nextId; shortId++) {
+      if (!this._documentIds.has(shortId)) continue;
+      recordOf[shortId] = ids.length;
+      ids.push(this._documentIds.get(shortId));
+      const lengths = this._fieldLength.get(shortId) ?? [];
+      for (let field = 0; field < fieldCount; field++) fieldLength.push(lengths[field] ?? 0);
+    }
+    const terms: string[] = [];
+    const postingStart = new GrowableUint32Array();
+    postingStart.push(0);
+    const postingRecord = new GrowableUint32Array();
+    const postingFrequency = new GrowableUint32Array();
+    let sinceYield = 0;
+    for (const [term, data] of this._index) {
+      const before = postingRecord.length;
+      const starts: number[] = [];
+      const unfilled = data instanceof LazyFieldTermFrequencies ? data.unfilled : undefined;
+      for (let field = 0; field < fieldCount; field++) {
+        if (unfilled) {
+          // Loaded and never touched since: copy from the loaded lists, where record = short id.
+          const { postings, term: termId } = unfilled;
+          const end = postings.postingStart[termId * fieldCount + field + 1]!;
+          for (let at = postings.postingStart[termId * fieldCount + field]!; at < end; at++) {
+            const record = recordOf[postings.postingRecord[at]!]!;
+            if (record < 0) continue;
+            postingRecord.push(record);
+            postingFrequency.push(postings.postingFrequency[at]!);
+          }
+        } else {
+          const frequencies = data.get(this._fieldIds[fields[field]!]!);
+          if (frequencies !== undefined) {
+            for (const [shortId, frequency] of frequencies) {
+              const record = recordOf[shortId] ?? -1;
+              if (record < 0) continue;
+              postingRecord.push(record);
+              postingFrequency.push(frequency);
+            }
+          }
+        }
+        starts.push(postingRecord.length);
+      }
+      sinceYield += postingRecord.length - before + 1;
+      if (sinceYield > 200_000) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+      // A term left with no live record would match nothing: it is not kept.
+      if (postingRecord.length === before) continue;
+      terms.push(term);
+      for (const start of starts) postingStart.push(start);
+    }
+    return {
+      postings: {
+        fields: [...fields],
+        recordCount: ids.length,
+        averageFieldLength: fields.map((_, field) =>
+          ids.length === 0 ? 0 : (this._avgFieldLength[field] ?? 0),
+        ),
+        fieldLength: fieldLength.copy(),
+        terms,
+        postingStart: postingStart.copy(),
+        postingRecord: postingRecord.copy(),
+        postingFrequency: postingFrequency.copy(),
+      },
+      ids,
+    };
   }
 
   override add(document: T): void {

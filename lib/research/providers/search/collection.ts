@@ -1,5 +1,5 @@
 import { collectionDocumentRef } from "../../../model/collection";
-import type { CollectionIndexes } from "../../corpus/collection-index";
+import type { CollectionIndexes } from "../../corpus/collection-indexes";
 import type { SearchProvider, SearchResult } from "./search-provider";
 
 /** Options of the search over a user collection. */
