@@ -165,6 +165,8 @@ export const configSchema = z
     MAX_COLLECTIONS: positiveInt.default(200),
     /** Fewest seconds between two fires of a schedule (checked over its next fires when it is saved). */
     MIN_SCHEDULE_INTERVAL_S: positiveInt.default(60),
+    /** How often each process looks for due schedule fires (and runs that ended), in ms. */
+    SCHEDULE_TICK_MS: positiveInt.min(100).default(1000),
     /** Schedules a deployment may hold. */
     MAX_SCHEDULES: positiveInt.default(200),
     /** Notified (JSON POST) whenever a task's run ends, besides any URL a request or schedule names. */

@@ -79,6 +79,12 @@ export const scheduleJsonSchema = z.object({
   lastFireAt: instantSchema.optional(),
   /** The next fire, as last computed by the scheduler (views compute their own). */
   nextFireAt: instantSchema.optional(),
+  /**
+   * Fires at or before this instant are never due: set when the schedule is
+   * resumed or its timing changes, so fires passed while it was paused, or
+   * under its old expression, are not caught up. Absent: `createdAt`.
+   */
+  activeSince: instantSchema.optional(),
 });
 export type ScheduleJson = z.infer<typeof scheduleJsonSchema>;
 
@@ -208,11 +214,26 @@ export const scheduleRunJsonSchema = z.object({
   scheduleId: scheduleIdSchema,
   /** The fire this run is for (a catch-up run is named by the latest fire it covers). */
   fireTime: instantSchema,
-  /** The task's run number (`TaskJson.run`): one task per schedule, a fresh run per fire. */
-  run: z.number().int().positive(),
-  taskId: z.string().regex(TASK_ID_PATTERN),
+  /**
+   * The task's run number this fire started (`TaskJson.run`): one task per
+   * schedule, a fresh run per fire. null when the fire started no run (the
+   * previous run was still running, or the request was refused). While
+   * `started` is false, the run the fire is about to start.
+   */
+  run: z.number().int().positive().nullable(),
+  /** The schedule's task; null when the request could not become one (the refusal is in `error`). */
+  taskId: z.string().regex(TASK_ID_PATTERN).nullable(),
   /** True for the catch-up run of fires missed while no process ran (`missed: "once"`). */
   catchUp: z.boolean().default(false),
+  /** True for a fire asked for by `POST /api/schedules/:id/run` rather than by the expression. */
+  manual: z.boolean().default(false),
+  /**
+   * False between the fire's claim and its run's submission: a record left
+   * false (or none at all) well after the fire tells another process that
+   * the claimer died before starting the run (docs/ARCHITECTURE.md,
+   * "Schedules and webhooks").
+   */
+  started: z.boolean().default(true),
   startedAt: instantSchema,
   endedAt: instantSchema.nullable(),
   durationMs: z.number().int().nonnegative().nullable(),

@@ -24,6 +24,8 @@ import type { CollectionStore } from "../store/collections/types";
 import { createStore } from "../store/create-store";
 import { CollectionService } from "../tasks/collection-service";
 import { createIndexEngine } from "../tasks/index-job";
+import { ScheduleRunner } from "../tasks/schedule-runner";
+import { ScheduleService } from "../tasks/schedule-service";
 import { createTaskEngine } from "../tasks/task-engine";
 import { TaskManager } from "../tasks/task-manager";
 
@@ -76,6 +78,7 @@ export function getTaskManager(): Promise<TaskManager> {
       checkProviders: (request) => checkProviders(request, config),
       resolveRequest: (request) => resolveCollection(request, config, store.collections),
     });
+    const schedules = scheduleRunner(manager, config, logger);
     // Load (or build and cache) the search index before running tasks: a
     // cold build keeps the CPU busy for seconds, which must not happen while
     // this process holds leases it has to renew. Requests are accepted (and
@@ -88,6 +91,7 @@ export function getTaskManager(): Promise<TaskManager> {
       )
       .finally(() => {
         manager.start();
+        schedules.start();
         // Ready once the task list is loaded too: the first listing is then fast.
         void manager.index
           .refresh()
@@ -110,12 +114,18 @@ export function getTaskManager(): Promise<TaskManager> {
       stopping = true;
       logger.info("manager.stopping", { signal });
       const deadline = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-      // Then the collection index snapshots that are due (a restart loads them instead of rebuilding).
-      await Promise.race([manager.shutdown().then(() => collections.flush()), deadline]).catch(
-        (error: unknown) =>
-          logger.error("manager.shutdown_failed", {
-            error: error instanceof Error ? error.message : String(error),
-          }),
+      // The schedules stop firing first; after the manager, the collection index
+      // snapshots that are due (a restart loads them instead of rebuilding).
+      await Promise.race([
+        schedules
+          .stop()
+          .then(() => manager.shutdown())
+          .then(() => collections.flush()),
+        deadline,
+      ]).catch((error: unknown) =>
+        logger.error("manager.shutdown_failed", {
+          error: error instanceof Error ? error.message : String(error),
+        }),
       );
       process.exit(0);
     };
@@ -126,6 +136,50 @@ export function getTaskManager(): Promise<TaskManager> {
     return manager;
   })();
   return holder[key];
+}
+
+const runnerKey = Symbol.for("fathom.scheduleRunner");
+type RunnerHolder = { [runnerKey]?: ScheduleRunner };
+
+/** The process's schedule runner (started with the manager, stopped before it). */
+function scheduleRunner(
+  manager: TaskManager,
+  config: ReturnType<typeof getConfig>,
+  logger: Logger,
+): ScheduleRunner {
+  const holder = globalThis as RunnerHolder;
+  holder[runnerKey] ??= new ScheduleRunner({
+    schedules: manager.store.schedules,
+    tasks: manager,
+    logger,
+    ownerId: manager.ownerId,
+    redact: redactorFor(config),
+    tickMs: config.SCHEDULE_TICK_MS,
+    maxRunAgeHours: config.MAX_TASK_AGE_HOURS,
+  });
+  return holder[runnerKey];
+}
+
+const scheduleServiceKey = Symbol.for("fathom.scheduleService");
+type ScheduleServiceHolder = { [scheduleServiceKey]?: Promise<ScheduleService> };
+
+/** The process's schedule service (the API's schedules; firing is the runner's). */
+export function getScheduleService(): Promise<ScheduleService> {
+  const holder = globalThis as ScheduleServiceHolder;
+  holder[scheduleServiceKey] ??= (async () => {
+    const config = getConfig();
+    const manager = await getTaskManager();
+    const logger = getLogger();
+    return new ScheduleService({
+      schedules: manager.store.schedules,
+      tasks: manager,
+      runner: scheduleRunner(manager, config, logger),
+      logger,
+      minIntervalS: config.MIN_SCHEDULE_INTERVAL_S,
+      maxSchedules: config.MAX_SCHEDULES,
+    });
+  })();
+  return holder[scheduleServiceKey];
 }
 
 const indexesKey = Symbol.for("fathom.collectionIndexes");

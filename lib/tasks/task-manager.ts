@@ -70,6 +70,12 @@ export interface SubmitOptions {
    * limit, a full queue, a storage budget). Nothing has been written then.
    */
   admit?: (kind: "task" | "run") => void | Promise<void>;
+  /**
+   * With `fresh`: a failed or cancelled task starts a new run from scratch
+   * too, rather than being retried from its last completed step (a
+   * schedule's fire is a new run whatever the previous one came to).
+   */
+  newRun?: boolean;
 }
 
 /** Counters for /api/metrics. */
@@ -307,7 +313,7 @@ export class TaskManager {
       await options.admit?.("run");
       const restarted = await this.#requeue(
         task,
-        body.fresh === true && task.status === "completed",
+        body.fresh === true && (task.status === "completed" || options.newRun === true),
         requestId,
       );
       if (restarted) return { task: restarted, created: false };

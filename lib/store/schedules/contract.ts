@@ -56,6 +56,8 @@ export function makeRun(
     run: 1,
     taskId: TASK,
     catchUp: false,
+    manual: false,
+    started: true,
     startedAt: new Date(fireTime + 100).toISOString(),
     endedAt: null,
     durationMs: null,
