@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { collectionNameSchema, documentIdSchema } from "./collection";
+import { webhookTargetSchema } from "./webhook-target";
 
 /** Limits of a research request (also shown by the UI). */
 export const REQUEST_LIMITS = {
@@ -93,6 +94,13 @@ export const researchRequestSchema = z.strictObject({
   fresh: z.boolean().optional(),
   /** Queue priority (higher runs first). Not part of the fingerprint. */
   priority: int(REQUEST_LIMITS.priority).optional(),
+  /**
+   * Notified (a signed JSON POST) when the run this request joins or starts
+   * ends. Not part of the fingerprint, never stored in the task nor shown to
+   * other clients: it is kept as a subscription of the run in the schedule
+   * store (docs/ARCHITECTURE.md, "Schedules and webhooks").
+   */
+  webhook: webhookTargetSchema.optional(),
 });
 
 export type ResearchRequestInput = z.input<typeof researchRequestSchema>;

@@ -3,6 +3,7 @@ import { AppError } from "../errors";
 import { researchRequestSchema } from "./request";
 import { type CronProblem, checkCronSpec } from "./schedule-clock";
 import { TASK_ID_PATTERN } from "./task-json";
+import { WEBHOOK_URL_MAX_LENGTH, webhookTargetSchema, webhookUrlSchema } from "./webhook-target";
 
 /**
  * Schedules: a saved research request that runs again on a cron expression
@@ -27,22 +28,12 @@ export const missedPolicies = ["skip", "once"] as const;
 export const SCHEDULE_LIMITS = {
   nameMaxLength: 100,
   cronMaxLength: 200,
-  urlMaxLength: 2000,
+  urlMaxLength: WEBHOOK_URL_MAX_LENGTH,
   /** Run records one page of `GET /api/schedules/:id/runs` holds at most. */
   runsPerPage: 100,
 } as const;
 
-/**
- * Where a webhook is sent: an http(s) URL. Whether its host may be reached
- * (the SSRF guard, FETCH_ALLOW_PRIVATE) is decided where it is sent.
- */
-export const webhookUrlSchema = z
-  .string()
-  .trim()
-  .max(SCHEDULE_LIMITS.urlMaxLength, `webhook url must be at most ${SCHEDULE_LIMITS.urlMaxLength} characters`)
-  .pipe(z.url({ protocol: /^https?$/, error: "webhook url must be an http:// or https:// URL" }));
-
-export const webhookTargetSchema = z.strictObject({ url: webhookUrlSchema });
+export { webhookTargetSchema, webhookUrlSchema };
 
 const nameSchema = z
   .string()

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isTaskId, TASK_ID_PATTERN, taskStatuses } from "./task-json";
+import { isTaskId, TASK_ID_PATTERN, type TaskJson, taskStatuses } from "./task-json";
 
 /**
  * Webhooks: a JSON POST to a URL when a task's run ends, signed
@@ -21,13 +21,36 @@ export function isDeliveryId(value: unknown): value is string {
  * digits of the SHA-256 of the three. The same run notifying the same URL
  * is one delivery, however many processes create it; the URL is not
  * readable from the id.
+ *
+ * `endEventId`, the id of the last event of the run's ending (its `done`),
+ * tells apart two endings of one run: a failed run that is retried and
+ * then completes ends twice, and each ending is notified once. Every
+ * process that creates the delivery of one ending reads the same id from
+ * the finished task's snapshot (`lastEventId`).
  */
-export async function deliveryIdOf(taskId: string, run: number, url: string): Promise<string> {
+export async function deliveryIdOf(
+  taskId: string,
+  run: number,
+  url: string,
+  endEventId?: number,
+): Promise<string> {
   if (!isTaskId(taskId)) throw new TypeError("deliveryIdOf: expected a task id");
-  const bytes = new TextEncoder().encode(`${taskId}\n${run}\n${url}`);
+  const key =
+    endEventId === undefined ? `${taskId}\n${run}\n${url}` : `${taskId}\n${run}\n${endEventId}\n${url}`;
+  const bytes = new TextEncoder().encode(key);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return [...digest.slice(0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * Limits of webhooks. A request that joins a task is free (no rate limit),
+ * so the URLs one run notifies are capped: past the cap a new URL is
+ * refused (429) instead of adding a delivery per request.
+ */
+export const WEBHOOK_LIMITS = {
+  /** URLs one run of a task notifies, besides the server's WEBHOOK_URL. */
+  subscriptionsPerRun: 10,
+} as const;
 
 const instantSchema = z.iso.datetime();
 
@@ -113,4 +136,67 @@ export function withOutcome(delivery: WebhookDeliveryJson, outcome: DeliveryOutc
     attempts: [...delivery.attempts, outcome.attempt],
     nextAttemptAt: status === "pending" ? outcome.nextAttemptAt : null,
   });
+}
+
+/** The payload of the delivery `deliveryId` of a finished task's run (its current ending). */
+export function runEndPayload(
+  task: TaskJson,
+  deliveryId: string,
+  options: { now: Date; baseUrl?: string },
+): WebhookPayload {
+  return webhookPayloadSchema.parse({
+    type: "task.finished",
+    deliveryId,
+    taskId: task.id,
+    run: task.run,
+    status: task.status,
+    reportLength: task.result?.reportLength ?? task.result?.report?.length ?? 0,
+    error: task.error?.message ?? null,
+    scheduleId: null,
+    finishedAt: task.finishedAt ?? options.now.toISOString(),
+    links: webhookLinks(task.id, options.baseUrl),
+  });
+}
+
+/**
+ * A delivery as `GET /api/tasks/:id/deliveries` shows it: the URL cut to
+ * its origin (scheme, host and port; a path or query may carry a token of
+ * the receiver's), the attempts, the next attempt. Anyone who may read the
+ * task may read this, so nothing more of the URL is shown.
+ */
+export const deliveryViewSchema = z.object({
+  id: z.string(),
+  run: z.number().int().positive(),
+  /** The receiver's origin (`https://hooks.example.com`). */
+  target: z.string(),
+  status: z.enum(deliveryStatuses),
+  /** How the run ended, as the payload says. */
+  runStatus: z.enum(taskStatuses),
+  attempts: z.array(deliveryAttemptSchema),
+  nextAttemptAt: instantSchema.nullable(),
+  createdAt: instantSchema,
+});
+export type DeliveryView = z.infer<typeof deliveryViewSchema>;
+
+export function deliveryView(delivery: WebhookDeliveryJson): DeliveryView {
+  return {
+    id: delivery.id,
+    run: delivery.run,
+    target: originOf(delivery.url),
+    status: delivery.status,
+    runStatus: delivery.payload.status,
+    attempts: delivery.attempts,
+    nextAttemptAt: delivery.nextAttemptAt,
+    createdAt: delivery.createdAt,
+  };
+}
+
+/** The origin of a URL (`https://host:port`), or "" for one that does not parse. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    // A stored URL was checked when it was given; an unparsable one shows nothing.
+    return "";
+  }
 }

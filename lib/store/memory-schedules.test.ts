@@ -24,6 +24,10 @@ describeScheduleStoreContract("memory", () => {
         for (const [fire, run] of stored.runs) entries.push(`${id}/run/${fire} ${run}`);
       }
       for (const [id, stored] of data.deliveries) entries.push(`delivery/${id} ${JSON.stringify(stored)}`);
+      for (const [taskId, runs] of data.subscriptions) {
+        for (const [run, urls] of runs)
+          for (const url of urls) entries.push(`subscription/${taskId}/${run} ${url}`);
+      }
       return entries.sort();
     },
   };

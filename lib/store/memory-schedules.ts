@@ -27,6 +27,7 @@ import {
   checkRun,
   checkRunsPage,
   checkSchedule,
+  checkSubscription,
   nextAttemptMs,
   runKey,
   runPage,
@@ -38,6 +39,7 @@ import {
   FIRE_CLAIM_HORIZON_MS,
   type ListRunsOptions,
   type ScheduleStore,
+  type SubscriptionResult,
 } from "./schedules/types";
 
 /** One stored schedule: its record, its claimed fires (fire ms → owner) and run records (fire ms → JSON). */
@@ -59,6 +61,8 @@ interface MemoryDelivery {
 export class MemoryScheduleData {
   readonly schedules = new Map<string, MemorySchedule>();
   readonly deliveries = new Map<string, MemoryDelivery>();
+  /** Task id → run → subscribed URLs. */
+  readonly subscriptions = new Map<string, Map<number, Set<string>>>();
 }
 
 /**
@@ -236,11 +240,40 @@ export class MemorySchedules implements ScheduleStore {
 
   async deleteDeliveries(taskId: string): Promise<number> {
     assertTaskIdOf(taskId);
+    this.#data.subscriptions.delete(taskId);
     let removed = 0;
     for (const [id, stored] of this.#data.deliveries) {
       if (parseDelivery(stored.json).taskId === taskId && this.#data.deliveries.delete(id)) removed += 1;
     }
     return removed;
+  }
+
+  async addSubscription(
+    taskId: string,
+    run: number,
+    url: string,
+    limit: number,
+  ): Promise<SubscriptionResult> {
+    checkSubscription(taskId, run, url, limit);
+    let runs = this.#data.subscriptions.get(taskId);
+    if (!runs) {
+      runs = new Map();
+      this.#data.subscriptions.set(taskId, runs);
+    }
+    let urls = runs.get(run);
+    if (!urls) {
+      urls = new Set();
+      runs.set(run, urls);
+    }
+    if (urls.has(url)) return "exists";
+    if (urls.size >= limit) return "full";
+    urls.add(url);
+    return "added";
+  }
+
+  async listSubscriptions(taskId: string, run: number): Promise<string[]> {
+    checkSubscription(taskId, run);
+    return [...(this.#data.subscriptions.get(taskId)?.get(run) ?? [])].sort();
   }
 
   #view(stored: MemorySchedule): ScheduleJson {

@@ -25,6 +25,7 @@ export async function sweepExpired(options: {
     for (const task of await index.all()) {
       if (!isFinished(task.status) || !task.finishedAt || Date.parse(task.finishedAt) > cutoff) continue;
       await store.deleteTask(task.id);
+      await store.schedules.deleteDeliveries(task.id);
       index.remove(task.id);
       removed += 1;
       logger.info("task.expired", { taskId: task.id, finishedAt: task.finishedAt });

@@ -13,9 +13,15 @@ export interface SchedulerOptions {
   /** Runners at once in this process (MAX_CONCURRENT_TASKS). */
   maxConcurrent: number;
   /** Options of every runner, but for the callbacks the scheduler sets itself. */
-  runner: Omit<RunnerOptions, "store" | "logger" | "onChange">;
+  runner: Omit<RunnerOptions, "store" | "logger" | "onChange" | "onFinished">;
   /** Every change a runner makes to its task (the index, list feeds). */
   onChange: (task: TaskJson) => void;
+  /**
+   * A completed, failed or cancelled ending was saved (by a runner of this
+   * process, or found still active by a scan after its owner stopped short
+   * of unmarking it): idempotent (`RunnerOptions.onFinished`).
+   */
+  onFinished?: (task: TaskJson) => Promise<void>;
   /** A runner started (`takeover` when the previous owner's lease expired). */
   onStart?: (kind: AttemptJson["kind"]) => void;
   /** Sleeps while waiting for a runner to end. Default: a timer. */
@@ -106,6 +112,14 @@ export class Scheduler {
       }
       if (!task) continue;
       if (isFinished(task.status)) {
+        // Its owner saved the ending but stopped before unmarking it (a
+        // crash, a store error): what it did not finish is done here.
+        try {
+          await this.#options.onFinished?.(task);
+        } catch (error) {
+          logger.warn("task.end_not_announced", { taskId: id, error: errorMessage(error) });
+          continue;
+        }
         await store.setActive(id, false);
         // A new run may have been requested since the read: it marks the task
         // active before and after saving it queued, so a second read after
@@ -153,6 +167,7 @@ export class Scheduler {
       store,
       logger,
       onChange: this.#options.onChange,
+      onFinished: this.#options.onFinished,
     });
     this.#runners.set(task.id, runner);
     this.#options.onStart?.(kind);

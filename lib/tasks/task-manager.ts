@@ -1,6 +1,6 @@
 import { nanoid } from "nanoid";
 import type { Config } from "../config";
-import { AppError } from "../errors";
+import { AppError, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
 import {
@@ -13,6 +13,7 @@ import { requestDefaults } from "../model/request-defaults";
 import { isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import { afterAppend, assertControl, type ControlAction, control, requeue } from "../model/transitions";
 import { addToTokenUsage, emptyTokenUsage, modelKey, type TokenUsage } from "../model/usage";
+import { type DeliveryView, deliveryView, WEBHOOK_LIMITS } from "../model/webhook";
 import { redactorFor } from "../redact";
 import type { TaskEngine } from "../research/types";
 import { sleep } from "../sleep";
@@ -21,8 +22,10 @@ import { BatchedLookup } from "./batched-lookup";
 import { planCompaction } from "./compaction";
 import { ReportReader } from "./report-reader";
 import { sweepExpired } from "./retention";
+import { createRunEndDeliveries } from "./run-end-deliveries";
 import { Scheduler } from "./scheduler";
 import { TaskIndex } from "./task-index";
+import { WebhookSender, type WebhookSenderOptions } from "./webhook-sender";
 
 /** Options of `TaskManager`. */
 export interface TaskManagerOptions {
@@ -55,6 +58,8 @@ export interface TaskManagerOptions {
   reportCacheSize?: number;
   /** How often finished tasks past MAX_TASK_AGE_HOURS are removed, in ms. Default 60,000. */
   sweepEveryMs?: number;
+  /** The webhook sender's own options (tests inject `post`, `now`, `pollMs`). Default: from the configuration. */
+  webhooks?: Pick<WebhookSenderOptions, "post" | "now" | "pollMs" | "random">;
 }
 
 export interface SubmitResult {
@@ -117,6 +122,7 @@ export class TaskManager {
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #scheduler: Scheduler;
   readonly #reports: ReportReader;
+  readonly #webhooks: WebhookSender;
   /** Submissions in flight in this process, by task id (one creation per id at a time). */
   readonly #submitting = new Map<string, Promise<SubmitResult>>();
   /** Snapshot reads shared by the requests that ask for one task in the same turn. */
@@ -171,10 +177,24 @@ export class TaskManager {
         },
       },
       onChange: (task) => this.#emitChange(task),
+      onFinished: (task) => this.#announceEnd(task),
       onStart: (kind) => {
         this.metrics.runsStarted += 1;
         if (kind === "takeover") this.metrics.takeovers += 1;
       },
+    });
+    this.#webhooks = new WebhookSender({
+      store: options.store.schedules,
+      logger: this.#logger,
+      ownerId: this.ownerId,
+      secret: config.WEBHOOK_SECRET,
+      retryBaseS: config.WEBHOOK_RETRY_BASE_S,
+      maxAgeHours: config.WEBHOOK_MAX_AGE_HOURS,
+      allowPrivate: config.FETCH_ALLOW_PRIVATE,
+      timeoutMs: config.FETCH_TIMEOUT_MS,
+      redact: redactorFor(config),
+      random: options.random,
+      ...options.webhooks,
     });
   }
 
@@ -192,6 +212,7 @@ export class TaskManager {
     this.#sweepTimer.unref();
     this.scan();
     void this.sweep();
+    this.#webhooks.start();
   }
 
   /** Gives every running task back (released leases, so another process continues at once). */
@@ -199,12 +220,61 @@ export class TaskManager {
     if (this.#scanTimer) clearInterval(this.#scanTimer);
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.index.close();
+    await this.#webhooks.stop();
     await this.#scheduler.stop();
     await this.store.close();
   }
 
   #emitChange(task: TaskJson): void {
     this.index.update(task);
+  }
+
+  /**
+   * A run ended (completed, failed, cancelled) and its ending is saved: the
+   * deliveries of its webhooks are created (WEBHOOK_URL and the run's
+   * subscriptions). Idempotent: see `createRunEndDeliveries`.
+   */
+  async #announceEnd(task: TaskJson): Promise<void> {
+    const created = await createRunEndDeliveries(this.store.schedules, task, {
+      serverUrl: this.config.WEBHOOK_URL,
+      now: this.#now(),
+    });
+    if (created > 0) this.#logger.info("webhook.created", { taskId: task.id, run: task.run, count: created });
+  }
+
+  /**
+   * Subscribes `url` to the run of `task` a submission joined or started.
+   * The run may have ended between the submission's read and now: then the
+   * ending is announced to this URL here (its delivery is the one the
+   * runner would have made, so at most one is created either way).
+   */
+  async #subscribe(task: TaskJson, url: string): Promise<void> {
+    const result = await this.store.schedules.addSubscription(
+      task.id,
+      task.run,
+      url,
+      WEBHOOK_LIMITS.subscriptionsPerRun,
+    );
+    if (result === "full") {
+      throw new AppError(
+        "conflict",
+        `Run ${task.run} of this task already notifies ${WEBHOOK_LIMITS.subscriptionsPerRun} webhook URLs, the most one run may.`,
+      );
+    }
+    const current = await this.store.getTask(task.id);
+    if (current && current.run === task.run && isFinished(current.status)) {
+      await createRunEndDeliveries(this.store.schedules, current, { only: [url], now: this.#now() });
+    }
+  }
+
+  /** The webhook deliveries of a task, oldest first, as the API shows them (no URL beyond its origin). */
+  async deliveries(taskId: string): Promise<DeliveryView[]> {
+    return (await this.store.schedules.listDeliveries(taskId)).map(deliveryView);
+  }
+
+  /** Runs one pass of the webhook sender now (tests; the loop runs them every second). */
+  sendWebhooks(): Promise<number> {
+    return this.#webhooks.pass();
   }
 
   /**
@@ -241,7 +311,18 @@ export class TaskManager {
     options: SubmitOptions = {},
   ): Promise<SubmitResult> {
     const { id, request } = await this.identify(body);
-    return this.#submitOnce(id, request, { fresh: body.fresh, priority: body.priority }, requestId, options);
+    const result = await this.#submitOnce(
+      id,
+      request,
+      { fresh: body.fresh, priority: body.priority },
+      requestId,
+      options,
+    );
+    // After the task is created or joined: a run that is already full
+    // refuses a new URL, and the refusal changes nothing (a join is free;
+    // a new run has no subscriptions yet).
+    if (body.webhook) await this.#subscribe(result.task, body.webhook.url);
+    return result;
   }
 
   /**
@@ -459,8 +540,19 @@ export class TaskManager {
     const change = control(task, action, this.#now().toISOString());
     const events = change.records.length > 0 ? await this.store.append(lease, change.records) : [];
     const next = afterAppend(change.task, events);
-    if (next.status === "cancelled") await this.store.setActive(task.id, false);
     await this.store.saveTask(lease, next);
+    // Saved first, then announced, then unmarked: a crash in between leaves
+    // the cancelled task active, and a scan announces it (as after a runner's end).
+    if (next.status === "cancelled") {
+      const announced = await this.#announceEnd(next).then(
+        () => true,
+        (error: unknown) => {
+          this.#logger.warn("task.end_not_announced", { taskId: task.id, error: errorMessage(error) });
+          return false;
+        },
+      );
+      if (announced) await this.store.setActive(task.id, false);
+    }
     this.#logger.info(`task.${action}`, { taskId: task.id });
     this.#emitChange(next);
     return next;
@@ -491,6 +583,7 @@ export class TaskManager {
       if (owner) await this.store.sendControl(id, "delete");
     }
     await this.store.deleteTask(id);
+    await this.store.schedules.deleteDeliveries(id);
     this.index.remove(id);
     this.#logger.info("task.deleted", { taskId: id });
   }

@@ -50,6 +50,13 @@ export interface RunnerOptions {
   random?: () => number;
   /** Called whenever the in-memory task changes (list feeds, metrics). */
   onChange?: (task: TaskJson) => void;
+  /**
+   * Called once a completed, failed or cancelled ending is saved, before
+   * the task leaves the store's active set (webhook deliveries are created
+   * here). When it throws, the task stays active, and the scan of any
+   * process that finds it finished calls it again: it must be idempotent.
+   */
+  onFinished?: (task: TaskJson) => Promise<void>;
   onRetry?: () => void;
   onAppend?: (events: number) => void;
   /** Called for every model call the engine reports, with its cost (undefined without a price). */
@@ -191,7 +198,8 @@ export class TaskRunner {
     if (finished) settled.finishedAt ??= now;
     this.#task = settled;
     await this.#save();
-    if (finished) await this.#options.store.setActive(settled.id, false);
+    if (finished && (await this.#announceEnd(settled)))
+      await this.#options.store.setActive(settled.id, false);
     this.#logger.info("task.settled_from_log", { status: settled.status });
     if (settled.status === "completed" || settled.status === "failed" || settled.status === "cancelled") {
       return settled.status;
@@ -437,6 +445,17 @@ export class TaskRunner {
     );
   }
 
+  /** `onFinished` for a saved ending; false (the task stays active for a scan to retry) when it failed. */
+  async #announceEnd(task: TaskJson): Promise<boolean> {
+    try {
+      await this.#options.onFinished?.(task);
+      return true;
+    } catch (error) {
+      this.#logger.warn("task.end_not_announced", { error: errorMessage(error) });
+      return false;
+    }
+  }
+
   /** What a cancelled or failed task keeps: the report text streamed so far, if any. */
   async #partialResult(): Promise<TaskJson["result"]> {
     try {
@@ -496,7 +515,9 @@ export class TaskRunner {
       this.#options.onChange?.(task);
       await this.#append(records);
       await this.#save();
-      if (status !== "paused") await this.#options.store.setActive(task.id, false);
+      if (status !== "paused" && (await this.#announceEnd(task))) {
+        await this.#options.store.setActive(task.id, false);
+      }
       this.#logger.info(`task.${status}`, { attempts: task.attempts.length });
     } catch (writeError) {
       if (isAppError(writeError) && writeError.code === "lease_lost") {

@@ -53,6 +53,7 @@ import { assertTaskId } from "../store-errors";
  *     attempt-<n>.json                    the outcome of attempt n: created exclusively (one winner), never rewritten
  *   webhooks/.pending/<id>                empty marker: the delivery is neither delivered nor given up
  *   webhooks/.tasks/<taskId>/<id>         empty marker: the delivery belongs to the task
+ *   webhooks/.subscriptions/<taskId>/<run>-<hash>   a URL the run notifies when it ends (the file holds it)
  *   webhooks/.trash/<id>.<nanoid>/        a deleted delivery being removed
  *
  * The `turbopackIgnore` comments keep the bundler from tracing these
@@ -218,6 +219,18 @@ export class FileLayout {
   taskDeliveryMarker(taskId: string, id: string): string {
     assertDeliveryId(id);
     return path.join(/*turbopackIgnore: true*/ this.taskDeliveriesDir(taskId), id);
+  }
+
+  /** A task's webhook subscriptions: one file per run and URL (`<run>-<hash of the URL>`, the URL inside). */
+  subscriptionsDir(taskId: string): string {
+    assertTaskIdOf(taskId);
+    return path.join(/*turbopackIgnore: true*/ this.webhooksDir, ".subscriptions", taskId);
+  }
+  subscriptionFile(taskId: string, run: number, urlHash: string): string {
+    if (!Number.isSafeInteger(run) || run < 1 || !/^[0-9a-f]{32}$/.test(urlHash)) {
+      throw new AppError("invalid_request", "Not a subscription.");
+    }
+    return path.join(/*turbopackIgnore: true*/ this.subscriptionsDir(taskId), `${run}-${urlHash}`);
   }
 
   /** Defence in depth behind the id checks: a path that resolves outside `base` is a bug, refused before any disk access. */

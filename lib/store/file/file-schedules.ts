@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { nanoid } from "nanoid";
@@ -20,6 +21,7 @@ import {
   webhookDeliveryJsonSchema,
   withOutcome,
 } from "../../model/webhook";
+import { webhookUrlSchema } from "../../model/webhook-target";
 import { parseJson } from "../../parse-json";
 import { ClaimWatch } from "../schedules/claim-watch";
 import {
@@ -35,6 +37,7 @@ import {
   checkRun,
   checkRunsPage,
   checkSchedule,
+  checkSubscription,
   nextAttemptMs,
   runKey,
   runPage,
@@ -46,6 +49,7 @@ import {
   FIRE_CLAIM_HORIZON_MS,
   type ListRunsOptions,
   type ScheduleStore,
+  type SubscriptionResult,
 } from "../schedules/types";
 import {
   ignoreMissing,
@@ -388,7 +392,51 @@ export class FileSchedules implements ScheduleStore {
       // Another delivery of the task was created meanwhile: its folder stays.
       if (!isMissing(error) && !isCode(error, "ENOTEMPTY")) throw error;
     });
+    await fs
+      .rm(this.#layout.subscriptionsDir(taskId), { recursive: true, force: true })
+      .catch((error: unknown) => {
+        throw storageError(`delete the subscriptions of task ${taskId}`, error);
+      });
     return removed;
+  }
+
+  // ── subscriptions ──────────────────────────────────────────────────────
+
+  async addSubscription(
+    taskId: string,
+    run: number,
+    url: string,
+    limit: number,
+  ): Promise<SubscriptionResult> {
+    checkSubscription(taskId, run, url, limit);
+    const target = this.#layout.subscriptionFile(taskId, run, urlHash(url));
+    if ((await readText(target)) !== null) return "exists";
+    // Counted before the create: two processes adding at once may both pass
+    // the cap (types.ts says so); the same URL twice is still one file.
+    if ((await this.#subscriptionFiles(taskId, run)).length >= limit) return "full";
+    await this.#prepare();
+    await fs.mkdir(this.#layout.subscriptionsDir(taskId), { recursive: true }).catch((error: unknown) => {
+      throw storageError(`subscribe to task ${taskId}`, error);
+    });
+    return (await this.#createExclusive(target, url)) ? "added" : "exists";
+  }
+
+  async listSubscriptions(taskId: string, run: number): Promise<string[]> {
+    checkSubscription(taskId, run);
+    const urls: string[] = [];
+    for (const name of await this.#subscriptionFiles(taskId, run)) {
+      const text = await readText(
+        path.join(/*turbopackIgnore: true*/ this.#layout.subscriptionsDir(taskId), name),
+      );
+      if (text !== null && webhookUrlSchema.safeParse(text).data === text) urls.push(text);
+      else if (text !== null) this.#logger?.error("store.subscription_damaged", { taskId, run });
+    }
+    return urls.sort();
+  }
+
+  async #subscriptionFiles(taskId: string, run: number): Promise<string[]> {
+    const pattern = new RegExp(`^${run}-[0-9a-f]{32}$`);
+    return (await this.#names(this.#layout.subscriptionsDir(taskId))).filter((name) => pattern.test(name));
   }
 
   // ── helpers ──────────────────────────────────────────────────────────────
@@ -512,4 +560,9 @@ export class FileSchedules implements ScheduleStore {
       });
     });
   }
+}
+
+/** The name part of a subscription's file: 32 hex digits of the SHA-256 of its URL. */
+function urlHash(url: string): string {
+  return createHash("sha256").update(url).digest("hex").slice(0, 32);
 }

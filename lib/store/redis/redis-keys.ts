@@ -43,6 +43,7 @@ export type TaskPart = "task" | "log" | "lease" | "controls" | "deleted";
  *   <prefix>webhook:<id>:claim                   string  "<attempt>:<generation>:<owner>", SET … PX <lease>
  *   <prefix>webhooks:due                         zset    pending delivery ids by next attempt (ms)
  *   <prefix>webhooks:task:<taskId>               zset    a task's delivery ids by creation (ms)
+ *   <prefix>webhooks:subscriptions:<taskId>      set     "<run> <url>": the URLs each run notifies when it ends
  */
 export class RedisKeys {
   readonly prefix: string;
@@ -98,6 +99,10 @@ export class RedisKeys {
   taskDeliveries(taskId: string): string {
     assertTaskIdOf(taskId);
     return `${this.prefix}webhooks:task:${taskId}`;
+  }
+  taskSubscriptions(taskId: string): string {
+    assertTaskIdOf(taskId);
+    return `${this.prefix}webhooks:subscriptions:${taskId}`;
   }
 
   /** The given parts of a task, with their types. */

@@ -158,3 +158,19 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 return existed
 `);
+
+/**
+ * KEYS: the task's subscriptions set
+ * ARGV: member ("<run> <url>"), the run's prefix ("<run> "), limit
+ * Returns 1 when added, 0 when the member was there, 2 when the run has `limit` URLs.
+ */
+export const addSubscriptionScript = new RedisScript(`
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+local count = 0
+for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if string.sub(member, 1, #ARGV[2]) == ARGV[2] then count = count + 1 end
+end
+if count >= tonumber(ARGV[3]) then return 2 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+`);

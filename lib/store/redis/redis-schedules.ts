@@ -31,6 +31,7 @@ import {
   checkRun,
   checkRunsPage,
   checkSchedule,
+  checkSubscription,
   runKey,
   runPage,
   withLastFire,
@@ -41,11 +42,13 @@ import {
   FIRE_CLAIM_HORIZON_MS,
   type ListRunsOptions,
   type ScheduleStore,
+  type SubscriptionResult,
 } from "../schedules/types";
 import type { RedisErrors } from "./redis-errors";
 import type { RedisKeys, TypedKey } from "./redis-keys";
 import { parseReply } from "./redis-replies";
 import {
+  addSubscriptionScript,
   claimDeliveryScript,
   claimFireScript,
   createDeliveryScript,
@@ -389,7 +392,39 @@ export class RedisSchedules implements ScheduleStore {
       );
       removed += parseReply(reply, countReply, "delete delivery");
     }
+    const subscriptions = this.#keys.taskSubscriptions(taskId);
+    await this.#errors.call("delete the task's subscriptions", [[subscriptions, "set"]], () =>
+      this.#redis.del(subscriptions),
+    );
     return removed;
+  }
+
+  async addSubscription(
+    taskId: string,
+    run: number,
+    url: string,
+    limit: number,
+  ): Promise<SubscriptionResult> {
+    checkSubscription(taskId, run, url, limit);
+    const key = this.#keys.taskSubscriptions(taskId);
+    const reply = await this.#errors.call("subscribe to the task", [[key, "set"]], () =>
+      addSubscriptionScript.run(this.#redis, [key], [`${run} ${url}`, `${run} `, String(limit)]),
+    );
+    const result = parseReply(reply, countReply, "add subscription");
+    return result === 1 ? "added" : result === 2 ? "full" : "exists";
+  }
+
+  async listSubscriptions(taskId: string, run: number): Promise<string[]> {
+    checkSubscription(taskId, run);
+    const key = this.#keys.taskSubscriptions(taskId);
+    const members = await this.#errors.call("list the task's subscriptions", [[key, "set"]], () =>
+      this.#redis.smembers(key),
+    );
+    const prefix = `${run} `;
+    return members
+      .filter((member) => member.startsWith(prefix))
+      .map((member) => member.slice(prefix.length))
+      .sort();
   }
 
   async #readDeliveries(ids: string[]): Promise<WebhookDeliveryJson[]> {

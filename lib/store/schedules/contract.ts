@@ -497,6 +497,63 @@ export function describeScheduleStoreContract(label: string, makeHarness: () => 
       });
     });
 
+    describe("webhook subscriptions", () => {
+      it("keeps each run's URLs once, across processes, up to the limit", async () => {
+        const {
+          stores: [a, b, c],
+        } = await processes(3);
+        const url = (n: number) => `https://hooks.example.com/run/${n}?token=t${n}`;
+        expect(await a!.schedules.listSubscriptions(TASK, 1)).toEqual([]);
+        // The same URL added at once by three processes: one "added".
+        const results = await Promise.all(
+          [a, b, c, a, b, c].map((store) => store!.schedules.addSubscription(TASK, 1, url(1), 3)),
+        );
+        expect(results.filter((result) => result === "added")).toHaveLength(1);
+        expect(results.filter((result) => result === "exists")).toHaveLength(5);
+        expect(await b!.schedules.addSubscription(TASK, 1, url(2), 3)).toBe("added");
+        expect(await c!.schedules.addSubscription(TASK, 1, url(3), 3)).toBe("added");
+        expect(await a!.schedules.addSubscription(TASK, 1, url(4), 3)).toBe("full");
+        expect(await a!.schedules.addSubscription(TASK, 1, url(3), 3)).toBe("exists");
+        // Runs and tasks are apart.
+        expect(await a!.schedules.addSubscription(TASK, 2, url(4), 3)).toBe("added");
+        expect(await a!.schedules.addSubscription(OTHER_TASK, 1, url(4), 3)).toBe("added");
+        expect(await c!.schedules.listSubscriptions(TASK, 1)).toEqual([url(1), url(2), url(3)]);
+        expect(await c!.schedules.listSubscriptions(TASK, 2)).toEqual([url(4)]);
+        expect(await c!.schedules.listSubscriptions(TASK, 3)).toEqual([]);
+        // Deleting a task's deliveries removes its subscriptions, not another task's.
+        await b!.schedules.deleteDeliveries(TASK);
+        expect(await a!.schedules.listSubscriptions(TASK, 1)).toEqual([]);
+        expect(await a!.schedules.listSubscriptions(TASK, 2)).toEqual([]);
+        expect(await a!.schedules.listSubscriptions(OTHER_TASK, 1)).toEqual([url(4)]);
+      });
+
+      it("refuses what is not a task id, a run, an http(s) URL or a limit, writing nothing", async () => {
+        const {
+          shared,
+          stores: [a],
+        } = await processes(1);
+        const before = await harness.footprint(shared);
+        const bad: [string, number, string, number][] = [
+          ["../etc", 1, "https://a.example/", 3],
+          [TASK, 0, "https://a.example/", 3],
+          [TASK, 1.5, "https://a.example/", 3],
+          [TASK, 1, "file:///etc/passwd", 3],
+          [TASK, 1, " https://a.example/", 3],
+          [TASK, 1, `https://a.example/${"x".repeat(2001)}`, 3],
+          [TASK, 1, "https://a.example/", 0],
+        ];
+        for (const [taskId, run, url, limit] of bad) {
+          await expect(a!.schedules.addSubscription(taskId, run, url, limit)).rejects.toMatchObject({
+            code: "invalid_request",
+          });
+        }
+        await expect(a!.schedules.listSubscriptions("../etc", 1)).rejects.toMatchObject({
+          code: "invalid_request",
+        });
+        expect(await harness.footprint(shared)).toEqual(before);
+      });
+    });
+
     describe("ids before paths and keys", () => {
       it("refuses every id that is not one, writing nothing", async () => {
         const {

@@ -15,6 +15,7 @@ import {
   type WebhookDeliveryJson,
   webhookDeliveryJsonSchema,
 } from "../../model/webhook";
+import { webhookUrlSchema } from "../../model/webhook-target";
 import type { ClaimDeliveryOptions, DeliveryClaim, ListRunsOptions } from "./types";
 
 /**
@@ -87,6 +88,20 @@ export function checkDelivery(delivery: WebhookDeliveryJson): WebhookDeliveryJso
     throw new AppError("invalid_request", "Not a delivery: its payload names another delivery or task.");
   }
   return parsed.data;
+}
+
+/** A subscription's arguments, checked: a task id, a run from 1, an http(s) URL, a limit from 1. */
+export function checkSubscription(taskId: unknown, run: unknown, url?: unknown, limit?: unknown): void {
+  assertTaskIdOf(taskId);
+  if (typeof run !== "number" || !Number.isSafeInteger(run) || run < 1) {
+    throw new AppError("invalid_request", `Not a run number: ${describe(run)}.`);
+  }
+  if (url !== undefined && webhookUrlSchema.safeParse(url).data !== url) {
+    throw new AppError("invalid_request", `Not a webhook URL: ${describe(url)}.`);
+  }
+  if (limit !== undefined && (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 1)) {
+    throw new AppError("invalid_request", `Expected a positive limit, got ${describe(limit)}.`);
+  }
 }
 
 /** A new delivery: pending, no attempts yet, due at `nextAttemptAt`. */

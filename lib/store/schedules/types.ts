@@ -28,6 +28,9 @@ export interface ClaimDeliveryOptions {
   leaseMs: number;
 }
 
+/** What `ScheduleStore.addSubscription` did: added the URL, found it there, or refused it (the run has `limit`). */
+export type SubscriptionResult = "added" | "exists" | "full";
+
 /** Options of `ScheduleStore.listRuns`. */
 export interface ListRunsOptions {
   /** Runs per page, 1 to `SCHEDULE_LIMITS.runsPerPage`. Default 20. */
@@ -67,6 +70,10 @@ export const FIRE_CLAIM_HORIZON_MS = 24 * 3_600_000;
  *   lease may be taken again (a new generation). `recordDeliveryAttempt`
  *   records an attempt's outcome once: the first holder to record wins,
  *   a holder whose attempt was recorded or reclaimed meanwhile gets null.
+ * - `addSubscription` adds a URL to a run's set once (a second add of the
+ *   same URL is `exists`), and refuses a new URL once the run has `limit`
+ *   (`full`). The cap is exact in Redis (one script) and on memory; on the
+ *   volume two processes adding at once may both pass it, by one each.
  * - Writes to a schedule deleted meanwhile (`updateSchedule`, `saveRun`)
  *   write nothing and answer false.
  *
@@ -125,6 +132,16 @@ export interface ScheduleStore {
    * recorded, or claimed again by another process).
    */
   recordDeliveryAttempt(claim: DeliveryClaim, outcome: DeliveryOutcome): Promise<WebhookDeliveryJson | null>;
-  /** Removes every delivery of a task (when the task is deleted). */
+  /** Removes every delivery of a task, and its subscriptions (when the task is deleted). */
   deleteDeliveries(taskId: string): Promise<number>;
+
+  /**
+   * Remembers that run `run` of `taskId` notifies `url` when it ends (a
+   * request's `webhook`): durable from submission to the run's end, across
+   * restarts, and never part of the task's JSON. `limit` caps the URLs of
+   * one run.
+   */
+  addSubscription(taskId: string, run: number, url: string, limit: number): Promise<SubscriptionResult>;
+  /** The URLs run `run` of `taskId` notifies, sorted; none for an unknown task or run. */
+  listSubscriptions(taskId: string, run: number): Promise<string[]>;
 }
