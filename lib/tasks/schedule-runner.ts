@@ -287,8 +287,13 @@ export class ScheduleRunner {
       );
     }
     try {
+      // The schedule's webhook is told when this fire's run ends (its request's own too).
       const { task } = await tasks.submit(
-        { ...schedule.request, fresh: true },
+        {
+          ...schedule.request,
+          fresh: true,
+          ...(schedule.webhook && !schedule.request.webhook ? { webhook: schedule.webhook } : {}),
+        },
         `schedule:${schedule.id}:${fireTime}`,
         { newRun: true },
       );
