@@ -8,7 +8,7 @@ import { toPdf } from "./to-pdf";
 
 /** A finished export: the bytes and how to serve them. */
 export interface ExportedFile {
-  body: Uint8Array | string;
+  body: Uint8Array<ArrayBuffer> | string;
   /** The media type, with `charset=utf-8` for text. */
   contentType: string;
   /** The ASCII file name (`the-louisiana-purchase.pdf`). */
@@ -48,7 +48,7 @@ async function render(
   task: ReportTask,
   format: ExportFormat,
   document: ReturnType<typeof exportDocument>,
-): Promise<Uint8Array | string> {
+): Promise<Uint8Array<ArrayBuffer> | string> {
   switch (format) {
     case "md":
       return task.result.report;

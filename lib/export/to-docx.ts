@@ -14,7 +14,7 @@ const HYPERLINK_TYPE = `${R}/hyperlink`;
  * sources list (bookmarks), and the sources with their links. The same
  * report gives the same bytes.
  */
-export function toDocx(document: ExportDocument): Uint8Array {
+export function toDocx(document: ExportDocument): Uint8Array<ArrayBuffer> {
   const writer = new DocxWriter(new Set(document.sources.map((source) => source.number)));
   for (const block of document.blocks) writer.block(block);
   if (document.sources.length > 0) {

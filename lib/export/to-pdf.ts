@@ -22,7 +22,7 @@ const LIST_INDENT = 18;
  * (Windows-1252); other characters are written as their closest Latin form
  * or `?` (`toWinAnsi`), never an error.
  */
-export function toPdf(document: ExportDocument): Promise<Uint8Array> {
+export function toPdf(document: ExportDocument): Promise<Uint8Array<ArrayBuffer>> {
   const created = document.finishedAt ? new Date(document.finishedAt) : new Date(0);
   const pdf = new PDFDocument({
     size: "A4",
@@ -39,7 +39,7 @@ export function toPdf(document: ExportDocument): Promise<Uint8Array> {
     },
   });
   const chunks: Uint8Array[] = [];
-  const done = new Promise<Uint8Array>((resolve, reject) => {
+  const done = new Promise<Uint8Array<ArrayBuffer>>((resolve, reject) => {
     pdf.on("data", (chunk: Uint8Array) => chunks.push(chunk));
     pdf.on("end", () => resolve(new Uint8Array(Buffer.concat(chunks))));
     pdf.on("error", reject);

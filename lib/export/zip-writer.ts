@@ -13,7 +13,7 @@ export interface ZipEntryInput {
  * in memory (a Word file is a few parts of XML), so no ZIP64: an entry or an
  * archive of 4 GiB or more is refused.
  */
-export function writeZip(files: readonly ZipEntryInput[]): Uint8Array {
+export function writeZip(files: readonly ZipEntryInput[]): Uint8Array<ArrayBuffer> {
   const parts: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
