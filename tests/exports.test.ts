@@ -122,6 +122,8 @@ describe("exports", () => {
     // A paused task has no report yet.
     const paused = await getJson(`${server.url}/api/tasks/${id}/pause`, { method: "POST" });
     expect(paused.status).toBe(200);
+    // Its runner stops between steps; delete it once it has (below).
+    await waitFor("the task to be paused", async () => (await state(id)).status === "paused");
     const early = await getJson(exportUrl(id, "pdf"));
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe("conflict");
