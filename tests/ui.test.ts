@@ -199,7 +199,9 @@ describeUi("web UI (real server, real Chromium)", () => {
     expect(await page.locator(".export-buttons a[download]").count()).toBe(5);
     await page.getByRole("link", { name: "Download as Markdown" }).focus();
     const [download] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
-    expect(download.suggestedFilename()).toMatch(/^[a-z0-9-]+\.md$/);
+    // The browser takes the readable name (`filename*`): the report's title.
+    expect(download.suggestedFilename()).toMatch(/\.md$/);
+    expect(download.suggestedFilename()).toMatch(/^Louisiana Purchase/);
     const file = await download.path();
     expect(fs.readFileSync(file, "utf8")).toBe(task.result!.report);
 
