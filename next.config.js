@@ -19,6 +19,9 @@ const nextConfig = {
     // character maps and font data from its own folder at run time.
     "pdfjs-dist",
     "mammoth",
+    // PDF exports: pdfkit loads its standard fonts by a computed require and
+    // reads its data folder at run time.
+    "pdfkit",
   ],
   // The package.json identifies the corpus's version (the fingerprint of the
   // index that scripts/build-search-index.ts puts beside the server).
@@ -29,6 +32,10 @@ const nextConfig = {
       // pdf.js's character maps and standard font data (lib/research/documents).
       "./node_modules/pdfjs-dist/cmaps/**",
       "./node_modules/pdfjs-dist/standard_fonts/**",
+      // pdfkit's standard font metrics and data (lib/export/to-pdf.ts).
+      "./node_modules/pdfkit/package.json",
+      "./node_modules/pdfkit/js/standard-fonts/**",
+      "./node_modules/pdfkit/js/data/**",
     ],
   },
   // The stores build paths at run time; keep the sources and data out of the server bundle.

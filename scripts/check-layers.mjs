@@ -32,8 +32,8 @@ const layers = [
   },
   { name: "model", units: ["lib/model"] },
   {
-    name: "stores, research, limits and auth",
-    units: ["lib/store", "lib/research", "lib/limits", "lib/auth"],
+    name: "stores, research, exports, limits and auth",
+    units: ["lib/store", "lib/research", "lib/export", "lib/limits", "lib/auth"],
   },
   { name: "streams and tasks", units: ["lib/sse", "lib/tasks"] },
   { name: "wiring", units: ["lib/server"] },

@@ -195,11 +195,13 @@ describeUi("web UI (real server, real Chromium)", () => {
     expect(await page.locator(".tree-node").count()).toBeGreaterThan(0);
     expect(await page.locator(".pill").first().textContent()).toBe("Completed");
 
-    // Export: the downloaded file is the report.
-    const [download] = await Promise.all([
-      page.waitForEvent("download"),
-      page.getByRole("button", { name: /markdown/i }).click(),
-    ]);
+    // Export, by keyboard: the downloaded Markdown file is the report, named after its title.
+    expect(await page.locator(".export-buttons a[download]").count()).toBe(5);
+    await page.getByRole("link", { name: "Download as Markdown" }).focus();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
+    // The browser takes the readable name (`filename*`): the report's title.
+    expect(download.suggestedFilename()).toMatch(/\.md$/);
+    expect(download.suggestedFilename()).toMatch(/^Louisiana Purchase/);
     const file = await download.path();
     expect(fs.readFileSync(file, "utf8")).toBe(task.result!.report);
 

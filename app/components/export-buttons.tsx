@@ -1,18 +1,8 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
+import { exportFormatLabels, exportFormats, exportPath } from "@/lib/model/export-format";
 import { Icon } from "./icons";
-
-function fileName(query: string): string {
-  const slug = query
-    .toLowerCase()
-    .normalize("NFKD")
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 60)
-    .replace(/-+$/, "");
-  return `${slug || "report"}.md`;
-}
 
 async function copyText(value: string): Promise<void> {
   if (navigator.clipboard && window.isSecureContext) {
@@ -32,31 +22,27 @@ async function copyText(value: string): Promise<void> {
   if (!copied) throw new Error("The browser refused to copy.");
 }
 
-/** Download the report as a `.md` file, or copy its markdown. */
+/**
+ * Downloads of the report in every export format (links to
+ * `/api/tasks/:id/export`, which names the file after the report's title),
+ * and a button that copies its Markdown. Links are plain `<a download>`, so
+ * they work by keyboard, open in a new tab, and carry the session cookie.
+ * Until the task has completed they are disabled buttons: the server has no
+ * report to export yet (409).
+ */
 export function ExportButtons({
+  taskId,
   markdown,
-  query,
-  disabled,
+  downloadable,
 }: {
+  taskId: string;
   markdown: string;
-  query: string;
-  disabled: boolean;
+  /** The task completed with a report: the exports exist. */
+  downloadable: boolean;
 }) {
   const [copyState, setCopyState] = useState<"idle" | "copied" | "failed">("idle");
   const reset = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => (reset.current ? clearTimeout(reset.current) : undefined), []);
-
-  function download() {
-    const blob = new Blob([markdown], { type: "text/markdown;charset=utf-8" });
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = fileName(query);
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1_000);
-  }
 
   async function copy() {
     try {
@@ -71,11 +57,31 @@ export function ExportButtons({
   }
 
   return (
-    <div className="button-group" role="group" aria-label="Export">
-      <button type="button" className="button" onClick={download} disabled={disabled}>
-        <Icon name="download" /> Markdown
-      </button>
-      <button type="button" className="button" onClick={copy} disabled={disabled} aria-live="polite">
+    <div className="button-group export-buttons" role="group" aria-label="Export">
+      {exportFormats.map((format) =>
+        downloadable ? (
+          <a
+            key={format}
+            className="button"
+            href={exportPath(taskId, format)}
+            download
+            aria-label={`Download as ${exportFormatLabels[format]}`}
+          >
+            <Icon name="download" /> {exportFormatLabels[format]}
+          </a>
+        ) : (
+          <button key={format} type="button" className="button" disabled>
+            <Icon name="download" /> {exportFormatLabels[format]}
+          </button>
+        ),
+      )}
+      <button
+        type="button"
+        className="button"
+        onClick={copy}
+        disabled={markdown.length === 0}
+        aria-live="polite"
+      >
         <Icon name={copyState === "copied" ? "check" : "copy"} />
         {copyState === "copied" ? "Copied" : copyState === "failed" ? "Copy failed" : "Copy"}
       </button>

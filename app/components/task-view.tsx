@@ -257,7 +257,11 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
         </p>
         <div className="toolbar">
           <Controls task={task} onTask={(next) => stream.applyTask(next)} />
-          <ExportButtons markdown={markdown} query={taskTitle(request)} disabled={markdown.length === 0} />
+          <ExportButtons
+            taskId={task.id}
+            markdown={markdown}
+            downloadable={task.status === "completed" && markdown.length > 0}
+          />
         </div>
       </section>
 
