@@ -183,7 +183,7 @@ export function ScheduleDetail({
             No run yet.
           </p>
         ) : (
-          <div className="table-scroll">
+          <div className="run-table-scroll">
             <table className="run-table">
               <thead>
                 <tr>
