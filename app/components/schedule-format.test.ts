@@ -28,7 +28,8 @@ function run(overrides: Partial<ScheduleRunJson>): ScheduleRunJson {
 describe("schedule formatting", () => {
   it("shows instants relative to the clock in their largest whole unit", () => {
     expect(formatRelative("2026-03-01T12:00:03.000Z", NOW)).toBe("in 3 seconds");
-    expect(formatRelative("2026-03-01T14:30:00.000Z", NOW)).toBe("in 2 hours");
+    expect(formatRelative("2026-03-01T14:00:00.000Z", NOW)).toBe("in 2 hours");
+    expect(formatRelative("2026-03-03T04:00:00.000Z", NOW)).toBe("in 2 days");
     expect(formatRelative("2026-03-01T11:55:00.000Z", NOW)).toBe("5 minutes ago");
     expect(formatRelative("2026-03-01T12:00:00.000Z", NOW)).toBe("now");
     expect(formatRelative("not a date", NOW)).toBe("");

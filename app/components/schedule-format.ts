@@ -4,7 +4,7 @@
  */
 import type { ScheduleRunJson } from "@/lib/model/schedule";
 
-const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "always" });
 const steps: [Intl.RelativeTimeFormatUnit, number][] = [
   ["day", 24 * 3600],
   ["hour", 3600],
@@ -12,14 +12,17 @@ const steps: [Intl.RelativeTimeFormatUnit, number][] = [
   ["second", 1],
 ];
 
-/** "in 3 seconds", "in 2 hours", "5 minutes ago": the largest whole unit. */
+/**
+ * "in 3 seconds", "in 2 hours", "5 minutes ago": rounded in the largest unit
+ * that fits (numbers always: "tomorrow" would be wrong for a fire 40 hours away).
+ */
 export function formatRelative(iso: string, now: number): string {
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return "";
   const seconds = Math.round((then - now) / 1000);
   if (seconds === 0) return "now";
   for (const [unit, size] of steps) {
-    if (Math.abs(seconds) >= size) return relative.format(Math.trunc(seconds / size), unit);
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
   }
   return relative.format(seconds, "second");
 }

@@ -81,6 +81,9 @@ export function ScheduleList({
 }) {
   const [schedules, setSchedules] = useState(initialSchedules);
   const [error, setError] = useState<string | null>(null);
+  // A new key empties the form once a schedule is made from it.
+  const [formKey, setFormKey] = useState(0);
+  const [created, setCreated] = useState<string | null>(null);
   const now = useNow();
 
   const refresh = useCallback(async () => {
@@ -112,7 +115,18 @@ export function ScheduleList({
           </p>
         </div>
       </div>
-      <ScheduleForm minIntervalS={minIntervalS} onSaved={replace} />
+      <ScheduleForm
+        key={formKey}
+        minIntervalS={minIntervalS}
+        onSaved={(schedule) => {
+          replace(schedule);
+          setFormKey((key) => key + 1);
+          setCreated(`Schedule "${schedule.name}" created.`);
+        }}
+      />
+      <p className="small muted schedule-created" role="status">
+        {created ?? ""}
+      </p>
       <section className="card schedule-table" aria-label="Schedules">
         {error ? (
           <p className="inline-error" role="alert">
