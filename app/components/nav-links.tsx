@@ -7,6 +7,7 @@ const links = [
   { href: "/", label: "New research", active: (path: string) => path === "/" },
   { href: "/tasks", label: "Tasks", active: (path: string) => path.startsWith("/tasks") },
   { href: "/collections", label: "Collections", active: (path: string) => path.startsWith("/collections") },
+  { href: "/schedules", label: "Schedules", active: (path: string) => path.startsWith("/schedules") },
 ];
 
 export function NavLinks() {
