@@ -167,6 +167,12 @@ export const configSchema = z
     MIN_SCHEDULE_INTERVAL_S: positiveInt.default(60),
     /** How often each process looks for due schedule fires (and runs that ended), in ms. */
     SCHEDULE_TICK_MS: positiveInt.min(100).default(1000),
+    /**
+     * How long a process sees a fire claimed with no run started before it
+     * takes the fire over (the claimer died), in ms; its claimer gives the fire
+     * up after half of it. Keep it well above a run's submission time.
+     */
+    SCHEDULE_RECOVER_AFTER_MS: positiveInt.min(1000).default(60_000),
     /** Schedules a deployment may hold. */
     MAX_SCHEDULES: positiveInt.default(200),
     /** Notified (JSON POST) whenever a task's run ends, besides any URL a request or schedule names. */

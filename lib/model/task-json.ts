@@ -65,8 +65,35 @@ export const resultJsonSchema = z.object({
   reportLength: z.number().int().nonnegative().optional(),
   sources: z.array(sourceJsonSchema),
   learnings: z.array(z.string()),
+  /**
+   * The run's "What's new" section, counted: sources and learnings not in
+   * the previous completed run's (`TaskJson.previousRun`). Absent for a first
+   * run, and in results written before it was kept.
+   */
+  whatsNew: z
+    .object({
+      /** When the previous run finished (the section's "since"). */
+      since: z.string(),
+      sources: z.number().int().nonnegative(),
+      learnings: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type ResultJson = z.infer<typeof resultJsonSchema>;
+
+/**
+ * What a new run compares itself with: the sources (identity only) and
+ * learnings of the task's last completed run, kept when a fresh run replaces
+ * its result (`requeue`). Fixed for the whole run, so a resumed run writes
+ * the same "What's new" section.
+ */
+export const previousRunJsonSchema = z.object({
+  run: z.number().int().positive(),
+  finishedAt: z.string(),
+  sources: z.array(sourceJsonSchema.omit({ number: true, passages: true })),
+  learnings: z.array(z.string()),
+});
+export type PreviousRunJson = z.infer<typeof previousRunJsonSchema>;
 
 /**
  * Event ids a power loss took from the log after clients may have seen them:
@@ -130,6 +157,8 @@ export const taskJsonSchema = z.object({
    * task whose writer is `offline` never has one.
    */
   usage: taskUsageSchema.optional(),
+  /** The last completed run before the current one; absent until a second run starts. */
+  previousRun: previousRunJsonSchema.nullable().optional(),
 });
 export type TaskJson = z.infer<typeof taskJsonSchema>;
 
@@ -162,6 +191,22 @@ export function newTaskJson(fields: {
     finishRequested: false,
     result: null,
     error: null,
+  };
+}
+
+/** The summary of a completed task's run that the next run compares itself with; null for any other task. */
+export function previousRunOf(task: TaskJson): PreviousRunJson | null {
+  if (task.status !== "completed" || !task.result || task.finishedAt === null) return null;
+  return {
+    run: task.run,
+    finishedAt: task.finishedAt,
+    sources: task.result.sources.map(({ title, url, documentRef, page }) => ({
+      title,
+      ...(url !== undefined ? { url } : {}),
+      ...(documentRef !== undefined ? { documentRef } : {}),
+      ...(page !== undefined ? { page } : {}),
+    })),
+    learnings: [...task.result.learnings],
   };
 }
 

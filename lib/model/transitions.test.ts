@@ -88,6 +88,27 @@ describe("transitions", () => {
     expect(appended).toMatchObject({ lastEventId: 41, runStartEventId: 41 });
   });
 
+  it("keeps the last completed run's sources and learnings for the next fresh run to compare with", () => {
+    const result = {
+      sources: [{ number: 1, title: "A", url: "https://a.test/", passages: ["text"] }],
+      learnings: ["learned"],
+      reportLength: 10,
+    };
+    const completed = task({ status: "completed", run: 2, finishedAt: "2026-01-01T00:00:05.000Z", result });
+    const fresh = requeue(completed, { newRun: true, now });
+    const previousRun = {
+      run: 2,
+      finishedAt: "2026-01-01T00:00:05.000Z",
+      sources: [{ title: "A", url: "https://a.test/" }],
+      learnings: ["learned"],
+    };
+    expect(fresh.task.previousRun).toEqual(previousRun);
+    // A run that failed has nothing to compare with: the next one still compares with run 2.
+    const failed = { ...fresh.task, status: "failed" as const, result: null, run: 3 };
+    expect(requeue(failed, { newRun: true, now }).task.previousRun).toEqual(previousRun);
+    expect(requeue(failed, { newRun: false, now }).task.previousRun).toEqual(previousRun);
+  });
+
   it("applies controls: cancel is idempotent, resume only from paused, finish-now on a paused task queues it", () => {
     const cancelled = control(task({ status: "queued" }), "cancel", now);
     expect(cancelled.task.status).toBe("cancelled");

@@ -1,7 +1,7 @@
 import { AppError } from "../errors";
 import type { NewRecord, TaskEvent } from "./events";
 import { assertTransition, canTransition } from "./lifecycle";
-import { type AttemptJson, isFinished, type TaskJson, type TaskStatus } from "./task-json";
+import { type AttemptJson, isFinished, previousRunOf, type TaskJson, type TaskStatus } from "./task-json";
 
 /**
  * Every status change of a task, as pure functions beside the table
@@ -128,6 +128,9 @@ export function requeue(task: TaskJson, options: { newRun: boolean; now: string 
     result: null,
   };
   if (newRun) {
+    // The run this one is compared with: the one ending now if it completed,
+    // else the last one that did (a failed run has nothing to compare).
+    next.previousRun = previousRunOf(task) ?? task.previousRun ?? null;
     next.progress = 0;
     next.step = null;
     next.startedAt = null;

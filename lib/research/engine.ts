@@ -3,6 +3,7 @@ import type { SearchProvider } from "./providers/search/search-provider";
 import { numberSources } from "./report/number-sources";
 import { createOutputChunker } from "./report/output-chunker";
 import { SOURCES_HEADING, sourcesSection } from "./report/sources-section";
+import { WHATS_NEW_HEADING, whatsNewSection, whatsNewSince } from "./report/whats-new-section";
 import { childBreadth, nodeUnits, RESEARCH_SHARE, ResearchProgress } from "./research-progress";
 import {
   type LearningRecord,
@@ -402,14 +403,27 @@ async function writeReport(
       })),
   }));
   const sourceList = [...sources.values()];
-  const tail = sourcesSection(sourceList);
+  // A run after a completed one ends with what it found that that one had
+  // not: computed from the recorded steps and the run's fixed `previous`, so
+  // a resumed run writes the same text. (Written by the engine for every
+  // writer; a model-written summary of it is left for later.)
+  const whatsNew = context.previous
+    ? whatsNewSince(
+        context.previous,
+        sourceList,
+        sections.flatMap((section) => section.learnings),
+      )
+    : undefined;
+  const tail = [whatsNew ? whatsNewSection(whatsNew) : "", sourcesSection(sourceList)]
+    .filter((part) => part !== "")
+    .join("\n");
 
   const chunker = createOutputChunker((text) => context.output(text));
   const prefix = context.reportSoFar;
-  const headingAt = prefix.lastIndexOf(`\n${SOURCES_HEADING}\n`);
+  const headingAt = prefix.lastIndexOf(whatsNew ? `\n${WHATS_NEW_HEADING}` : `\n${SOURCES_HEADING}\n`);
   let report: string;
   if (headingAt >= 0) {
-    // The body was finished before the interruption; only the sources list is left.
+    // The body was finished before the interruption; only the engine's tail (what's new, sources) is left.
     report = prefix.slice(0, headingAt + 1) + tail;
   } else {
     await llm.writeReport({
@@ -439,6 +453,15 @@ async function writeReport(
     report,
     sources: sourceList,
     learnings: outcomes.flatMap(({ learnings }) => learnings.map((learning) => learning.text)),
+    ...(whatsNew
+      ? {
+          whatsNew: {
+            since: context.previous?.finishedAt ?? whatsNew.since,
+            sources: whatsNew.sources.length,
+            learnings: whatsNew.learnings.length,
+          },
+        }
+      : {}),
   };
 }
 

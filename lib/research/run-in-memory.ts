@@ -1,6 +1,13 @@
 import type { NormalizedRequest } from "../model/request";
 import { addUsage, type TaskUsage, type UsageEntry } from "../model/usage";
-import type { ProgressUpdate, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
+import type {
+  PreviousRun,
+  ProgressUpdate,
+  ResearchContext,
+  ResearchEngine,
+  ResearchResult,
+  SourceRef,
+} from "./types";
 
 /** Options of `runEngineInMemory`. */
 export interface InMemoryRunOptions {
@@ -20,6 +27,8 @@ export interface InMemoryRunOptions {
   onSource?: (source: SourceRef) => void;
   onOutput?: (text: string) => void;
   onUsage?: (entry: UsageEntry) => void;
+  /** The previous completed run to report what is new since. Default: none (a first run). */
+  previous?: PreviousRun;
   /** Receives each output piece; pass an array to keep outputs of a run that throws. Default: a new array. */
   outputs?: string[];
 }
@@ -59,6 +68,7 @@ export async function runEngineInMemory(
     request,
     signal: options.signal ?? new AbortController().signal,
     reportSoFar: options.reportSoFar ?? "",
+    ...(options.previous ? { previous: options.previous } : {}),
     async step<T>(key: string, run: () => Promise<T>): Promise<T> {
       if (records.has(key)) return records.get(key) as T;
       options.beforeStep?.(key);

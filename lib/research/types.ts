@@ -46,6 +46,20 @@ export interface ResearchContext<Request extends TaskRequest = NormalizedRequest
    * the model again, and that is counted again: it was paid for again.
    */
   usage(entry: UsageEntry): Promise<void>;
+  /**
+   * The task's last completed run before this one (a scheduled or fresh run
+   * of a task that ran before): the report ends with what is new since it.
+   * Fixed for the whole run. Absent for a task's first run.
+   */
+  readonly previous?: PreviousRun;
+}
+
+/** What a run is compared with: the previous completed run's sources and learnings. */
+export interface PreviousRun {
+  /** ISO time the previous run finished. */
+  finishedAt: string;
+  sources: readonly SourceRef[];
+  learnings: readonly string[];
 }
 
 export interface ProgressUpdate {
@@ -100,6 +114,8 @@ export interface ResearchResult {
   report: string;
   sources: Source[];
   learnings: string[];
+  /** Counts of the "What's new" section; absent when there was no previous run. */
+  whatsNew?: { since: string; sources: number; learnings: number };
 }
 
 export interface ResearchEngine<Request extends TaskRequest = NormalizedRequest> {

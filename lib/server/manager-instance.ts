@@ -155,6 +155,7 @@ function scheduleRunner(
     ownerId: manager.ownerId,
     redact: redactorFor(config),
     tickMs: config.SCHEDULE_TICK_MS,
+    recoverAfterMs: config.SCHEDULE_RECOVER_AFTER_MS,
     maxRunAgeHours: config.MAX_TASK_AGE_HOURS,
   });
   return holder[runnerKey];

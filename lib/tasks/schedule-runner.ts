@@ -399,6 +399,7 @@ export class ScheduleRunner {
       ...record,
       reportLength: result ? (result.reportLength ?? result.report?.length ?? null) : null,
       sources: result ? result.sources.length : null,
+      newSources: result?.whatsNew?.sources ?? null,
     };
   }
 

@@ -295,6 +295,7 @@ export class TaskRunner {
       },
       finishRequested: () => task.finishRequested,
       usage: (entry: UsageEntry) => this.#addUsage(entry),
+      ...(task.previousRun ? { previous: task.previousRun } : {}),
     };
   }
 
@@ -411,7 +412,12 @@ export class TaskRunner {
       });
     }
     const sources = result.sources.map((source) => ({ ...source }));
-    return this.#finish("completed", null, { report, sources, learnings: result.learnings });
+    return this.#finish("completed", null, {
+      report,
+      sources,
+      learnings: result.learnings,
+      ...(result.whatsNew ? { whatsNew: result.whatsNew } : {}),
+    });
   }
 
   async #end(error: unknown): Promise<RunOutcome> {
