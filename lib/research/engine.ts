@@ -13,7 +13,7 @@ import {
   type SearchRecord,
   sourceKey,
 } from "./research-records";
-import type { ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
+import type { ParentResearch, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
 import type { PageReader } from "./web/page-reader";
 
 /** The providers one task uses. */
@@ -151,7 +151,8 @@ export function createEngine(options: EngineOptions): ResearchEngine {
                 ...calls.observer,
                 query: input.query,
                 count: input.count,
-                learnings: allLearnings.map((learning) => learning.text),
+                // A follow-up's plan starts from what its parent learned.
+                learnings: [...parentLearnings, ...allLearnings.map((learning) => learning.text)],
                 followUps: input.followUps,
                 language: request.language,
                 signal,
@@ -227,6 +228,9 @@ export function createEngine(options: EngineOptions): ResearchEngine {
             ).filter(
               (document): document is ReadDocument => document !== undefined && document.passages.length > 0,
             );
+            // A follow-up's first sub-question also reads the passages its parent's
+            // report cited, so the new report can cite the parent's sources.
+            if (node.id === "1" && parent) documents.push(...parentDocuments(parent, documents));
             for (const document of documents) await context.source(sourceRefOf(document));
             return { documents };
           },
@@ -317,6 +321,8 @@ export function createEngine(options: EngineOptions): ResearchEngine {
         }
       };
 
+      const parent = await loadParent(context);
+      const parentLearnings = parent?.learnings ?? [];
       const topQuestions = await planLevel("plan", {
         query: request.query,
         count: request.breadth,
@@ -341,6 +347,54 @@ export function createEngine(options: EngineOptions): ResearchEngine {
       });
     },
   };
+}
+
+/** Parent learnings and sources a follow-up starts from, at most (the most relevant first). */
+const MAX_PARENT_LEARNINGS = 30;
+const MAX_PARENT_SOURCES = 8;
+
+/**
+ * A follow-up's parent research, recorded as the `parent` step (so a resumed
+ * run starts from the same parent even if the parent ran again since), and
+ * shown as a step: which question it follows up and what it starts from.
+ */
+async function loadParent(context: ResearchContext): Promise<ParentResearch | undefined> {
+  const load = context.loadParent;
+  if (!load) return undefined;
+  return context.step<ParentResearch>("parent", async () => {
+    const parent = await load();
+    const kept: ParentResearch = {
+      id: parent.id,
+      query: parent.query,
+      learnings: parent.learnings.slice(0, MAX_PARENT_LEARNINGS),
+      sources: parent.sources
+        .filter((source) => source.passages.length > 0)
+        .sort((a, b) => a.number - b.number)
+        .slice(0, MAX_PARENT_SOURCES),
+    };
+    const count = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    await context.progress({
+      step: "plan",
+      percentage: 0,
+      message: `Following up “${excerpt(parent.query, 200)}”: starting from its ${count(kept.learnings.length, "learning")} and ${count(kept.sources.length, "source")}`,
+    });
+    for (const learning of kept.learnings) {
+      await context.progress({
+        step: "plan",
+        percentage: 0,
+        message: `Known from “${excerpt(parent.query, 80)}”: ${excerpt(learning, 200)}`,
+      });
+    }
+    return kept;
+  });
+}
+
+/** The parent's cited sources as read documents, leaving out those the search found again. */
+function parentDocuments(parent: ParentResearch, read: readonly ReadDocument[]): ReadDocument[] {
+  const found = new Set(read.map(sourceKey));
+  return parent.sources
+    .filter((source) => !found.has(sourceKey(source)))
+    .map((source) => ({ ...sourceRefOf(source), passages: source.passages }));
 }
 
 /** Characters of a step's reasoning kept in its "thinking" node. */

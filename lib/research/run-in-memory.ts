@@ -1,6 +1,9 @@
 import type { NormalizedRequest } from "../model/request";
 import { addUsage, type TaskUsage, type UsageEntry } from "../model/usage";
-import type { ProgressUpdate, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
+import type {
+  ParentResearch,
+  ProgressUpdate,
+  ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
 
 /** Options of `runEngineInMemory`. */
 export interface InMemoryRunOptions {
@@ -20,6 +23,8 @@ export interface InMemoryRunOptions {
   onSource?: (source: SourceRef) => void;
   onOutput?: (text: string) => void;
   onUsage?: (entry: UsageEntry) => void;
+  /** A follow-up's parent (`ResearchContext.loadParent`). Default: none. */
+  parent?: ParentResearch;
   /** Receives each output piece; pass an array to keep outputs of a run that throws. Default: a new array. */
   outputs?: string[];
 }
@@ -86,6 +91,7 @@ export async function runEngineInMemory(
       usage = addUsage(usage, entry, undefined);
       options.onUsage?.(entry);
     },
+    ...(options.parent ? { loadParent: async () => options.parent! } : {}),
   };
   const result = await engine.run(context);
   return { result, records, outputs, progress, sources, stepsRun, usage };

@@ -46,6 +46,23 @@ export interface ResearchContext<Request extends TaskRequest = NormalizedRequest
    * the model again, and that is counted again: it was paid for again.
    */
   usage(entry: UsageEntry): Promise<void>;
+  /**
+   * A follow-up's parent research (`request.parent`): its question,
+   * learnings and cited sources, as its task holds them now. Absent for a
+   * task without a parent. The engine records what it returns as a step, so
+   * a resumed run starts from the same parent even if the parent ran again.
+   */
+  loadParent?(): Promise<ParentResearch>;
+}
+
+/** What a follow-up starts from: the completed parent's question, learnings and sources. */
+export interface ParentResearch {
+  /** The parent's task id. */
+  id: string;
+  query: string;
+  learnings: string[];
+  /** The parent report's sources, with the passages it cited. */
+  sources: Source[];
 }
 
 export interface ProgressUpdate {
