@@ -181,6 +181,62 @@ export function createEngine(options: EngineOptions): ResearchEngine {
         return record.questions;
       };
 
+      /** Turns a node's numbered passages into learnings (and follow-ups), citing their documents. */
+      const learnFrom = async (
+        node: ResearchNode,
+        numbered: NumberedPassage[],
+        options: { parentId: string; followUps: number },
+      ): Promise<LearnRecord> => {
+        if (numbered.length === 0) return { learnings: [], followUps: [] };
+        const calls = observe(`learn:${node.id}`, options.parentId);
+        const output = await llm.learn({
+          ...calls.observer,
+          rootQuery: request.query,
+          query: node.question.query,
+          goal: node.question.goal,
+          passages: numbered.map(({ number, document, text }) => ({
+            number,
+            title: document.title,
+            text,
+          })),
+          known: allLearnings.map((learning) => learning.text),
+          count: learningsPerQuestion,
+          followUpCount: options.followUps,
+          language: request.language,
+          signal,
+        });
+        await calls.finish("learn");
+        const learnings: LearningRecord[] = [];
+        for (const learning of output.learnings.slice(0, learningsPerQuestion)) {
+          const cited = learning.passages
+            .map((number) => numbered.find((passage) => passage.number === number))
+            .filter((passage) => passage !== undefined);
+          if (cited.length === 0 || learning.text.trim() === "") continue;
+          const sources = new Map<string, SourceRef>();
+          for (const { document } of cited) sources.set(sourceKey(document), sourceRefOf(document));
+          learnings.push({
+            text: learning.text.trim(),
+            sources: [...sources.values()],
+            passages: [...new Set(cited.map((passage) => passage.text))],
+            relevance: learning.relevance ?? 0,
+          });
+        }
+        for (const [index, learning] of learnings.entries()) {
+          await context.progress({
+            step: "learn",
+            percentage: progress.percentage,
+            message: `Learned: ${learning.text.length > 120 ? `${learning.text.slice(0, 117)}…` : learning.text}`,
+            detail: {
+              kind: "learning",
+              id: `learning:${node.id}.${index + 1}`,
+              parentId: options.parentId,
+              label: learning.text,
+            },
+          });
+        }
+        return { learnings, followUps: output.followUps };
+      };
+
       const explore = async (node: ResearchNode): Promise<void> => {
         if (context.finishRequested()) {
           stoppedEarly = true;
@@ -228,9 +284,6 @@ export function createEngine(options: EngineOptions): ResearchEngine {
             ).filter(
               (document): document is ReadDocument => document !== undefined && document.passages.length > 0,
             );
-            // A follow-up's first sub-question also reads the passages its parent's
-            // report cited, so the new report can cite the parent's sources.
-            if (node.id === "1" && parent) documents.push(...parentDocuments(parent, documents));
             for (const document of documents) await context.source(sourceRefOf(document));
             return { documents };
           },
@@ -242,56 +295,11 @@ export function createEngine(options: EngineOptions): ResearchEngine {
             step: "learn",
             message: `Learning from ${numbered.length} passage${numbered.length === 1 ? "" : "s"}: ${label}`,
           },
-          async () => {
-            if (numbered.length === 0) return { learnings: [], followUps: [] };
-            const calls = observe(`learn:${node.id}`, `search:${node.id}`);
-            const output = await llm.learn({
-              ...calls.observer,
-              rootQuery: request.query,
-              query: node.question.query,
-              goal: node.question.goal,
-              passages: numbered.map(({ number, document, text }) => ({
-                number,
-                title: document.title,
-                text,
-              })),
-              known: allLearnings.map((learning) => learning.text),
-              count: learningsPerQuestion,
-              followUpCount: node.depth > 1 ? childBreadth(node.breadth) : 0,
-              language: request.language,
-              signal,
-            });
-            await calls.finish("learn");
-            const learnings: LearningRecord[] = [];
-            for (const learning of output.learnings.slice(0, learningsPerQuestion)) {
-              const cited = learning.passages
-                .map((number) => numbered.find((passage) => passage.number === number))
-                .filter((passage) => passage !== undefined);
-              if (cited.length === 0 || learning.text.trim() === "") continue;
-              const sources = new Map<string, SourceRef>();
-              for (const { document } of cited) sources.set(sourceKey(document), sourceRefOf(document));
-              learnings.push({
-                text: learning.text.trim(),
-                sources: [...sources.values()],
-                passages: [...new Set(cited.map((passage) => passage.text))],
-                relevance: learning.relevance ?? 0,
-              });
-            }
-            for (const [index, learning] of learnings.entries()) {
-              await context.progress({
-                step: "learn",
-                percentage: progress.percentage,
-                message: `Learned: ${learning.text.length > 120 ? `${learning.text.slice(0, 117)}…` : learning.text}`,
-                detail: {
-                  kind: "learning",
-                  id: `learning:${node.id}.${index + 1}`,
-                  parentId: `search:${node.id}`,
-                  label: learning.text,
-                },
-              });
-            }
-            return { learnings, followUps: output.followUps };
-          },
+          () =>
+            learnFrom(node, numbered, {
+              parentId: `search:${node.id}`,
+              followUps: node.depth > 1 ? childBreadth(node.breadth) : 0,
+            }),
         );
         allLearnings.push(...learned.learnings);
         outcomes.push({ node, learnings: learned.learnings, passages: numbered.length });
@@ -323,6 +331,29 @@ export function createEngine(options: EngineOptions): ResearchEngine {
 
       const parent = await loadParent(context);
       const parentLearnings = parent?.learnings ?? [];
+      if (parent) {
+        // What the parent's cited passages say about the new question: its own
+        // section of the report, so the follow-up cites the parent's sources.
+        const node: ResearchNode = {
+          id: "parent",
+          question: { query: parent.query, goal: `Earlier research: ${excerpt(parent.query, 200)}` },
+          breadth: 0,
+          depth: 0,
+        };
+        const numbered = numberPassages(parentDocuments(parent), maxLearnChars);
+        const learned = await context.step<LearnRecord>("learn:parent", async () => {
+          signal.throwIfAborted();
+          await context.progress({
+            step: "learn",
+            percentage: progress.percentage,
+            message: `Rereading ${numbered.length} passage${numbered.length === 1 ? "" : "s"} of the earlier research`,
+            detail: { kind: "question", id: "question:parent", label: node.question.goal },
+          });
+          return learnFrom(node, numbered, { parentId: "question:parent", followUps: 0 });
+        });
+        allLearnings.push(...learned.learnings);
+        outcomes.push({ node, learnings: learned.learnings, passages: numbered.length });
+      }
       const topQuestions = await planLevel("plan", {
         query: request.query,
         count: request.breadth,
@@ -389,12 +420,9 @@ async function loadParent(context: ResearchContext): Promise<ParentResearch | un
   });
 }
 
-/** The parent's cited sources as read documents, leaving out those the search found again. */
-function parentDocuments(parent: ParentResearch, read: readonly ReadDocument[]): ReadDocument[] {
-  const found = new Set(read.map(sourceKey));
-  return parent.sources
-    .filter((source) => !found.has(sourceKey(source)))
-    .map((source) => ({ ...sourceRefOf(source), passages: source.passages }));
+/** The parent's cited sources as read documents: the passages its report cited. */
+function parentDocuments(parent: ParentResearch): ReadDocument[] {
+  return parent.sources.map((source) => ({ ...sourceRefOf(source), passages: source.passages }));
 }
 
 /** Characters of a step's reasoning kept in its "thinking" node. */
@@ -444,17 +472,22 @@ async function writeReport(
     { searchRanks },
   );
   const numberOf = (source: SourceRef) => sources.get(sourceKey(source))!.number;
+  const cite = (learning: LearningRecord) => ({
+    text: learning.text,
+    citations: [...new Set(learning.sources.map(numberOf))],
+    relevance: learning.relevance,
+  });
   const sections = topQuestions.map((question, index) => ({
     heading: question.goal,
     learnings: outcomes
       .filter(({ node }) => node.id === `${index + 1}` || node.id.startsWith(`${index + 1}.`))
       .flatMap(({ learnings }) => learnings)
-      .map((learning) => ({
-        text: learning.text,
-        citations: [...new Set(learning.sources.map(numberOf))],
-        relevance: learning.relevance,
-      })),
+      .map(cite),
   }));
+  // A follow-up's reading of its parent's passages comes after the new findings.
+  const earlier = outcomes.find(({ node }) => node.id === "parent");
+  if (earlier && earlier.learnings.length > 0)
+    sections.push({ heading: earlier.node.question.goal, learnings: earlier.learnings.map(cite) });
   const sourceList = [...sources.values()];
   const tail = sourcesSection(sourceList);
 
