@@ -10,7 +10,10 @@
  * request. A 401 means the session expired or was ended elsewhere.
  */
 import { z } from "zod";
+import { type FollowUps, followUpsSchema } from "@/lib/model/follow-ups";
 import type { TaskAction } from "@/lib/model/lifecycle";
+import type { FollowUpBody } from "@/lib/model/request";
+import { type ResearchCreated, researchCreatedSchema } from "@/lib/model/research-created";
 import { type TaskView, taskViewSchema } from "@/lib/model/task-view";
 import { ApiError, sentence, toApiError } from "./api-error";
 
@@ -81,6 +84,19 @@ export function getTask(id: string, signal?: AbortSignal): Promise<TaskView> {
 
 export function sendTaskAction(id: string, action: TaskAction): Promise<TaskView> {
   return apiFetch(`/api/tasks/${id}/${action}`, taskViewSchema, { method: "POST" });
+}
+
+/** The task's thread: the task it follows up and its own follow-ups. */
+export function getFollowUps(id: string, signal?: AbortSignal): Promise<FollowUps> {
+  return apiFetch(`/api/tasks/${id}/follow-ups`, followUpsSchema, { signal });
+}
+
+/** Starts (or joins) a follow-up of a completed task. */
+export function askFollowUp(id: string, body: FollowUpBody): Promise<ResearchCreated> {
+  return apiFetch(`/api/tasks/${id}/follow-up`, researchCreatedSchema, {
+    method: "POST",
+    body: JSON.stringify(body),
+  });
 }
 
 /** A message for anything caught from an API call. */

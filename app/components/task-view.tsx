@@ -9,6 +9,7 @@ import type { TaskView as TaskViewJson } from "@/lib/model/task-view";
 import { describeError, sendTaskAction } from "./api";
 import { ConnectionIndicator } from "./connection-indicator";
 import { ExportButtons } from "./export-buttons";
+import { FollowUpThread } from "./follow-up-thread";
 import { Icon } from "./icons";
 import { MarkdownReport } from "./markdown-report";
 import { ProgressBar } from "./progress-bar";
@@ -336,6 +337,9 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
           </section>
         </aside>
       </div>
+      {isIndexRequest(request) ? null : (
+        <FollowUpThread key={task.status} taskId={task.id} status={task.status} />
+      )}
     </div>
   );
 }

@@ -126,6 +126,12 @@ export interface NormalizedRequest {
     /** `hybrid` only. */
     web?: WebSearchProviderName;
   };
+  /**
+   * A follow-up's parent: the id of the completed task whose learnings and
+   * sources its research starts from. Part of the fingerprint, so the same
+   * question asked after another report is another task.
+   */
+  parent?: string;
 }
 
 export const normalizedRequestSchema = z.strictObject({
@@ -141,7 +147,38 @@ export const normalizedRequestSchema = z.strictObject({
     collectionHash: z.string().optional(),
     web: z.enum(webSearchProviders).optional(),
   }),
+  parent: z.string().min(1).optional(),
 });
+
+/**
+ * The body of `POST /api/tasks/:id/follow-up`: the next question, and
+ * optionally its own depth and breadth (default: the parent's). Everything
+ * else (language, model, search, collection) is the parent's.
+ */
+export const followUpBodySchema = researchRequestSchema.pick({ query: true, depth: true, breadth: true });
+export type FollowUpBody = z.output<typeof followUpBodySchema>;
+
+/**
+ * The request body of a follow-up of `parent` (a research request): the
+ * parent's providers and language with the new question. The parent's id is
+ * added after normalization (`NormalizedRequest.parent`).
+ */
+export function followUpRequestBody(parent: NormalizedRequest, body: FollowUpBody): ResearchRequestBody {
+  const { provider, maxResults, collection, web } = parent.search;
+  return {
+    query: body.query,
+    depth: body.depth ?? parent.depth,
+    breadth: body.breadth ?? parent.breadth,
+    language: parent.language,
+    llm: parent.llm,
+    search: {
+      provider,
+      maxResults,
+      ...(collection !== undefined ? { collection } : {}),
+      ...(web !== undefined ? { web } : {}),
+    },
+  };
+}
 
 /**
  * A task that indexes one document of a collection (extracts its text and

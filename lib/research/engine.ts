@@ -14,7 +14,7 @@ import {
   type SearchRecord,
   sourceKey,
 } from "./research-records";
-import type { ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
+import type { ParentResearch, ResearchContext, ResearchEngine, ResearchResult, SourceRef } from "./types";
 import type { PageReader } from "./web/page-reader";
 
 /** The providers one task uses. */
@@ -152,7 +152,8 @@ export function createEngine(options: EngineOptions): ResearchEngine {
                 ...calls.observer,
                 query: input.query,
                 count: input.count,
-                learnings: allLearnings.map((learning) => learning.text),
+                // A follow-up's plan starts from what its parent learned.
+                learnings: [...parentLearnings, ...allLearnings.map((learning) => learning.text)],
                 followUps: input.followUps,
                 language: request.language,
                 signal,
@@ -179,6 +180,62 @@ export function createEngine(options: EngineOptions): ResearchEngine {
           },
         );
         return record.questions;
+      };
+
+      /** Turns a node's numbered passages into learnings (and follow-ups), citing their documents. */
+      const learnFrom = async (
+        node: ResearchNode,
+        numbered: NumberedPassage[],
+        options: { parentId: string; followUps: number },
+      ): Promise<LearnRecord> => {
+        if (numbered.length === 0) return { learnings: [], followUps: [] };
+        const calls = observe(`learn:${node.id}`, options.parentId);
+        const output = await llm.learn({
+          ...calls.observer,
+          rootQuery: request.query,
+          query: node.question.query,
+          goal: node.question.goal,
+          passages: numbered.map(({ number, document, text }) => ({
+            number,
+            title: document.title,
+            text,
+          })),
+          known: allLearnings.map((learning) => learning.text),
+          count: learningsPerQuestion,
+          followUpCount: options.followUps,
+          language: request.language,
+          signal,
+        });
+        await calls.finish("learn");
+        const learnings: LearningRecord[] = [];
+        for (const learning of output.learnings.slice(0, learningsPerQuestion)) {
+          const cited = learning.passages
+            .map((number) => numbered.find((passage) => passage.number === number))
+            .filter((passage) => passage !== undefined);
+          if (cited.length === 0 || learning.text.trim() === "") continue;
+          const sources = new Map<string, SourceRef>();
+          for (const { document } of cited) sources.set(sourceKey(document), sourceRefOf(document));
+          learnings.push({
+            text: learning.text.trim(),
+            sources: [...sources.values()],
+            passages: [...new Set(cited.map((passage) => passage.text))],
+            relevance: learning.relevance ?? 0,
+          });
+        }
+        for (const [index, learning] of learnings.entries()) {
+          await context.progress({
+            step: "learn",
+            percentage: progress.percentage,
+            message: `Learned: ${learning.text.length > 120 ? `${learning.text.slice(0, 117)}…` : learning.text}`,
+            detail: {
+              kind: "learning",
+              id: `learning:${node.id}.${index + 1}`,
+              parentId: options.parentId,
+              label: learning.text,
+            },
+          });
+        }
+        return { learnings, followUps: output.followUps };
       };
 
       const explore = async (node: ResearchNode): Promise<void> => {
@@ -239,56 +296,11 @@ export function createEngine(options: EngineOptions): ResearchEngine {
             step: "learn",
             message: `Learning from ${numbered.length} passage${numbered.length === 1 ? "" : "s"}: ${label}`,
           },
-          async () => {
-            if (numbered.length === 0) return { learnings: [], followUps: [] };
-            const calls = observe(`learn:${node.id}`, `search:${node.id}`);
-            const output = await llm.learn({
-              ...calls.observer,
-              rootQuery: request.query,
-              query: node.question.query,
-              goal: node.question.goal,
-              passages: numbered.map(({ number, document, text }) => ({
-                number,
-                title: document.title,
-                text,
-              })),
-              known: allLearnings.map((learning) => learning.text),
-              count: learningsPerQuestion,
-              followUpCount: node.depth > 1 ? childBreadth(node.breadth) : 0,
-              language: request.language,
-              signal,
-            });
-            await calls.finish("learn");
-            const learnings: LearningRecord[] = [];
-            for (const learning of output.learnings.slice(0, learningsPerQuestion)) {
-              const cited = learning.passages
-                .map((number) => numbered.find((passage) => passage.number === number))
-                .filter((passage) => passage !== undefined);
-              if (cited.length === 0 || learning.text.trim() === "") continue;
-              const sources = new Map<string, SourceRef>();
-              for (const { document } of cited) sources.set(sourceKey(document), sourceRefOf(document));
-              learnings.push({
-                text: learning.text.trim(),
-                sources: [...sources.values()],
-                passages: [...new Set(cited.map((passage) => passage.text))],
-                relevance: learning.relevance ?? 0,
-              });
-            }
-            for (const [index, learning] of learnings.entries()) {
-              await context.progress({
-                step: "learn",
-                percentage: progress.percentage,
-                message: `Learned: ${learning.text.length > 120 ? `${learning.text.slice(0, 117)}…` : learning.text}`,
-                detail: {
-                  kind: "learning",
-                  id: `learning:${node.id}.${index + 1}`,
-                  parentId: `search:${node.id}`,
-                  label: learning.text,
-                },
-              });
-            }
-            return { learnings, followUps: output.followUps };
-          },
+          () =>
+            learnFrom(node, numbered, {
+              parentId: `search:${node.id}`,
+              followUps: node.depth > 1 ? childBreadth(node.breadth) : 0,
+            }),
         );
         allLearnings.push(...learned.learnings);
         outcomes.push({ node, learnings: learned.learnings, passages: numbered.length });
@@ -318,6 +330,31 @@ export function createEngine(options: EngineOptions): ResearchEngine {
         }
       };
 
+      const parent = await loadParent(context);
+      const parentLearnings = parent?.learnings ?? [];
+      if (parent) {
+        // What the parent's cited passages say about the new question: its own
+        // section of the report, so the follow-up cites the parent's sources.
+        const node: ResearchNode = {
+          id: "parent",
+          question: { query: parent.query, goal: `Earlier research: ${excerpt(parent.query, 200)}` },
+          breadth: 0,
+          depth: 0,
+        };
+        const numbered = numberPassages(parentDocuments(parent), maxLearnChars);
+        const learned = await context.step<LearnRecord>("learn:parent", async () => {
+          signal.throwIfAborted();
+          await context.progress({
+            step: "learn",
+            percentage: progress.percentage,
+            message: `Rereading ${numbered.length} passage${numbered.length === 1 ? "" : "s"} of the earlier research`,
+            detail: { kind: "question", id: "question:parent", label: node.question.goal },
+          });
+          return learnFrom(node, numbered, { parentId: "question:parent", followUps: 0 });
+        });
+        allLearnings.push(...learned.learnings);
+        outcomes.push({ node, learnings: learned.learnings, passages: numbered.length });
+      }
       const topQuestions = await planLevel("plan", {
         query: request.query,
         count: request.breadth,
@@ -342,6 +379,51 @@ export function createEngine(options: EngineOptions): ResearchEngine {
       });
     },
   };
+}
+
+/** Parent learnings and sources a follow-up starts from, at most (the most relevant first). */
+const MAX_PARENT_LEARNINGS = 30;
+const MAX_PARENT_SOURCES = 8;
+
+/**
+ * A follow-up's parent research, recorded as the `parent` step (so a resumed
+ * run starts from the same parent even if the parent ran again since), and
+ * shown as a step: which question it follows up and what it starts from.
+ */
+async function loadParent(context: ResearchContext): Promise<ParentResearch | undefined> {
+  const load = context.loadParent;
+  if (!load) return undefined;
+  return context.step<ParentResearch>("parent", async () => {
+    const parent = await load();
+    const kept: ParentResearch = {
+      id: parent.id,
+      query: parent.query,
+      learnings: parent.learnings.slice(0, MAX_PARENT_LEARNINGS),
+      sources: parent.sources
+        .filter((source) => source.passages.length > 0)
+        .sort((a, b) => a.number - b.number)
+        .slice(0, MAX_PARENT_SOURCES),
+    };
+    const count = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    await context.progress({
+      step: "plan",
+      percentage: 0,
+      message: `Following up “${excerpt(parent.query, 200)}”: starting from its ${count(kept.learnings.length, "learning")} and ${count(kept.sources.length, "source")}`,
+    });
+    for (const learning of kept.learnings) {
+      await context.progress({
+        step: "plan",
+        percentage: 0,
+        message: `Known from “${excerpt(parent.query, 80)}”: ${excerpt(learning, 200)}`,
+      });
+    }
+    return kept;
+  });
+}
+
+/** The parent's cited sources as read documents: the passages its report cited. */
+function parentDocuments(parent: ParentResearch): ReadDocument[] {
+  return parent.sources.map((source) => ({ ...sourceRefOf(source), passages: source.passages }));
 }
 
 /** Characters of a step's reasoning kept in its "thinking" node. */
@@ -391,17 +473,22 @@ async function writeReport(
     { searchRanks },
   );
   const numberOf = (source: SourceRef) => sources.get(sourceKey(source))!.number;
+  const cite = (learning: LearningRecord) => ({
+    text: learning.text,
+    citations: [...new Set(learning.sources.map(numberOf))],
+    relevance: learning.relevance,
+  });
   const sections = topQuestions.map((question, index) => ({
     heading: question.goal,
     learnings: outcomes
       .filter(({ node }) => node.id === `${index + 1}` || node.id.startsWith(`${index + 1}.`))
       .flatMap(({ learnings }) => learnings)
-      .map((learning) => ({
-        text: learning.text,
-        citations: [...new Set(learning.sources.map(numberOf))],
-        relevance: learning.relevance,
-      })),
+      .map(cite),
   }));
+  // A follow-up's reading of its parent's passages comes after the new findings.
+  const earlier = outcomes.find(({ node }) => node.id === "parent");
+  if (earlier && earlier.learnings.length > 0)
+    sections.push({ heading: earlier.node.question.goal, learnings: earlier.learnings.map(cite) });
   const sourceList = [...sources.values()];
   // A run after a completed one ends with what it found that that one had
   // not: computed from the recorded steps and the run's fixed `previous`, so

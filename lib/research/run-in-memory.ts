@@ -1,6 +1,7 @@
 import type { NormalizedRequest } from "../model/request";
 import { addUsage, type TaskUsage, type UsageEntry } from "../model/usage";
 import type {
+  ParentResearch,
   PreviousRun,
   ProgressUpdate,
   ResearchContext,
@@ -29,6 +30,8 @@ export interface InMemoryRunOptions {
   onUsage?: (entry: UsageEntry) => void;
   /** The previous completed run to report what is new since. Default: none (a first run). */
   previous?: PreviousRun;
+  /** A follow-up's parent (`ResearchContext.loadParent`). Default: none. */
+  parent?: ParentResearch;
   /** Receives each output piece; pass an array to keep outputs of a run that throws. Default: a new array. */
   outputs?: string[];
 }
@@ -96,6 +99,7 @@ export async function runEngineInMemory(
       usage = addUsage(usage, entry, undefined);
       options.onUsage?.(entry);
     },
+    ...(options.parent ? { loadParent: async () => options.parent! } : {}),
   };
   const result = await engine.run(context);
   return { result, records, outputs, progress, sources, stepsRun, usage };

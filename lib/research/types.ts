@@ -52,6 +52,13 @@ export interface ResearchContext<Request extends TaskRequest = NormalizedRequest
    * Fixed for the whole run. Absent for a task's first run.
    */
   readonly previous?: PreviousRun;
+  /**
+   * A follow-up's parent research (`request.parent`): its question,
+   * learnings and cited sources, as its task holds them now. Absent for a
+   * task without a parent. The engine records what it returns as a step, so
+   * a resumed run starts from the same parent even if the parent ran again.
+   */
+  loadParent?(): Promise<ParentResearch>;
 }
 
 /** What a run is compared with: the previous completed run's sources and learnings. */
@@ -60,6 +67,16 @@ export interface PreviousRun {
   finishedAt: string;
   sources: readonly SourceRef[];
   learnings: readonly string[];
+}
+
+/** What a follow-up starts from: the completed parent's question, learnings and sources. */
+export interface ParentResearch {
+  /** The parent's task id. */
+  id: string;
+  query: string;
+  learnings: string[];
+  /** The parent report's sources, with the passages it cited. */
+  sources: Source[];
 }
 
 export interface ProgressUpdate {

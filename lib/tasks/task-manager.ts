@@ -4,6 +4,9 @@ import { AppError, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
 import {
+  type FollowUpBody,
+  followUpRequestBody,
+  isIndexRequest,
   type NormalizedRequest,
   normalizeRequest,
   type ResearchRequestBody,
@@ -323,6 +326,43 @@ export class TaskManager {
     // a new run has no subscriptions yet).
     if (body.webhook) await this.#subscribe(result.task, body.webhook.url);
     return result;
+  }
+
+  /**
+   * Gets or creates the follow-up of a completed research task: the
+   * parent's providers and language with a new question, its research
+   * starting from the parent's learnings and sources (the runner loads them,
+   * `ResearchContext.loadParent`). The parent's id is part of the
+   * fingerprint, so the same follow-up asked twice joins one task. Throws
+   * `not_found` for an unknown parent, `conflict` for one that is not a
+   * completed research task.
+   */
+  async followUp(
+    parentId: string,
+    body: FollowUpBody,
+    requestId: string,
+    options: SubmitOptions = {},
+  ): Promise<SubmitResult> {
+    const parent = await this.getTask(parentId);
+    if (!parent) throw new AppError("not_found", `No task ${parentId}.`);
+    if (isIndexRequest(parent.request))
+      throw new AppError("conflict", `Task ${parentId} indexes a document; only research can be followed up.`);
+    if (parent.status !== "completed" || !parent.result) {
+      throw new AppError(
+        "conflict",
+        `Task ${parentId} is ${parent.status}; a follow-up needs a completed report.`,
+      );
+    }
+    const identified = await this.identify(followUpRequestBody(parent.request, body));
+    const request: NormalizedRequest = { ...identified.request, parent: parentId };
+    return this.#submitOnce(fingerprint(request), request, {}, requestId, options);
+  }
+
+  /** The follow-ups of a task (research tasks whose parent it is), oldest first. */
+  async followUpsOf(parentId: string): Promise<TaskJson[]> {
+    return (await this.index.all())
+      .filter((task) => !isIndexRequest(task.request) && task.request.parent === parentId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   /**

@@ -6,12 +6,13 @@ import type { NewRecord, TaskEvent } from "../model/events";
 import { assertTransition } from "../model/lifecycle";
 import { replayEvents } from "../model/replay";
 import { reportFromEvents } from "../model/report";
-import type { TaskRequest } from "../model/request";
+import { isIndexRequest, type TaskRequest } from "../model/request";
 import { type AttemptJson, persistedTask, type TaskJson, type TaskStatus } from "../model/task-json";
 import { endAttempt, endRunningAttempts, settle } from "../model/transitions";
 import { addUsage, costOf, type ModelPrices, priceOf, type UsageEntry, usageTotals } from "../model/usage";
 import { createRedactor, type Redact } from "../redact";
 import type {
+  ParentResearch,
   ProgressUpdate,
   ResearchContext,
   ResearchResult,
@@ -248,6 +249,7 @@ export class TaskRunner {
 
   #context(checkpoints: Map<string, unknown>, reportSoFar: string): ResearchContext<TaskRequest> {
     const task = this.#task;
+    const parentId = isIndexRequest(task.request) ? undefined : task.request.parent;
     return {
       request: task.request,
       signal: this.#abort.signal,
@@ -296,6 +298,25 @@ export class TaskRunner {
       finishRequested: () => task.finishRequested,
       usage: (entry: UsageEntry) => this.#addUsage(entry),
       ...(task.previousRun ? { previous: task.previousRun } : {}),
+      ...(parentId !== undefined ? { loadParent: () => this.#loadParent(parentId) } : {}),
+    };
+  }
+
+  /** A follow-up's parent as it is now: its question, learnings and cited sources. */
+  async #loadParent(id: string): Promise<ParentResearch> {
+    const parent = await this.#options.store.getTask(id);
+    if (!parent || isIndexRequest(parent.request))
+      throw new AppError("not_found", `The task this follows up (${id}) no longer exists.`);
+    if (!parent.result)
+      throw new AppError(
+        "conflict",
+        `The task this follows up (${id}) is ${parent.status}, without a report.`,
+      );
+    return {
+      id,
+      query: parent.request.query,
+      learnings: parent.result.learnings,
+      sources: parent.result.sources,
     };
   }
 

@@ -36,7 +36,8 @@ export interface OfflineLlmOptions {
  * same request produces the same report byte for byte.
  *
  * - plan: the question's key terms, plus one sub-question per key term of
- *   the best-matching passages (pseudo-relevance feedback);
+ *   the learnings already known (a follow-up's) and the best-matching
+ *   passages (pseudo-relevance feedback);
  * - learn: the most relevant, non-redundant sentences (maximal marginal
  *   relevance), with follow-ups from the vocabulary of what was learned;
  * - report: quotes the learnings with their citations.
@@ -87,9 +88,12 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
         language: input.language,
         signal: input.signal,
       });
-      const texts = results
-        .flatMap((result) => result.passages ?? [result.snippet])
-        .slice(0, feedbackPassages);
+      // What earlier research learned (a follow-up's parent) leads the feedback,
+      // so the sub-questions grow from it; the search's passages fill the rest.
+      const texts = [
+        ...input.learnings.slice(0, Math.ceil(feedbackPassages / 2)),
+        ...results.flatMap((result) => result.passages ?? [result.snippet]),
+      ].slice(0, feedbackPassages);
       const exclude = new Set(contentTerms(input.query, QUESTION_STOPWORDS));
       for (const term of await expansions(texts, exclude, input.count - 1)) {
         const label = `${core}: ${term.surface}`;
