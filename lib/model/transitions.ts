@@ -168,12 +168,18 @@ export function assertControl(task: TaskJson, action: ControlAction): void {
  * of it is running (the owner died, or the task waits in the queue or is
  * paused). A runner applies cancel and pause itself, through `settle`.
  */
-export function control(task: TaskJson, action: ControlAction, now: string): Transition {
+export function control(
+  task: TaskJson,
+  action: ControlAction,
+  now: string,
+  /** What a cancelled task keeps: the report its run wrote so far (from the log). */
+  partial?: TaskJson["result"],
+): Transition {
   assertControl(task, action);
   switch (action) {
     case "cancel":
       if (task.status === "cancelled") return { task, records: [] };
-      return settle(task, { status: "cancelled", now });
+      return settle(task, { status: "cancelled", now, result: partial ?? null });
     case "pause":
       return settle(task, { status: "paused", now });
     case "resume": {

@@ -18,6 +18,8 @@ class ScriptedEngine implements ResearchEngine {
   stepCalls: string[] = [];
   gate: Promise<void> | null = null;
   failTimes = 0;
+  /** When set, the report waits for it after each line it wrote. */
+  reportGate: Promise<void> | null = null;
   transientFailures = 0;
   /** When set, every step and the report "call" this model (100 tokens in, 20 out of which 5 reasoning). */
   model: { provider: string; model: string } | null = null;
@@ -64,6 +66,7 @@ class ScriptedEngine implements ResearchEngine {
       if (end <= written) continue;
       await context.output(report.slice(written, end));
       written = end;
+      if (this.reportGate) await Promise.race([this.reportGate, abortable(context.signal)]);
     }
     return { report, sources: [], learnings };
   }
@@ -229,6 +232,21 @@ describe("TaskManager", () => {
     const cancelled = await manager.control(other.task.id, "cancel");
     expect(cancelled.status).toBe("cancelled");
     expect((await manager.control(other.task.id, "cancel")).status).toBe("cancelled");
+  });
+
+  it("keeps the report written so far when a paused task is cancelled", async () => {
+    const { manager, engine, store } = setup();
+    engine.reportGate = new Promise(() => {});
+    manager.start();
+    const { task } = await manager.submit({ query: "paused mid-report" }, "r");
+    await until(async () => (await outputs(store, task.id)) !== "");
+    expect((await manager.control(task.id, "pause")).status).toBe("paused");
+    // Not running any more: the cancel is applied by whoever holds the lease, not by a runner.
+    const cancelled = await manager.control(task.id, "cancel");
+    expect(cancelled.status).toBe("cancelled");
+    const written = await outputs(store, task.id);
+    expect(written).toBe("# Report\n");
+    expect((await manager.getTaskWithReport(task.id))?.result?.report).toBe(written);
   });
 
   it("runs at most MAX_CONCURRENT_TASKS at once and reports queue positions", async () => {

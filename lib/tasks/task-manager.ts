@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { AppError, errorMessage } from "../errors";
 import type { Logger } from "../log";
 import { fingerprint } from "../model/fingerprint";
+import { reportFromEvents } from "../model/report";
 import {
   type FollowUpBody,
   followUpRequestBody,
@@ -346,7 +347,10 @@ export class TaskManager {
     const parent = await this.getTask(parentId);
     if (!parent) throw new AppError("not_found", `No task ${parentId}.`);
     if (isIndexRequest(parent.request))
-      throw new AppError("conflict", `Task ${parentId} indexes a document; only research can be followed up.`);
+      throw new AppError(
+        "conflict",
+        `Task ${parentId} indexes a document; only research can be followed up.`,
+      );
     if (parent.status !== "completed" || !parent.result) {
       throw new AppError(
         "conflict",
@@ -577,7 +581,14 @@ export class TaskManager {
   }
 
   async #applyWithLease(task: TaskJson, lease: AcquiredLease, action: ControlAction): Promise<TaskJson> {
-    const change = control(task, action, this.#now().toISOString());
+    // A task cancelled while no runner has it (queued, paused) keeps the report its
+    // run streamed so far, as one cancelled while running does: the output invariant.
+    let partial: TaskJson["result"] = null;
+    if (action === "cancel") {
+      const report = reportFromEvents((await this.store.readLog(task.id)).events, task.runStartEventId);
+      if (report) partial = { report, sources: [], learnings: [] };
+    }
+    const change = control(task, action, this.#now().toISOString(), partial);
     const events = change.records.length > 0 ? await this.store.append(lease, change.records) : [];
     const next = afterAppend(change.task, events);
     await this.store.saveTask(lease, next);
