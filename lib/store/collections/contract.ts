@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CollectionJson, DocumentJson } from "../../model/collection";
+import type { StoreHarness } from "../testing/store-harness";
 import type { TaskStore } from "../types";
 import { documentIdOf } from "./collection-records";
 import type { CollectionStore } from "./types";
@@ -9,17 +10,7 @@ import type { CollectionStore } from "./types";
  * (file, file with DURABILITY=fsync, Redis, memory) through the task store
  * that carries it (`TaskStore.collections`).
  */
-export interface CollectionHarness {
-  /** A store on the data of `shared`: two calls with one key are two processes on one volume or Redis. */
-  create(shared: string): Promise<TaskStore>;
-  /**
-   * Everything stored anywhere the store could write (file names around and
-   * under the root, Redis keys, the memory volume), to check that a refused
-   * call wrote nothing.
-   */
-  footprint(shared: string): Promise<string[]>;
-  cleanup?(): Promise<void>;
-}
+export type CollectionHarness = StoreHarness;
 
 let counter = 0;
 

@@ -8,66 +8,25 @@ import { spawnGuarded } from "../../../tests/support/spawn-guarded";
 import { directoryBytes } from "../../limits/storage-usage";
 import { documentIdOf } from "../collections/collection-records";
 import {
-  type CollectionHarness,
   describeCollectionStoreContract,
   makeCollection,
   makeDocument,
   sampleBytes,
 } from "../collections/contract";
 import { FileTaskStore } from "./file-store";
+import {
+  fileHarness,
+  listing,
+  outerFolder as outerFolderIn,
+  removeOuterFolders,
+} from "./testing/file-harness";
 
-const folders: string[] = [];
-afterAll(() => {
-  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
-});
+afterAll(removeOuterFolders);
 
-/** A folder holding the storage root, so the footprint also shows anything written beside the root. */
-function outerFolder(): string {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "fathom-collections-"));
-  folders.push(folder);
-  return folder;
-}
+const outerFolder = () => outerFolderIn("fathom-collections-");
 
-/** Every file and folder under `folder`, with each file's size and modification time. */
-function listing(folder: string): string[] {
-  return (fs.readdirSync(folder, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    .map((entry) => {
-      const full = path.join(entry.parentPath, entry.name);
-      const relative = path.relative(folder, full);
-      if (entry.isDirectory()) return `${relative}/`;
-      const stat = fs.statSync(full);
-      return `${relative} ${stat.size} ${stat.mtimeMs}`;
-    })
-    .sort();
-}
-
-function fileHarness(durability: "none" | "fsync"): CollectionHarness {
-  const outers = new Map<string, string>();
-  const outerOf = (shared: string) => {
-    let outer = outers.get(shared);
-    if (!outer) {
-      outer = outerFolder();
-      outers.set(shared, outer);
-    }
-    return outer;
-  };
-  return {
-    async create(shared) {
-      return new FileTaskStore({
-        root: path.join(outerOf(shared), "data"),
-        leaseTtlMs: 1000,
-        pollMs: 20,
-        durability,
-      });
-    },
-    async footprint(shared) {
-      return listing(outerOf(shared));
-    },
-  };
-}
-
-describeCollectionStoreContract("file", () => fileHarness("none"));
-describeCollectionStoreContract("file, DURABILITY=fsync", () => fileHarness("fsync"));
+describeCollectionStoreContract("file", () => fileHarness("none", "fathom-collections-"));
+describeCollectionStoreContract("file, DURABILITY=fsync", () => fileHarness("fsync", "fathom-collections-"));
 
 /** Starts a worker process on `root`; resolves once it is ready for `go`. */
 async function startWorker(root: string, name: string): Promise<{ child: ChildProcess; lines: string[] }> {

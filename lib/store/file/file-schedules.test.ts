@@ -2,67 +2,21 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  describeScheduleStoreContract,
-  makeDelivery,
-  makeRun,
-  makeSchedule,
-  type ScheduleHarness,
-} from "../schedules/contract";
+import { describeScheduleStoreContract, makeDelivery, makeRun, makeSchedule } from "../schedules/contract";
 import { FileTaskStore } from "./file-store";
+import {
+  fileHarness,
+  listing,
+  outerFolder as outerFolderIn,
+  removeOuterFolders,
+} from "./testing/file-harness";
 
-const folders: string[] = [];
-afterAll(() => {
-  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
-});
+afterAll(removeOuterFolders);
 
-/** A folder holding the storage root, so the footprint also shows anything written beside the root. */
-function outerFolder(): string {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "fathom-schedules-"));
-  folders.push(folder);
-  return folder;
-}
+const outerFolder = () => outerFolderIn("fathom-schedules-");
 
-/** Every file and folder under `folder`, with each file's size and modification time. */
-function listing(folder: string): string[] {
-  return (fs.readdirSync(folder, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    .map((entry) => {
-      const full = path.join(entry.parentPath, entry.name);
-      const relative = path.relative(folder, full);
-      if (entry.isDirectory()) return `${relative}/`;
-      const stat = fs.statSync(full);
-      return `${relative} ${stat.size} ${stat.mtimeMs}`;
-    })
-    .sort();
-}
-
-function fileHarness(durability: "none" | "fsync"): ScheduleHarness {
-  const outers = new Map<string, string>();
-  const outerOf = (shared: string) => {
-    let outer = outers.get(shared);
-    if (!outer) {
-      outer = outerFolder();
-      outers.set(shared, outer);
-    }
-    return outer;
-  };
-  return {
-    async create(shared) {
-      return new FileTaskStore({
-        root: path.join(outerOf(shared), "data"),
-        leaseTtlMs: 1000,
-        pollMs: 20,
-        durability,
-      });
-    },
-    async footprint(shared) {
-      return listing(outerOf(shared));
-    },
-  };
-}
-
-describeScheduleStoreContract("file", () => fileHarness("none"));
-describeScheduleStoreContract("file, DURABILITY=fsync", () => fileHarness("fsync"));
+describeScheduleStoreContract("file", () => fileHarness("none", "fathom-schedules-"));
+describeScheduleStoreContract("file, DURABILITY=fsync", () => fileHarness("fsync", "fathom-schedules-"));
 
 describe("FileSchedules on disk", () => {
   it("keeps the documented layout", async () => {

@@ -9,6 +9,7 @@ import {
   sampleBytes,
 } from "../collections/contract";
 import { RedisTaskStore } from "./redis-store";
+import { redisFootprint } from "./testing/redis-footprint";
 
 const binary = findRedisServer();
 const required = process.env.CI === "true";
@@ -27,26 +28,6 @@ function running(): RedisTestServer {
  */
 const COLLECTION_DB = 1;
 
-async function footprint(url: string): Promise<string[]> {
-  const raw = new Redis(url);
-  try {
-    const keys = await raw.keys("*");
-    const entries: string[] = [];
-    for (const key of keys.sort()) {
-      const type = await raw.type(key);
-      let value: string;
-      if (type === "string") value = ((await raw.getBuffer(key)) ?? Buffer.alloc(0)).toString("base64");
-      else if (type === "hash") value = JSON.stringify(Object.entries(await raw.hgetall(key)).sort());
-      else if (type === "set") value = JSON.stringify((await raw.smembers(key)).sort());
-      else value = type;
-      entries.push(`${key} ${type} ${value.length} ${value.slice(0, 64)}`);
-    }
-    return entries;
-  } finally {
-    raw.disconnect();
-  }
-}
-
 function redisHarness(): CollectionHarness {
   const url = () => `${running().url}/${COLLECTION_DB}`;
   return {
@@ -54,7 +35,7 @@ function redisHarness(): CollectionHarness {
       return RedisTaskStore.connect({ url: url(), prefix: `col:${shared}:`, leaseTtlMs: 1000, pollMs: 20 });
     },
     async footprint() {
-      return footprint(url());
+      return redisFootprint(url());
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type ScheduleHarness,
 } from "../schedules/contract";
 import { RedisTaskStore } from "./redis-store";
+import { redisFootprint } from "./testing/redis-footprint";
 
 const binary = findRedisServer();
 const required = process.env.CI === "true";
@@ -26,25 +27,6 @@ function running(): RedisTestServer {
  */
 const SCHEDULE_DB = 2;
 
-async function footprint(url: string): Promise<string[]> {
-  const raw = new Redis(url);
-  try {
-    const entries: string[] = [];
-    for (const key of (await raw.keys("*")).sort()) {
-      const type = await raw.type(key);
-      let value: string;
-      if (type === "string") value = (await raw.get(key)) ?? "";
-      else if (type === "hash") value = JSON.stringify(Object.entries(await raw.hgetall(key)).sort());
-      else if (type === "zset") value = JSON.stringify(await raw.zrange(key, 0, -1, "WITHSCORES"));
-      else value = type;
-      entries.push(`${key} ${type} ${value.length} ${value.slice(0, 64)}`);
-    }
-    return entries;
-  } finally {
-    raw.disconnect();
-  }
-}
-
 function redisHarness(): ScheduleHarness {
   const url = () => `${running().url}/${SCHEDULE_DB}`;
   return {
@@ -52,7 +34,7 @@ function redisHarness(): ScheduleHarness {
       return RedisTaskStore.connect({ url: url(), prefix: `sch:${shared}:`, leaseTtlMs: 1000, pollMs: 20 });
     },
     async footprint() {
-      return footprint(url());
+      return redisFootprint(url());
     },
   };
 }

@@ -2,6 +2,7 @@ import { nanoid } from "nanoid";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ScheduleJson, ScheduleRunJson } from "../../model/schedule";
 import { type WebhookDeliveryJson, webhookLinks } from "../../model/webhook";
+import type { StoreHarness } from "../testing/store-harness";
 import type { TaskStore } from "../types";
 import { FIRE_CLAIM_HORIZON_MS } from "./types";
 
@@ -11,13 +12,7 @@ import { FIRE_CLAIM_HORIZON_MS } from "./types";
  * (`TaskStore.schedules`). Several stores on one `shared` key are several
  * processes ("containers") on one volume or Redis.
  */
-export interface ScheduleHarness {
-  /** A store on the data of `shared`: two calls with one key are two processes. */
-  create(shared: string): Promise<TaskStore>;
-  /** Everything stored anywhere the store could write (files around the root, Redis keys, the memory volume). */
-  footprint(shared: string): Promise<string[]>;
-  cleanup?(): Promise<void>;
-}
+export type ScheduleHarness = StoreHarness;
 
 let counter = 0;
 
