@@ -1,7 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { spawnGuarded } from "../../../tests/support/spawn-guarded";

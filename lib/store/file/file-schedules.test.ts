@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeScheduleStoreContract, makeDelivery, makeRun, makeSchedule } from "../schedules/contract";
