@@ -1,36 +1,16 @@
 "use client";
 
-import Link from "next/link";
-import { useEffect } from "react";
-import { Icon } from "@/app/components/icons";
+import { PageError } from "@/app/components/page-error";
 
-/**
- * The task page could not be rendered on the server (its storage did not
- * answer, say). Says so in a sentence and offers to try again; the details
- * stay in the server's log, matched by the digest.
- */
+/** The task page could not be rendered on the server (its storage did not answer, say). */
 export default function TaskError({ error, retry }: { error: unknown; retry: () => void }) {
-  useEffect(() => {
-    console.error(error);
-  }, [error]);
-  const digest =
-    error instanceof Error && "digest" in error ? String((error as { digest?: unknown }).digest ?? "") : "";
   return (
-    <div className="empty-state">
-      <p className="eyebrow">Something went wrong</p>
-      <h1>This task could not be loaded</h1>
-      <p className="muted">
-        The server could not read the task just now. Its research is not affected; try again in a moment.
-        {digest ? ` (Reference ${digest}.)` : ""}
-      </p>
-      <div className="button-row">
-        <button type="button" className="button button-primary" onClick={() => retry()}>
-          <Icon name="refresh" /> Try again
-        </button>
-        <Link href="/tasks" className="button">
-          <Icon name="list" /> All tasks
-        </Link>
-      </div>
-    </div>
+    <PageError
+      error={error}
+      retry={retry}
+      title="This task could not be loaded"
+      message="The server could not read the task just now. Its research is not affected; try again in a moment."
+      link={{ href: "/tasks", label: "All tasks", icon: "list" }}
+    />
   );
 }
