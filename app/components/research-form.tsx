@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
-import { CORPUS_COLLECTION, type CollectionView, SOTU_COLLECTION } from "@/lib/model/collection";
+import { CORPUS_COLLECTION, type CollectionView, defaultCollectionOf } from "@/lib/model/collection";
 import { type ProvidersInfo, providersInfoSchema, type RangeLimit } from "@/lib/model/providers-info";
 import {
   llmProviders,
@@ -94,14 +94,12 @@ function useCollections(): CollectionsState {
 
 /**
  * The collection a request without one searches: the server's default,
- * `corpus` when it has one (CORPUS_DIR), else `sotu` (`defaultCollection`
- * in lib/research/create-providers.ts). Sending it explicitly changes no task id: a request
+ * `corpus` when it has one (CORPUS_DIR), else `sotu` (`defaultCollectionOf`,
+ * the rule the server uses). Sending it explicitly changes no task id: a request
  * naming the default collection is normalized to one that names none.
  */
 function defaultCollection(collections: readonly CollectionView[]): string {
-  return collections.some((collection) => collection.name === CORPUS_COLLECTION)
-    ? CORPUS_COLLECTION
-    : SOTU_COLLECTION;
+  return defaultCollectionOf(collections.some((collection) => collection.name === CORPUS_COLLECTION));
 }
 
 function Segmented({

@@ -7,7 +7,7 @@ import { checkCronSpec, nextFireTimes, PREVIEW_FIRES } from "@/lib/model/schedul
 import type { ScheduleView } from "@/lib/model/schedule-view";
 import { describeError } from "./api";
 import { ApiError, sentence } from "./api-error";
-import { formatAbsolute, formatRelative, fieldErrors } from "./schedule-format";
+import { fieldErrors, formatAbsolute, formatRelative } from "./schedule-format";
 import { createSchedule, type ScheduleInput, updateSchedule } from "./schedules-api";
 
 type Field = "name" | "query" | "cron" | "timezone" | "webhook";

@@ -24,6 +24,16 @@ export const SOTU_COLLECTION = "sotu";
 export const CORPUS_COLLECTION = "corpus";
 export const BUILT_IN_COLLECTIONS: readonly string[] = [SOTU_COLLECTION, CORPUS_COLLECTION];
 
+/** The built-in collections a server has: `sotu`, and `corpus` when it has a CORPUS_DIR. */
+export function servedBuiltIns(hasCorpusDir: boolean): readonly string[] {
+  return hasCorpusDir ? BUILT_IN_COLLECTIONS : [SOTU_COLLECTION];
+}
+
+/** The collection a request without one searches: `corpus` when the server has one, else `sotu`. */
+export function defaultCollectionOf(hasCorpusDir: boolean): string {
+  return hasCorpusDir ? CORPUS_COLLECTION : SOTU_COLLECTION;
+}
+
 /** Limits of collections and uploads (the server's own are configured: MAX_UPLOAD_MB, MAX_COLLECTION_DOCUMENTS). */
 export const COLLECTION_LIMITS = {
   descriptionMaxLength: 500,

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { CORPUS_COLLECTION, SOTU_COLLECTION } from "./collection";
+import { defaultCollectionOf } from "./collection";
 import type { RequestDefaults } from "./request";
 
 /** The defaults a request is normalized with on a server with this configuration. */
@@ -15,6 +15,6 @@ export function requestDefaults(config: Config): RequestDefaults {
     llmProvider: config.DEFAULT_LLM_PROVIDER,
     searchProvider: config.DEFAULT_SEARCH_PROVIDER,
     models,
-    collection: config.CORPUS_DIR ? CORPUS_COLLECTION : SOTU_COLLECTION,
+    collection: defaultCollectionOf(Boolean(config.CORPUS_DIR)),
   };
 }

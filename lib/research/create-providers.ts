@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import { AppError } from "../errors";
 import type { Logger } from "../log";
-import { CORPUS_COLLECTION, SOTU_COLLECTION } from "../model/collection";
+import { CORPUS_COLLECTION, defaultCollectionOf, SOTU_COLLECTION } from "../model/collection";
 import type { NormalizedRequest, WebSearchProviderName } from "../model/request";
 import { checkProviders } from "./check-providers";
 import type { CollectionIndexes } from "./corpus/collection-indexes";
@@ -46,7 +46,7 @@ export function configuredCorpus(config: Config): CorpusSource {
 
 /** The collection a request without one searches: `corpus` when CORPUS_DIR is set, else `sotu`. */
 export function defaultCollection(config: Config): string {
-  return config.CORPUS_DIR ? CORPUS_COLLECTION : SOTU_COLLECTION;
+  return defaultCollectionOf(Boolean(config.CORPUS_DIR));
 }
 
 /** The search over a collection: a built-in corpus, or a user collection's index. */

@@ -7,6 +7,7 @@ import {
   CORPUS_COLLECTION,
   collectionIndexHash,
   SOTU_COLLECTION,
+  servedBuiltIns,
 } from "../model/collection";
 import type { NormalizedRequest } from "../model/request";
 import { redactorFor } from "../redact";
@@ -209,7 +210,7 @@ async function resolveCollection(
   const { search } = request;
   if (search.provider !== "local" && search.provider !== "hybrid") return request;
   const name = search.collection ?? defaultCollection(config);
-  if (name === SOTU_COLLECTION || (name === CORPUS_COLLECTION && config.CORPUS_DIR)) return request;
+  if (servedBuiltIns(Boolean(config.CORPUS_DIR)).includes(name)) return request;
   if (BUILT_IN_COLLECTIONS.includes(name) || !(await store.getCollection(name))) {
     throw new AppError(
       "not_found",

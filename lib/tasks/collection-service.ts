@@ -3,7 +3,6 @@ import { AppError, errorMessage, isAppError } from "../errors";
 import type { Logger } from "../log";
 import {
   BUILT_IN_COLLECTIONS,
-  CORPUS_COLLECTION,
   type CollectionJson,
   type CollectionView,
   collectionLinks,
@@ -12,7 +11,6 @@ import {
   type DocumentType,
   documentIdSchema,
   documentView,
-  SOTU_COLLECTION,
   type UploadResult,
 } from "../model/collection";
 import { fingerprint } from "../model/fingerprint";
@@ -243,7 +241,7 @@ export class CollectionService {
   }
 
   #assertWritable(name: string, message = "Built-in collections are read-only"): void {
-    if (this.#builtIn(name) || name === SOTU_COLLECTION || name === CORPUS_COLLECTION) {
+    if (BUILT_IN_COLLECTIONS.includes(name)) {
       throw new AppError("forbidden", `${message}: ${name} is built in.`);
     }
   }

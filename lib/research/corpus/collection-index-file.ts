@@ -1,6 +1,6 @@
 import { DOCUMENT_ID_PATTERN } from "../../model/collection";
-import { decodePassageIndexFile, encodePassageIndexFile } from "./passage-index-file";
 import { INDEX_FORMAT } from "./passage-index";
+import { decodePassageIndexFile, encodePassageIndexFile } from "./passage-index-file";
 import type { PostingLists } from "./posting-lists";
 
 /**
