@@ -4,6 +4,7 @@ import { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { COLLECTION_LIMITS } from "@/lib/model/collection";
+import { redactorFor } from "@/lib/redact";
 import { fetchDocument } from "@/lib/server/fetch-document";
 import { getCollectionService, getLogger } from "@/lib/server/manager-instance";
 import type { UploadedFile } from "@/lib/tasks/collection-service";
@@ -73,6 +74,9 @@ export const POST = route<Context>(
     }
     const result = await service.upload(name, files, requestId);
     result.rejected.unshift(...rejected);
+    // Refusals quote what a fetched server or a file said: the redactor sees them, as every error text.
+    const redact = redactorFor(config);
+    for (const entry of result.rejected) entry.error.message = redact(entry.error.message);
     if (result.documents.length === 0) {
       const first = result.rejected[0]!;
       throw new AppError(first.error.code as never, `${first.error.message}`, { details: result.rejected });
