@@ -161,6 +161,8 @@ export async function* streamTaskEvents(
           armIdle();
           parser.feed(chunk.value);
           for (const message of queue.splice(0)) {
+            // An abort while the caller held an item: nothing more is yielded.
+            options.signal?.throwIfAborted();
             const item = toItem(message, cursor);
             if (!item) continue;
             if (item.type !== "task") {
