@@ -22,7 +22,7 @@ function spawnCli(args: string[], env: Record<string, string> = {}): Cli {
   const child = spawnGuarded(process.execPath, [bin, ...args], {
     cwd: root,
     // No FATHOM_* from the environment of whoever runs the tests.
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const stdout: Buffer[] = [];
@@ -145,7 +145,7 @@ describe("the fathom command line", () => {
     expect(attached.code).toBe(1);
   });
 
-  it("export writes a PDF; a task without a report is refused with 1", async () => {
+  it("export writes a PDF and Markdown to stdout; an unknown task is refused with 1", async () => {
     const created = await runCli(
       ["research", question("the Oregon Trail"), "--depth", "1", "--breadth", "1"],
       cliEnv(),

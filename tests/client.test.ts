@@ -82,7 +82,11 @@ describe("the typed client", () => {
     const cancelling = await client.control(created.taskId, "cancel");
     expect(cancelling.id).toBe(created.taskId);
     // A running task's owner (maybe another process) applies the cancel: the answer may precede it.
-    await waitFor("cancelled", async () => (await client.getTask(created.taskId)).status === "cancelled", 60_000);
+    await waitFor(
+      "cancelled",
+      async () => (await client.getTask(created.taskId)).status === "cancelled",
+      60_000,
+    );
     const refused = await client.control(created.taskId, "pause").catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ApiError);
     expect(refused).toMatchObject({ status: 409, code: "conflict" });
