@@ -31,8 +31,9 @@ export interface StreamOptions {
   onConnection?: (state: StreamConnection) => void;
   /**
    * How long the server may stay unreachable (no answer, or 5xx/429), in ms,
-   * counted from the last connection that delivered something: past it the
-   * iterator throws the last `ApiError`. Default: no limit.
+   * counted from the first failure after the last connection that opened:
+   * past it the iterator throws the last `ApiError`. A long quiet but healthy
+   * connection does not count. Default: no limit.
    */
   giveUpAfterMs?: number;
   /** A connection with no byte (not even a `: ping`) for this long is dropped and resumed. Default 45 000. */
@@ -77,16 +78,14 @@ export async function* streamTaskEvents(
 ): AsyncGenerator<StreamItem, void, undefined> {
   let cursor = options.lastEventId ?? null;
   let attempt = 0;
-  let lastProgressAt = transport.now();
+  /** When the current run of failures began (null while connected). */
+  let failingSince: number | null = null;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const path = `/api/tasks/${encodeURIComponent(taskId)}/events`;
 
   const retry = async (error: ApiError): Promise<void> => {
-    if (
-      options.giveUpAfterMs !== undefined &&
-      transport.now() - lastProgressAt >= options.giveUpAfterMs &&
-      error.retryable
-    ) {
+    failingSince ??= transport.now();
+    if (options.giveUpAfterMs !== undefined && transport.now() - failingSince >= options.giveUpAfterMs) {
       throw error;
     }
     const backoff = backoffDelay(attempt, transport.backoff);
@@ -140,6 +139,7 @@ export async function* streamTaskEvents(
         failure = refusal;
         continue;
       }
+      failingSince = null;
       options.onConnection?.({ kind: "open", lastEventId: cursor });
       const queue: EventSourceMessage[] = [];
       const parser = createParser({ onEvent: (message) => queue.push(message) });
@@ -169,7 +169,6 @@ export async function* streamTaskEvents(
               cursor = item.id;
               // Something new arrived: the server is alive, the backoff starts over.
               attempt = 0;
-              lastProgressAt = transport.now();
             }
             yield item;
             if (item.type === "done") return;
