@@ -11,7 +11,10 @@ export const EXIT = {
   usage: 2,
   /** The server could not be reached (or kept answering 5xx/429) for longer than `--wait-server`. */
   unreachable: 3,
-  /** Ctrl-C: detached from the task, which keeps running on the server (128 + SIGINT, as shells expect). */
+  /**
+   * Ctrl-C (or stdout closed by its reader): detached from the task, which
+   * keeps running on the server (128 + SIGINT, as shells expect).
+   */
   interrupted: 130,
 } as const;
 

@@ -58,8 +58,8 @@ export async function untilReachable<T>(
 }
 
 /** Writes to stdout and waits while its buffer is full, so a slow reader never makes the report pile up in memory. */
-async function write(stdout: Writable, text: string): Promise<void> {
-  if (!stdout.write(text)) await once(stdout, "drain");
+async function write(stdout: Writable, text: string, signal: AbortSignal): Promise<void> {
+  if (!stdout.write(text)) await once(stdout, "drain", { signal });
 }
 
 /**
@@ -112,7 +112,7 @@ export async function followTask(
         // A terminal shared by stdout and stderr: the bar steps aside while the report is written.
         const shared = stdout.isTTY === true && reporter.tty;
         if (shared) reporter.clear();
-        await write(stdout, item.data.text);
+        await write(stdout, item.data.text, options.signal);
         if (item.data.text.length > 0) atLineStart = item.data.text.endsWith("\n");
         if (shared && atLineStart) reporter.redraw();
         break;

@@ -30,8 +30,15 @@ const processIo = (): CliIo => ({
   stderr: process.stderr,
   env: process.env,
   onInterrupt: (handler) => {
-    process.on("SIGINT", handler);
-    return () => process.off("SIGINT", handler);
+    let interrupted = false;
+    const listener = () => {
+      // A second Ctrl-C while the first is being handled leaves at once.
+      if (interrupted) process.exit(EXIT.interrupted);
+      interrupted = true;
+      handler();
+    };
+    process.on("SIGINT", listener);
+    return () => process.off("SIGINT", listener);
   },
 });
 
@@ -69,16 +76,21 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<Exi
   const interrupt = new AbortController();
   let taskId: string | null = "taskId" in invocation ? invocation.taskId : null;
   const stopListening = io.onInterrupt(() => interrupt.abort(new Error("interrupted")));
+  // A reader that went away (`fathom research … | head`) detaches like Ctrl-C instead of crashing on EPIPE.
+  const stdoutClosed = new Error("stdout closed");
+  const onStdoutError = () => interrupt.abort(stdoutClosed);
+  io.stdout.on("error", onStdoutError);
   try {
     return await run(invocation, client, io, reporter, interrupt.signal, (id) => {
       taskId = id;
     });
   } catch (error) {
     if (interrupt.signal.aborted) {
+      const why = interrupt.signal.reason === stdoutClosed ? "Stdout was closed. " : "";
       reporter.important(
         taskId && (invocation.kind === "research" || invocation.kind === "attach")
-          ? `Detached; the research continues on the server. Come back with: fathom attach ${taskId}`
-          : "Interrupted.",
+          ? `${why}Detached; the research continues on the server. Come back with: fathom attach ${taskId}`
+          : `${why}Interrupted.`,
       );
       return EXIT.interrupted;
     }
@@ -89,6 +101,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<Exi
     throw error;
   } finally {
     stopListening();
+    io.stdout.off("error", onStdoutError);
   }
 }
 

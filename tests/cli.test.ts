@@ -120,6 +120,22 @@ describe("the fathom command line", () => {
     expect(attached.stdout).toBe(done.result.report);
   });
 
+  it("a reader that closes stdout detaches it like Ctrl-C, without a crash", async () => {
+    const cli = spawnCli(
+      ["research", question("the Missouri Compromise"), "--depth", "1", "--breadth", "2"],
+      cliEnv(),
+    );
+    await waitFor("report text on stdout", async () => cli.stdout().length > 0, 120_000);
+    cli.child.stdout?.destroy();
+    expect(await cli.exit).toBe(130);
+    const id = taskIdIn(cli.stderr())!;
+    expect(cli.stderr()).toContain(
+      `Stdout was closed. Detached; the research continues on the server. Come back with: fathom attach ${id}`,
+    );
+    expect(cli.stderr()).not.toMatch(/EPIPE|at .*\.ts:/);
+    await waitFor("completed", async () => (await task(id)).status === "completed", 120_000);
+  });
+
   it("a task cancelled while streaming exits 1; cancel and list work", async () => {
     const cli = spawnCli(
       ["research", question("the Gadsden Purchase"), "--depth", "1", "--breadth", "2"],
