@@ -104,7 +104,7 @@ export class ProgressReporter {
     const what = [step, message].filter(Boolean).join(": ");
     let line = `${bar} ${String(percentage).padStart(3)}% ${status}${what ? ` · ${what}` : ""}`;
     // One terminal row: a wrapped line could not be redrawn in place.
-    const columns = Math.max(20, (this.#stream.columns ?? 80) - 1);
+    const columns = Math.max(20, (this.#stream.columns || 80) - 1); // 0: a terminal that did not say its size
     if ([...line].length > columns) line = `${[...line].slice(0, columns - 1).join("")}…`;
     this.#stream.write(`${CLEAR_LINE}${line}`);
     this.#barShown = true;

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startServer, type TestServer, tempDir } from "./support/server";
+import { requireBinary } from "./support/require-binary";
 import { getJson, waitFor } from "./support/sse";
 import { spawnGuarded } from "./support/spawn-guarded";
 
@@ -35,6 +36,27 @@ function spawnCli(args: string[], env: Record<string, string> = {}): Cli {
   return { child, stdout: () => Buffer.concat(stdout).toString("utf8"), stderr: () => stderr, exit };
 }
 
+/** Runs another program (a terminal wrapper) with the same clean environment. */
+async function runCliThrough(command: string, args: string[], env: Record<string, string>) {
+  const child = spawnGuarded(command, args, {
+    cwd: root,
+    env: {
+      NODE_ENV: "production",
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      TERM: "xterm",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { code, stdout };
+}
+
 async function runCli(args: string[], env: Record<string, string> = {}) {
   const cli = spawnCli(args, env);
   const code = await cli.exit;
@@ -48,6 +70,10 @@ const env = {
   LEASE_RENEW_MS: "500",
   TAKEOVER_SCAN_MS: "200",
 };
+
+/** util-linux `script` runs a command on a pseudo-terminal: how a test sees what a person at a terminal sees. */
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+requireBinary("fathom on a terminal", hasScript, "util-linux `script` (a pseudo-terminal) is not installed.");
 
 /** `fathom`, the command line (cli/), spawned as a child process against the real server. */
 describe("the fathom command line", () => {
@@ -118,6 +144,19 @@ describe("the fathom command line", () => {
     const done = await task(id);
     expect(done.status).toBe("completed");
     expect(attached.stdout).toBe(done.result.report);
+  });
+
+  it.runIf(hasScript)("draws a progress bar redrawn in place when stderr is a terminal", async () => {
+    const command = `${process.execPath} ${bin} research "${question("the Embargo Act")}" --depth 1 --breadth 1`;
+    const result = await runCliThrough("script", ["-qfec", command, "/dev/null"], cliEnv());
+    expect(result.code).toBe(0);
+    const id = taskIdIn(result.stdout)!;
+    const done = await task(id);
+    expect(done.status).toBe("completed");
+    expect(result.stdout).toMatch(/\r\x1b\[2K[█░]{24} +\d+% /);
+    expect(result.stdout).toContain("\r\x1b[2K████████████████████████ 100% completed");
+    // The report went through the terminal too (which turns "\n" into "\r\n").
+    expect(result.stdout.replace(/\r\n/g, "\n")).toContain(done.result.report.split("\n")[0]);
   });
 
   it("a reader that closes stdout detaches it like Ctrl-C, without a crash", async () => {
