@@ -18,7 +18,7 @@ import type { ResearchCreated } from "@/lib/model/research-created";
 import type { TaskView } from "@/lib/model/task-view";
 import { ApiError, browserMessages, sentence } from "./api-error";
 
-/** The page's client of the API (lib/client): same origin, the session cookie, the page's words for errors. */
+/** The page's client of the API (lib/client): same origin, the sign-in cookie, the page's words for errors. */
 export const client = createFathomClient({ messages: browserMessages });
 
 /** `fetch` against the API that resolves to the answer parsed by `schema`, or throws an `ApiError` with a readable message. */

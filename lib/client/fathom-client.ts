@@ -14,7 +14,7 @@ import { type StreamItem, type StreamOptions, streamTaskEvents } from "./event-s
 export interface FathomClientOptions {
   /** The server's origin (`http://localhost:3000`). Default `""`: the page's own origin (browser only). */
   baseUrl?: string;
-  /** Sent as `Authorization: Bearer <token>` (the server's FATHOM_API_TOKEN). Default none: a browser's session cookie. */
+  /** Sent as `Authorization: Bearer <token>` (the server's FATHOM_API_TOKEN). Default none: a browser's sign-in cookie. */
   token?: string;
   /** Default: the global `fetch`. */
   fetch?: typeof fetch;
