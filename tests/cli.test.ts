@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startServer, type TestServer, tempDir } from "./support/server";
+import { startModelServer } from "./support/model-servers";
 import { requireBinary } from "./support/require-binary";
 import { getJson, waitFor } from "./support/sse";
 import { spawnGuarded } from "./support/spawn-guarded";
@@ -259,9 +260,34 @@ describe("the fathom command line", () => {
     expect(listed.code).toBe(3);
   });
 
-  it("sends the token from --token or FATHOM_API_TOKEN", async () => {
-    const guarded = await startServer({ env: { FATHOM_API_TOKEN: "cli-test-token-0123456789" } });
+  it("sends the token from --token or FATHOM_API_TOKEN; a task that fails exits 1", async () => {
+    // An OpenAI-wire server that refuses every request: research written by that model fails.
+    const model = await startModelServer({ wire: "openai", quirks: { echoKey: true } });
+    const guarded = await startServer({
+      env: {
+        FATHOM_API_TOKEN: "cli-test-token-0123456789",
+        OPENAI_BASE_URL: model.baseURL,
+        OPENAI_API_KEY: "sk-cli-test",
+        STEP_MAX_RETRIES: "0",
+        LLM_MAX_RETRIES: "0",
+      },
+    });
     try {
+      const failed = await runCli(
+        ["research", question("the Embargo of 1807"), "--llm", "openai", "--depth", "1", "--breadth", "1"],
+        {
+          FATHOM_URL: guarded.url,
+          FATHOM_API_TOKEN: "cli-test-token-0123456789",
+        },
+      );
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/^Research failed: /m);
+      const id = taskIdIn(failed.stderr)!;
+      const state = await getJson(`${guarded.url}/api/tasks/${id}`, {
+        headers: { Authorization: "Bearer cli-test-token-0123456789" },
+      });
+      expect(state.body.status).toBe("failed");
+
       const refused = await runCli(["list"], { FATHOM_URL: guarded.url });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/token/i);
@@ -276,6 +302,7 @@ describe("the fathom command line", () => {
       expect(byEnv.code).toBe(0);
     } finally {
       await guarded.stop();
+      await model.close();
     }
   });
 
