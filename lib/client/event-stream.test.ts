@@ -124,6 +124,29 @@ describe("a task's event stream (lib/client)", () => {
     expect(cursors).toEqual([undefined, "1"]);
   });
 
+  it("does not take a slow reader for a silent server", async () => {
+    const { url, cursors } = await scripted([
+      (_request, response) => {
+        sse(response);
+        response.write(output(1, "x"));
+        setTimeout(() => response.end(output(2, "y") + done(3)), 500);
+      },
+      (_request, response) => {
+        sse(response);
+        response.end(output(2, "y") + done(3));
+      },
+    ]);
+    const { client } = quickClient(url);
+    const items: StreamItem[] = [];
+    for await (const item of client.stream(taskId, { idleTimeoutMs: 300 })) {
+      items.push(item);
+      // Longer than the idle timeout, while the connection itself is fine.
+      if (item.type === "output" && item.id === 1) await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    expect(ids(items)).toEqual([1, 2, 3]);
+    expect(cursors).toEqual([undefined]);
+  });
+
   it("ends on the 204 and throws a typed error for a deleted task", async () => {
     const { url } = await scripted([
       (_request, response) => {

@@ -170,8 +170,11 @@ export async function* streamTaskEvents(
               // Something new arrived: the server is alive, the backoff starts over.
               attempt = 0;
             }
+            // A slow reader is not a silent server: the idle timer waits while the caller holds the item.
+            clearTimeout(idleTimer);
             yield item;
             if (item.type === "done") return;
+            armIdle();
           }
         }
       } finally {
