@@ -9,7 +9,7 @@ import {
   type ScheduleRunJson,
   scheduleCreateSchema,
 } from "../model/schedule";
-import { isFinished, newTaskJson, type TaskJson, type TaskStatus } from "../model/task-json";
+import { isFinished, newTaskJson, previousRunOf, type TaskJson, type TaskStatus } from "../model/task-json";
 import { MemoryTaskStore, MemoryVolume } from "../store/memory-store";
 import type { ScheduleStore } from "../store/schedules/types";
 import { ScheduleRunner, type ScheduleTasks, skippedText } from "./schedule-runner";
@@ -61,6 +61,7 @@ class FakeTasks implements ScheduleTasks {
     }
     if (body.fresh && isFinished(existing.status)) {
       expect(options?.newRun).toBe(true);
+      existing.previousRun = previousRunOf(existing) ?? existing.previousRun ?? null;
       existing.run += 1;
       existing.status = "running";
       existing.result = null;
@@ -224,6 +225,26 @@ describe("ScheduleRunner", () => {
     expect(runs.map((run) => run.run)).toEqual([1, null, 2]);
     expect(runs[1]).toMatchObject({ success: false, error: "previous run still running" });
     expect(tasks.runsStarted).toBe(2);
+  });
+
+  it("completes the record of a run that ended and was followed by the next before it looked", async () => {
+    const { tasks, store, tickAt } = setup();
+    const schedule = makeSchedule({ cron: "0 * * * *", createdAt: T0 });
+    await store.createSchedule(schedule);
+    await tickAt(T0 + HOUR);
+    tasks.finishAll("completed", "2025-01-06T10:00:30.000Z");
+    // Someone else starts run 2 before the runner's next look at run 1.
+    await tasks.submit({ ...request, fresh: true }, "client", { newRun: true });
+    await tickAt(T0 + HOUR + 1000);
+    const [first] = await allRuns(store, schedule.id);
+    expect(first).toMatchObject({
+      run: 1,
+      success: true,
+      error: null,
+      endedAt: "2025-01-06T10:00:30.000Z",
+      reportLength: 42,
+      sources: 2,
+    });
   });
 
   it("skips a fire while the previous run still runs, without touching it", async () => {

@@ -435,6 +435,18 @@ export class ScheduleRunner {
     const at = new Date(this.#now()).toISOString();
     if (!task) return ended(run, at, false, "the task was deleted");
     if (task.run > run.run) {
+      // The run ended and the next started between two looks: if it
+      // completed, the task keeps it as its previous run (fires a second
+      // apart see this); else its outcome is no longer on the task.
+      const previous = task.previousRun;
+      if (previous?.run === run.run) {
+        return {
+          ...ended(run, previous.finishedAt, true, null),
+          reportLength: previous.reportLength ?? null,
+          sources: previous.sources.length,
+          newSources: previous.newSources ?? null,
+        };
+      }
       return ended(run, at, null, "a later run started before this run's end was seen");
     }
     if (task.run < run.run || !isFinished(task.status)) return null;
