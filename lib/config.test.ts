@@ -72,3 +72,27 @@ describe("schedule and webhook settings", () => {
     expect(() => parseConfig({ MIN_SCHEDULE_INTERVAL_S: "0" })).toThrow(/MIN_SCHEDULE_INTERVAL_S/);
   });
 });
+
+describe("PUBLIC_URL", () => {
+  it("is unset by default and loses a trailing slash", () => {
+    expect(parseConfig({}).PUBLIC_URL).toBeUndefined();
+    expect(parseConfig({ PUBLIC_URL: "https://research.example.com/" }).PUBLIC_URL).toBe(
+      "https://research.example.com",
+    );
+    expect(parseConfig({ PUBLIC_URL: "https://example.com/fathom" }).PUBLIC_URL).toBe(
+      "https://example.com/fathom",
+    );
+  });
+
+  it.each([
+    ["not a URL", "research.example.com", /PUBLIC_URL: expected an http:\/\/ or https:\/\/ URL/],
+    ["another scheme", "ftp://research.example.com", /PUBLIC_URL: expected an http:\/\/ or https:\/\/ URL/],
+    [
+      "a query",
+      "https://research.example.com/?a=1",
+      /PUBLIC_URL: expected a URL without a query or fragment/,
+    ],
+  ])("refuses %s, naming it", (_what, value, message) => {
+    expect(() => parseConfig({ PUBLIC_URL: value })).toThrow(message);
+  });
+});

@@ -179,6 +179,19 @@ export const configSchema = z
     WEBHOOK_URL: optionalString.pipe(
       z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
     ),
+    /**
+     * The address clients reach this server at (`https://research.example.com`,
+     * or with a path prefix): the links in webhook payloads are absolute under
+     * it. Unset: they are paths (`/api/tasks/<id>`), as the server cannot know
+     * the address behind a proxy.
+     */
+    PUBLIC_URL: optionalString.pipe(
+      z
+        .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
+        .refine((value) => !/[?#]/.test(value), "expected a URL without a query or fragment")
+        .transform((value) => value.replace(/\/+$/, ""))
+        .optional(),
+    ),
     /** Key of the HMAC-SHA256 signature of every webhook (`Fathom-Signature`). Unset: webhooks are not signed. */
     WEBHOOK_SECRET: optionalString,
     /** Pause before the first retry of a failed webhook, in seconds; later ones double. */

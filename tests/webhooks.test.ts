@@ -2,6 +2,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, verifyWebhook } from "../lib/tasks/webhook-signature";
+import { findRedisServer, type RedisTestServer, startRedisServer } from "./support/redis";
+import { requireBinary } from "./support/require-binary";
 import { startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, waitFor } from "./support/sse";
 
@@ -56,26 +58,70 @@ function startReceiver(): Promise<{ url: string; received: Received[]; close: ()
   });
 }
 
-/** Webhooks against the real server: signed, retried across a restart, delivered once per run. */
-describe("webhooks", () => {
+const redisBinary = findRedisServer();
+requireBinary(
+  "webhooks on Redis",
+  redisBinary !== null,
+  "redis-server is not installed (apt-get install redis-server).",
+);
+
+/** A store mode: how a server (and the one after a restart) reaches the shared store. */
+interface Mode {
+  start(env: Record<string, string>): Promise<TestServer>;
+  close(): Promise<void>;
+}
+
+const modes: [string, () => Promise<Mode>][] = [
+  [
+    "one volume",
+    async () => {
+      const dataDir = tempDir();
+      return { start: (env) => startServer({ dataDir, env }), close: async () => {} };
+    },
+  ],
+  ...(redisBinary === null
+    ? []
+    : ([
+        [
+          "Redis",
+          async () => {
+            const redis: RedisTestServer = await startRedisServer(redisBinary);
+            // A new data folder each start: Redis is all a restarted server shares with the one before.
+            return {
+              start: (env) => startServer({ env: { ...env, TASK_STORE: redis.url } }),
+              close: () => redis.stop(),
+            };
+          },
+        ],
+      ] as [string, () => Promise<Mode>][])),
+];
+
+/** The address the payload's links are under (PUBLIC_URL). */
+const PUBLIC_URL = "https://research.example.com/fathom";
+
+/** Webhooks against the real server, in both store modes: signed, retried across a restart, delivered once per run. */
+describe.each(modes)("webhooks on %s", (_name, makeMode) => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let server: TestServer | undefined;
-  const dataDir = tempDir();
+  let mode: Mode;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     receiver = await startReceiver();
+    mode = await makeMode();
     env = {
       // The receiver is on 127.0.0.1: the SSRF guard lets it through only with this.
       FETCH_ALLOW_PRIVATE: "true",
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_RETRY_BASE_S: "1",
       WEBHOOK_URL: `${receiver.url}/server-wide`,
+      PUBLIC_URL: `${PUBLIC_URL}/`,
     };
-    server = await startServer({ dataDir, env });
+    server = await mode.start(env);
   });
   afterAll(async () => {
     await server?.stop();
+    await mode?.close();
     await receiver?.close();
   });
 
@@ -128,7 +174,7 @@ describe("webhooks", () => {
     // A restart between attempts: the records are on the volume, the next server sends the rest.
     await server!.stop();
     const stoppedAt = Date.now();
-    server = await startServer({ dataDir, env });
+    server = await mode.start(env);
     await waitFor(
       "both deliveries of run 1 to be delivered",
       async () => {
@@ -165,7 +211,19 @@ describe("webhooks", () => {
       // The first retry waits at least WEBHOOK_RETRY_BASE_S.
       expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(900);
       const payload = JSON.parse(attempts[0]!.rawBody);
-      expect(payload).toMatchObject({ type: "task.finished", deliveryId: id, taskId, status: "completed" });
+      expect(payload).toMatchObject({
+        type: "task.finished",
+        deliveryId: id,
+        taskId,
+        status: "completed",
+        // No schedule started these runs; the links are absolute under PUBLIC_URL (its trailing slash dropped).
+        scheduleId: null,
+        links: {
+          task: `${PUBLIC_URL}/api/tasks/${taskId}`,
+          events: `${PUBLIC_URL}/api/tasks/${taskId}/events`,
+          page: `${PUBLIC_URL}/tasks/${taskId}`,
+        },
+      });
       expect(payload.reportLength).toBeGreaterThan(0);
     }
     // Run 1's first attempts came from the first server, their successes from the second.
@@ -210,6 +268,47 @@ describe("webhooks", () => {
     for (const text of [task, events, log]) {
       expect(text).not.toContain("receiver-secret-token");
       expect(text).not.toContain("from-request");
+    }
+  });
+
+  it("tells of a scheduled run's end with the schedule's id, to the schedule's URL and WEBHOOK_URL", async () => {
+    const created = await getJson(`${server!.url}/api/schedules`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        name: "Webhooks: the Erie Canal",
+        request: { query: "Webhooks: the Erie Canal", depth: 1, breadth: 1 },
+        cron: "0 9 * * 1-5",
+        timezone: "UTC",
+        webhook: { url: `${receiver.url}/from-schedule` },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const scheduleId: string = created.body.id;
+    const ran = await getJson(`${server!.url}/api/schedules/${scheduleId}/run`, { method: "POST" });
+    expect(ran.status).toBe(202);
+    const taskId: string = ran.body.run.taskId;
+    await waitFor(
+      "both deliveries of the scheduled run to be delivered",
+      async () => {
+        const deliveries = await deliveriesOf(taskId);
+        return deliveries.length === 2 && deliveries.every((delivery) => delivery.status === "delivered");
+      },
+      90_000,
+    );
+    const delivered = receiver.received.filter(
+      (entry) => entry.answered === 200 && JSON.parse(entry.rawBody).taskId === taskId,
+    );
+    expect(delivered.map((entry) => entry.path).sort()).toEqual(["/from-schedule", "/server-wide"]);
+    for (const entry of delivered) {
+      expect(entry.signatureOk).toBe(true);
+      expect(JSON.parse(entry.rawBody)).toMatchObject({
+        taskId,
+        run: 1,
+        status: "completed",
+        scheduleId,
+        links: { task: `${PUBLIC_URL}/api/tasks/${taskId}` },
+      });
     }
   });
 

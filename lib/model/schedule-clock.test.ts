@@ -225,7 +225,7 @@ describe("dueFires", () => {
       graceMs,
       missed: "skip",
     });
-    expect(due).toEqual({ fires: [], skipped: 7 });
+    expect(due).toEqual({ fires: [], skipped: 7, latestSkipped: at("2026-01-01T10:00:00Z") });
     const onTime = dueFires(hourly, {
       after: at("2026-01-01T03:00:00Z"),
       now: at("2026-01-01T10:00:10Z"),
@@ -234,6 +234,7 @@ describe("dueFires", () => {
     });
     expect(iso(onTime.fires)).toEqual(["2026-01-01T10:00:00.000Z"]);
     expect(onTime.skipped).toBe(6);
+    expect(iso([onTime.latestSkipped!])).toEqual(["2026-01-01T09:00:00.000Z"]);
   });
 
   it("once: one catch-up run, named by the latest missed fire, for everything missed", () => {
@@ -271,7 +272,7 @@ describe("dueFires", () => {
       graceMs,
       missed: "once",
     });
-    expect(second).toEqual({ fires: [], skipped: 0 });
+    expect(second).toEqual({ fires: [], skipped: 0, latestSkipped: null });
   });
 
   it("ticks every 29 s across New York's spring change fire each 02:30 once, none lost", () => {

@@ -179,6 +179,12 @@ export interface DueFires {
   fires: number[];
   /** Fires in `(after, now]` that are not run (missed under `skip`, or covered by the one catch-up under `once`). */
   skipped: number;
+  /**
+   * Under `skip`, the latest of the missed fires (null when none was
+   * missed): the runner records it as the skip, so the history shows it and
+   * the next tick counts from there. Null under `once` (its catch-up is that fire).
+   */
+  latestSkipped: number | null;
 }
 
 /** Fires counted one by one at most this many; past it the count of skipped fires is a lower bound. */
@@ -200,7 +206,7 @@ const MAX_COUNTED_FIRES = 10_000;
  */
 export function dueFires(spec: CronSpec, options: DueFiresOptions): DueFires {
   const { after, now, graceMs, missed } = options;
-  if (now <= after) return { fires: [], skipped: 0 };
+  if (now <= after) return { fires: [], skipped: 0, latestSkipped: null };
   const onTimeFrom = Math.max(after, now - graceMs - 1);
   const onTime = fireTimesBetween(spec, onTimeFrom, now, MAX_COUNTED_FIRES);
   // The missed fires are those in (after, onTimeFrom]; only their number and the latest matter.
@@ -210,9 +216,13 @@ export function dueFires(spec: CronSpec, options: DueFiresOptions): DueFires {
       ? (missedFires.at(-1) ?? null)
       : latestFireAtOrBefore(spec, after, onTimeFrom);
   if (missed === "once" && onTime.length === 0 && latestMissed !== null) {
-    return { fires: [latestMissed], skipped: missedFires.length - 1 };
+    return { fires: [latestMissed], skipped: missedFires.length - 1, latestSkipped: null };
   }
-  return { fires: onTime, skipped: missedFires.length };
+  return {
+    fires: onTime,
+    skipped: missedFires.length,
+    latestSkipped: missed === "skip" ? latestMissed : null,
+  };
 }
 
 /** The latest fire in `(after, until]`, or null. */

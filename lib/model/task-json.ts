@@ -92,6 +92,12 @@ export const previousRunJsonSchema = z.object({
   finishedAt: z.string(),
   sources: z.array(sourceJsonSchema.omit({ number: true, passages: true })),
   learnings: z.array(z.string()),
+  /**
+   * The run's report length and new-source count: what a schedule's record of
+   * that run needs when the next run started before the record was completed.
+   */
+  reportLength: z.number().int().nonnegative().optional(),
+  newSources: z.number().int().nonnegative().optional(),
 });
 export type PreviousRunJson = z.infer<typeof previousRunJsonSchema>;
 
@@ -207,7 +213,14 @@ export function previousRunOf(task: TaskJson): PreviousRunJson | null {
       ...(page !== undefined ? { page } : {}),
     })),
     learnings: [...task.result.learnings],
+    ...reportLengthOf(task.result),
+    ...(task.result.whatsNew ? { newSources: task.result.whatsNew.sources } : {}),
   };
+}
+
+function reportLengthOf(result: ResultJson): { reportLength?: number } {
+  const length = result.reportLength ?? result.report?.length;
+  return length === undefined ? {} : { reportLength: length };
 }
 
 /** The snapshot as it is written to the store: the report stays in the log only. */

@@ -101,6 +101,7 @@ describe("transitions", () => {
       finishedAt: "2026-01-01T00:00:05.000Z",
       sources: [{ title: "A", url: "https://a.test/" }],
       learnings: ["learned"],
+      reportLength: 10,
     };
     expect(fresh.task.previousRun).toEqual(previousRun);
     // A run that failed has nothing to compare with: the next one still compares with run 2.

@@ -142,7 +142,13 @@ export function withOutcome(delivery: WebhookDeliveryJson, outcome: DeliveryOutc
 export function runEndPayload(
   task: TaskJson,
   deliveryId: string,
-  options: { now: Date; baseUrl?: string },
+  options: {
+    now: Date;
+    /** PUBLIC_URL: makes the links absolute. */
+    baseUrl?: string;
+    /** The schedule whose fire started the run. */
+    scheduleId?: string | null;
+  },
 ): WebhookPayload {
   return webhookPayloadSchema.parse({
     type: "task.finished",
@@ -152,7 +158,7 @@ export function runEndPayload(
     status: task.status,
     reportLength: task.result?.reportLength ?? task.result?.report?.length ?? 0,
     error: task.error?.message ?? null,
-    scheduleId: null,
+    scheduleId: options.scheduleId ?? null,
     finishedAt: task.finishedAt ?? options.now.toISOString(),
     links: webhookLinks(task.id, options.baseUrl),
   });

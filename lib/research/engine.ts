@@ -3,7 +3,7 @@ import type { SearchProvider } from "./providers/search/search-provider";
 import { numberSources } from "./report/number-sources";
 import { createOutputChunker } from "./report/output-chunker";
 import { SOURCES_HEADING, sourcesSection } from "./report/sources-section";
-import { WHATS_NEW_HEADING, whatsNewSection, whatsNewSince } from "./report/whats-new-section";
+import { hasNews, WHATS_NEW_HEADING, whatsNewSection, whatsNewSince } from "./report/whats-new-section";
 import { childBreadth, nodeUnits, RESEARCH_SHARE, ResearchProgress } from "./research-progress";
 import {
   type LearningRecord,
@@ -492,8 +492,10 @@ async function writeReport(
   const sourceList = [...sources.values()];
   // A run after a completed one ends with what it found that that one had
   // not: computed from the recorded steps and the run's fixed `previous`, so
-  // a resumed run writes the same text. (Written by the engine for every
-  // writer; a model-written summary of it is left for later.)
+  // a resumed run writes the same lists. A model writer summarises them
+  // first (the offline one has no summary): a step of its own, so a resumed
+  // run writes the same summary; a failed summary is left out, the lists
+  // say it all.
   const whatsNew = context.previous
     ? whatsNewSince(
         context.previous,
@@ -501,7 +503,28 @@ async function writeReport(
         sections.flatMap((section) => section.learnings),
       )
     : undefined;
-  const tail = [whatsNew ? whatsNewSection(whatsNew) : "", sourcesSection(sourceList)]
+  const summarize = llm.summarizeWhatsNew?.bind(llm);
+  const summary =
+    whatsNew && hasNews(whatsNew) && summarize
+      ? await context.step("whats-new-summary", async () => {
+          try {
+            return await summarize({
+              ...observer,
+              query: context.request.query,
+              language: context.request.language,
+              since: whatsNew.since,
+              sources: whatsNew.sources.map((source) => ({ number: source.number, ...sourceRefOf(source) })),
+              learnings: whatsNew.learnings,
+              signal: context.signal,
+            });
+          } catch (error) {
+            if (context.signal.aborted) throw error;
+            // Optional text: the section is complete without it, and the run should not fail for it.
+            return "";
+          }
+        })
+      : "";
+  const tail = [whatsNew ? whatsNewSection(whatsNew, summary) : "", sourcesSection(sourceList)]
     .filter((part) => part !== "")
     .join("\n");
 

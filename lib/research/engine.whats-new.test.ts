@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createEngine } from "./engine";
+import type { LlmProvider, WhatsNewInput } from "./providers/llm/llm-provider";
 import { createOfflineLlm } from "./providers/llm/offline";
 import type { SearchProvider, SearchResult } from "./providers/search/search-provider";
 import { SOURCES_HEADING } from "./report/sources-section";
@@ -46,6 +47,33 @@ function engineOver(results: { current: SearchResult[] }) {
       },
     }),
   });
+}
+
+/** The offline writer with a model-like summary of what is new (`answer` decides it; calls are counted). */
+function summarizingEngineOver(
+  results: { current: SearchResult[] },
+  answer: (input: WhatsNewInput) => string,
+) {
+  const search = changingSearch(results);
+  const calls: WhatsNewInput[] = [];
+  const llm: LlmProvider = {
+    ...createOfflineLlm({ search }),
+    summarizeWhatsNew: async (input) => {
+      calls.push(input);
+      return answer(input);
+    },
+  };
+  const engine = createEngine({
+    providers: () => ({
+      search,
+      llm,
+      reader: {
+        read: async (result) =>
+          result.passages ? { title: result.title, url: result.url, passages: result.passages } : undefined,
+      },
+    }),
+  });
+  return { engine, calls };
 }
 
 function previousOf(result: ResearchResult, finishedAt: string): PreviousRun {
@@ -117,5 +145,55 @@ describe("what's new since the previous run", () => {
       expect(resumed.result.report).toBe(report);
       expect(report.slice(0, cut) + resumed.outputs.join("")).toBe(report);
     }
+  });
+
+  it("opens the section with the writer's summary of the news, asked once with only what is new", async () => {
+    const results = { current: CANALS };
+    const { engine, calls } = summarizingEngineOver(results, (input) =>
+      input.sources.map((source) => `${source.title} is new [${source.number}].`).join(" "),
+    );
+    const first = await runEngineInMemory(engine, request());
+    results.current = [...CANALS, NEWS];
+    const previous = previousOf(first.result, "2026-03-01T12:00:05Z");
+    const second = await runEngineInMemory(engine, request(), { previous });
+    const news = second.result.sources.find((source) => source.url === NEWS.url)!;
+    expect(second.result.report).toContain(
+      `${WHATS_NEW_HEADING}2026-03-01 12:00:05 UTC\n\nCanal news is new [${news.number}].\n\nNew sources (1):\n`,
+    );
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.sources.map((source) => source.url)).toEqual([NEWS.url]);
+    expect(calls[0]!.since).toBe("2026-03-01 12:00:05 UTC");
+    expect(second.stepsRun).toContain("whats-new-summary");
+
+    // A resumed run writes the recorded summary again, without asking.
+    const records = new Map(second.records);
+    records.delete("report");
+    const report = second.result.report;
+    const cut = report.indexOf("New sources (1)");
+    const resumed = await runEngineInMemory(engine, request(), {
+      previous,
+      records,
+      reportSoFar: report.slice(0, cut),
+    });
+    expect(resumed.result.report).toBe(report);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("asks for no summary when nothing is new, and keeps the lists when the summary fails", async () => {
+    const results = { current: CANALS };
+    const quiet = summarizingEngineOver(results, () => "unused");
+    const first = await runEngineInMemory(quiet.engine, request());
+    const previous = previousOf(first.result, "2026-03-01T12:00:05Z");
+    const again = await runEngineInMemory(quiet.engine, request(), { previous });
+    expect(again.result.report).toContain("Nothing new since 2026-03-01 12:00:05 UTC.");
+    expect(quiet.calls).toHaveLength(0);
+
+    results.current = [...CANALS, NEWS];
+    const failing = summarizingEngineOver(results, () => {
+      throw new Error("the model is down");
+    });
+    const run = await runEngineInMemory(failing.engine, request(), { previous });
+    expect(failing.calls).toHaveLength(1);
+    expect(run.result.report).toMatch(/## What's new since 2026-03-01 12:00:05 UTC\n\nNew sources \(1\):\n/);
   });
 });

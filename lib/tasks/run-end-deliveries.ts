@@ -9,6 +9,13 @@ export interface RunEndDeliveriesOptions {
   /** Only these URLs (a subscriber that came after the end); default: the server's and the run's subscriptions. */
   only?: readonly string[];
   now: Date;
+  /** PUBLIC_URL (no trailing slash): the payload's links are absolute under it. Default: paths. */
+  baseUrl?: string;
+  /**
+   * The schedule whose fire started this run, or null; asked only when
+   * there is a delivery to make (finding it reads the schedules).
+   */
+  scheduleOf?: (task: TaskJson) => Promise<string | null>;
 }
 
 /**
@@ -33,6 +40,8 @@ export async function createRunEndDeliveries(
     ],
   );
   let created = 0;
+  if (urls.size === 0) return created;
+  const scheduleId = (await options.scheduleOf?.(task)) ?? null;
   for (const url of urls) {
     const id = await deliveryIdOf(task.id, task.run, url, task.lastEventId);
     const at = options.now.toISOString();
@@ -45,7 +54,11 @@ export async function createRunEndDeliveries(
       attempts: [],
       nextAttemptAt: at,
       createdAt: at,
-      payload: runEndPayload(task, id, { now: options.now }),
+      payload: runEndPayload(task, id, {
+        now: options.now,
+        scheduleId,
+        ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      }),
     };
     if ((await store.createDelivery(delivery)).created) created += 1;
   }

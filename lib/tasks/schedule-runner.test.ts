@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { isAppError } from "../errors";
-import { silentLogger } from "../log";
+import { createLogger, silentLogger } from "../log";
 import type { ResearchRequestBody } from "../model/request";
 import {
   newSchedule,
@@ -9,10 +9,10 @@ import {
   type ScheduleRunJson,
   scheduleCreateSchema,
 } from "../model/schedule";
-import { isFinished, newTaskJson, type TaskJson, type TaskStatus } from "../model/task-json";
+import { isFinished, newTaskJson, previousRunOf, type TaskJson, type TaskStatus } from "../model/task-json";
 import { MemoryTaskStore, MemoryVolume } from "../store/memory-store";
 import type { ScheduleStore } from "../store/schedules/types";
-import { ScheduleRunner, type ScheduleTasks } from "./schedule-runner";
+import { ScheduleRunner, type ScheduleTasks, skippedText } from "./schedule-runner";
 import { ScheduleService } from "./schedule-service";
 import type { SubmitOptions, SubmitResult } from "./task-manager";
 
@@ -30,6 +30,8 @@ class FakeTasks implements ScheduleTasks {
   readonly tasks = new Map<string, TaskJson>();
   /** Submissions that started a run (a new task or a fresh run). */
   runsStarted = 0;
+  /** The next fresh run of a finished task is not started (another process holds the task). */
+  holdNext = false;
 
   idOf(body: ResearchRequestBody): string {
     return createHash("sha256").update(body.query).digest("hex").slice(0, 32);
@@ -53,8 +55,13 @@ class FakeTasks implements ScheduleTasks {
       this.runsStarted += 1;
       return { task, created: true };
     }
+    if (body.fresh && isFinished(existing.status) && this.holdNext) {
+      this.holdNext = false;
+      return { task: existing, created: false };
+    }
     if (body.fresh && isFinished(existing.status)) {
       expect(options?.newRun).toBe(true);
+      existing.previousRun = previousRunOf(existing) ?? existing.previousRun ?? null;
       existing.run += 1;
       existing.status = "running";
       existing.result = null;
@@ -203,6 +210,43 @@ describe("ScheduleRunner", () => {
     expect((await allRuns(store, schedule.id)).at(-1)).toMatchObject({ run: 2, started: true });
   });
 
+  it("records a fire whose submission started no new run as refused, not as the previous run again", async () => {
+    const { tasks, store, tickAt } = setup();
+    const schedule = makeSchedule({ cron: "0 * * * *", createdAt: T0 });
+    await store.createSchedule(schedule);
+    await tickAt(T0 + HOUR);
+    tasks.finishAll();
+    // The run ended, but the task is still held elsewhere: the submission answers with run 1 as it was.
+    tasks.holdNext = true;
+    await tickAt(T0 + 2 * HOUR);
+    tasks.finishAll();
+    await tickAt(T0 + 3 * HOUR);
+    const runs = await allRuns(store, schedule.id);
+    expect(runs.map((run) => run.run)).toEqual([1, null, 2]);
+    expect(runs[1]).toMatchObject({ success: false, error: "previous run still running" });
+    expect(tasks.runsStarted).toBe(2);
+  });
+
+  it("completes the record of a run that ended and was followed by the next before it looked", async () => {
+    const { tasks, store, tickAt } = setup();
+    const schedule = makeSchedule({ cron: "0 * * * *", createdAt: T0 });
+    await store.createSchedule(schedule);
+    await tickAt(T0 + HOUR);
+    tasks.finishAll("completed", "2025-01-06T10:00:30.000Z");
+    // Someone else starts run 2 before the runner's next look at run 1.
+    await tasks.submit({ ...request, fresh: true }, "client", { newRun: true });
+    await tickAt(T0 + HOUR + 1000);
+    const [first] = await allRuns(store, schedule.id);
+    expect(first).toMatchObject({
+      run: 1,
+      success: true,
+      error: null,
+      endedAt: "2025-01-06T10:00:30.000Z",
+      reportLength: 42,
+      sources: 2,
+    });
+  });
+
   it("skips a fire while the previous run still runs, without touching it", async () => {
     const { tasks, store, tickAt } = setup();
     const schedule = makeSchedule({ cron: "0 * * * *", createdAt: T0 });
@@ -225,7 +269,18 @@ describe("ScheduleRunner", () => {
       await tickAt(T0 + 5 * HOUR + 30 * MINUTE);
       const runs = await allRuns(store, schedule.id);
       if (missed === "skip") {
-        expect(runs).toEqual([]);
+        // One record says what was skipped; nothing ran.
+        expect(runs).toHaveLength(1);
+        expect(runs[0]).toMatchObject({
+          fireTime: new Date(T0 + 5 * HOUR).toISOString(),
+          catchUp: true,
+          run: null,
+          taskId: null,
+          success: false,
+          error: skippedText(5),
+        });
+        expect(runs[0]!.endedAt).not.toBeNull();
+        expect(tasks.runsStarted).toBe(0);
       } else {
         expect(runs).toHaveLength(1);
         expect(runs[0]).toMatchObject({
@@ -238,8 +293,45 @@ describe("ScheduleRunner", () => {
       await tickAt(T0 + 6 * HOUR + 500);
       const after = await allRuns(store, schedule.id);
       expect(after.at(-1)).toMatchObject({ fireTime: new Date(T0 + 6 * HOUR).toISOString(), catchUp: false });
-      expect(after).toHaveLength(missed === "skip" ? 1 : 2);
+      expect(after).toHaveLength(2);
     }
+  });
+
+  it("`skip` records missed fires once: later ticks neither record nor log them again", async () => {
+    const lines: string[] = [];
+    const volume = new MemoryVolume();
+    const tasks = new FakeTasks();
+    const clock: Clock = { wall: 0, mono: 0 };
+    const runners = [0, 1].map((index) => {
+      const store = new MemoryTaskStore({ volume, leaseTtlMs: 1000 });
+      return new ScheduleRunner({
+        schedules: store.schedules,
+        tasks,
+        logger: createLogger({ level: "info", format: "json", write: (line) => lines.push(line) }),
+        ownerId: `owner-${index}`,
+        redact: (text) => text,
+        tickMs: 1000,
+        now: () => clock.wall,
+        monotonic: () => clock.mono,
+      });
+    });
+    const store = new MemoryTaskStore({ volume, leaseTtlMs: 1000 }).schedules;
+    const schedule = makeSchedule({ cron: "0 0 * * *", createdAt: T0, missed: "skip" });
+    await store.createSchedule(schedule);
+    // Down across three daily fires; then both processes tick every second for a minute.
+    for (let time = T0 + 3 * 24 * HOUR + HOUR; time < T0 + 3 * 24 * HOUR + HOUR + MINUTE; time += 1000) {
+      clock.mono += 1000;
+      clock.wall = time;
+      await Promise.all(runners.map((runner) => runner.tick()));
+    }
+    const runs = await allRuns(store, schedule.id);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ run: null, catchUp: true, error: skippedText(3) });
+    expect((await store.getSchedule(schedule.id))?.lastFireAt).toBe(runs[0]!.fireTime);
+    const missedLines = lines.filter((line) => line.includes("schedule.fires_missed"));
+    expect(missedLines).toHaveLength(1);
+    expect(JSON.parse(missedLines[0]!)).toMatchObject({ skipped: 3, policy: "skip" });
+    expect(tasks.runsStarted).toBe(0);
   });
 
   it("neither skips nor doubles a fixed-time fire across DST in America/New_York; an hourly one follows elapsed time", async () => {

@@ -63,6 +63,10 @@ const SECOND_MS = 1000;
  * only its winner starts the fire's run: a fresh run of the schedule's task
  * (one task per request, a new run per fire, never a copy).
  *
+ * Fires missed while every process was down follow the schedule's
+ * `missed` (`dueFires`): under `once` the latest runs as the catch-up;
+ * under `skip` the latest is claimed and recorded as not run (`#skip`).
+ *
  * A fire while the previous run is still queued, running or paused starts
  * nothing: it is recorded with `run: null` and the error "previous run
  * still running" (the run is never interrupted, and fires do not pile up).
@@ -181,7 +185,9 @@ export class ScheduleRunner {
         Date.parse(schedule.activeSince ?? schedule.createdAt),
       );
       const due = dueFires(schedule, { after, now, graceMs: this.#graceMs, missed: schedule.missed });
-      if (due.skipped > 0) {
+      if (due.latestSkipped !== null) {
+        await this.#skip(schedule, due.latestSkipped, due.skipped);
+      } else if (due.skipped > 0) {
         this.#options.logger.info("schedule.fires_missed", {
           scheduleId: schedule.id,
           skipped: due.skipped,
@@ -221,6 +227,42 @@ export class ScheduleRunner {
       claimedAt,
     });
     return { claimed: true, run };
+  }
+
+  /**
+   * Records fires missed under `missed: skip` (every process was down): the
+   * latest of them is claimed like any fire, and its winner records it as
+   * ended without a run (`run: null`, `success: false`, `catchUp: true`, the error saying how
+   * many were skipped). So the history shows the skip once, and the claim
+   * moves `lastFireAt` past the missed fires: later ticks count from there
+   * rather than finding (and logging) the same missed fires again.
+   */
+  async #skip(schedule: ScheduleJson, fireTime: number, count: number): Promise<void> {
+    if (!(await this.#schedules.claimFire(schedule.id, fireTime, this.#options.ownerId))) return;
+    this.#options.logger.info("schedule.fires_missed", {
+      scheduleId: schedule.id,
+      skipped: count,
+      policy: schedule.missed,
+    });
+    const at = new Date(this.#now()).toISOString();
+    await this.#record({
+      scheduleId: schedule.id,
+      fireTime: new Date(fireTime).toISOString(),
+      run: null,
+      taskId: null,
+      catchUp: true,
+      manual: false,
+      started: true,
+      startedAt: at,
+      endedAt: at,
+      durationMs: 0,
+      // As a fire refused while the previous run runs: not run (the page shows "Skipped").
+      success: false,
+      error: skippedText(count),
+      reportLength: null,
+      sources: null,
+      newSources: null,
+    });
   }
 
   /**
@@ -297,6 +339,13 @@ export class ScheduleRunner {
         `schedule:${schedule.id}:${fireTime}`,
         { newRun: true },
       );
+      if (task.run < expected) {
+        // No new run started: the previous one had ended but another process
+        // still held the task (its runner saving the end, or a requeue), and
+        // the submission answered with the task as it was. Recording its run
+        // would count the previous run twice (seen with 100 fires a second).
+        return this.#record(refused(taskId, "previous run still running"));
+      }
       return this.#record({ ...base, taskId, run: task.run });
     } catch (error) {
       return this.#record(refused(taskId, errorMessage(error)));
@@ -386,6 +435,18 @@ export class ScheduleRunner {
     const at = new Date(this.#now()).toISOString();
     if (!task) return ended(run, at, false, "the task was deleted");
     if (task.run > run.run) {
+      // The run ended and the next started between two looks: if it
+      // completed, the task keeps it as its previous run (fires a second
+      // apart see this); else its outcome is no longer on the task.
+      const previous = task.previousRun;
+      if (previous?.run === run.run) {
+        return {
+          ...ended(run, previous.finishedAt, true, null),
+          reportLength: previous.reportLength ?? null,
+          sources: previous.sources.length,
+          newSources: previous.newSources ?? null,
+        };
+      }
       return ended(run, at, null, "a later run started before this run's end was seen");
     }
     if (task.run < run.run || !isFinished(task.status)) return null;
@@ -412,6 +473,13 @@ export class ScheduleRunner {
       await this.#schedules.pruneRuns(schedule.id, before);
     }
   }
+}
+
+/** The error of a skip's record. */
+export function skippedText(count: number): string {
+  return count === 1
+    ? "Not run (missed: skip): this fire passed while no process was running."
+    : `Not run (missed: skip): ${count} fires passed while no process was running, this one the last.`;
 }
 
 function openKey(run: ScheduleRunJson): string {

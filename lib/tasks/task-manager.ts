@@ -17,6 +17,7 @@ import { requestDefaults } from "../model/request-defaults";
 import { isFinished, newTaskJson, type TaskJson } from "../model/task-json";
 import { afterAppend, assertControl, type ControlAction, control, requeue } from "../model/transitions";
 import { addToTokenUsage, emptyTokenUsage, modelKey, type TokenUsage } from "../model/usage";
+import { SCHEDULE_LIMITS } from "../model/schedule";
 import { type DeliveryView, deliveryView, WEBHOOK_LIMITS } from "../model/webhook";
 import { redactorFor } from "../redact";
 import type { TaskEngine } from "../research/types";
@@ -70,6 +71,13 @@ export interface SubmitResult {
   task: TaskJson;
   created: boolean;
 }
+
+/**
+ * Pages of a schedule's run records searched for the fire that started a
+ * run (`#scheduleOf`): the fires refused while that run ran come after it,
+ * one a second at most.
+ */
+const SCHEDULE_PAGES_SEARCHED = 10;
 
 /** Options of `TaskManager.submit`. */
 export interface SubmitOptions {
@@ -242,6 +250,7 @@ export class TaskManager {
     const created = await createRunEndDeliveries(this.store.schedules, task, {
       serverUrl: this.config.WEBHOOK_URL,
       now: this.#now(),
+      ...this.#deliveryContext(),
     });
     if (created > 0) this.#logger.info("webhook.created", { taskId: task.id, run: task.run, count: created });
   }
@@ -267,8 +276,64 @@ export class TaskManager {
     }
     const current = await this.store.getTask(task.id);
     if (current && current.run === task.run && isFinished(current.status)) {
-      await createRunEndDeliveries(this.store.schedules, current, { only: [url], now: this.#now() });
+      await createRunEndDeliveries(this.store.schedules, current, {
+        only: [url],
+        now: this.#now(),
+        ...this.#deliveryContext(),
+      });
     }
+  }
+
+  /** What a run's deliveries need of the server: its public address and how to find a run's schedule. */
+  #deliveryContext(): { baseUrl?: string; scheduleOf: (task: TaskJson) => Promise<string | null> } {
+    return {
+      ...(this.config.PUBLIC_URL ? { baseUrl: this.config.PUBLIC_URL } : {}),
+      scheduleOf: (task) => this.#scheduleOf(task),
+    };
+  }
+
+  /**
+   * The schedule whose fire started the task's current run, or null. A
+   * schedule's task is its request's (same fingerprint), and the fire's
+   * record names the run it starts before the run is submitted
+   * (ScheduleRunner), so the record is there when the run ends. Records are
+   * newest first: the search stops at an older run of the task.
+   */
+  async #scheduleOf(task: TaskJson): Promise<string | null> {
+    for (const schedule of await this.store.schedules.listSchedules()) {
+      let id: string;
+      try {
+        ({ id } = await this.identify(schedule.request));
+      } catch (error) {
+        // A schedule whose provider is gone started no run of this server's.
+        this.#logger.debug("webhook.schedule_unidentified", {
+          scheduleId: schedule.id,
+          error: errorMessage(error),
+        });
+        continue;
+      }
+      if (id === task.id && (await this.#firedRun(schedule.id, task))) return schedule.id;
+    }
+    return null;
+  }
+
+  /** Whether a fire of the schedule started the task's current run (its records, newest first, up to an older run). */
+  async #firedRun(scheduleId: string, task: TaskJson): Promise<boolean> {
+    let cursor: string | undefined;
+    for (let page = 0; page < SCHEDULE_PAGES_SEARCHED; page++) {
+      const { runs, nextCursor } = await this.store.schedules.listRuns(scheduleId, {
+        limit: SCHEDULE_LIMITS.runsPerPage,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const run of runs) {
+        if (run.taskId !== task.id || run.run === null) continue;
+        if (run.run === task.run) return true;
+        if (run.run < task.run) return false;
+      }
+      if (!nextCursor) return false;
+      cursor = nextCursor;
+    }
+    return false;
   }
 
   /** The webhook deliveries of a task, oldest first, as the API shows them (no URL beyond its origin). */

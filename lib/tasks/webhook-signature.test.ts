@@ -1,4 +1,8 @@
 import { createHmac } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   nextWebhookAttempt,
@@ -74,5 +78,27 @@ describe("webhook retries", () => {
     expect(at - created).toBeGreaterThan(22 * 3_600_000);
     expect(attempts).toBeGreaterThan(20);
     expect(attempts).toBeLessThan(40);
+  });
+});
+
+describe("the README's verification example", () => {
+  it("is at most ten lines, accepts what the server signs and refuses a changed body, a wrong secret or a stale time", async () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const block = [...readme.matchAll(/```js\n([\s\S]*?)\n```/g)]
+      .map((match) => match[1]!)
+      .find((code) => code.includes("verifyFathom"));
+    expect(block).toBeDefined();
+    expect(block!.trimEnd().split("\n").length).toBeLessThanOrEqual(10);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fathom-readme-")), "verify.mjs");
+    fs.writeFileSync(file, block!);
+    const { verifyFathom } = (await import(pathToFileURL(file).href)) as {
+      verifyFathom: (rawBody: string, header: string | null, secret: string, toleranceS?: number) => boolean;
+    };
+    const header = signatureHeader(body, secret, Date.now());
+    expect(verifyFathom(body, header, secret)).toBe(true);
+    expect(verifyFathom(`${body} `, header, secret)).toBe(false);
+    expect(verifyFathom(body, header, `${secret}x`)).toBe(false);
+    expect(verifyFathom(body, signatureHeader(body, secret, Date.now() - 600_000), secret)).toBe(false);
+    expect(verifyFathom(body, null, secret)).toBe(false);
   });
 });

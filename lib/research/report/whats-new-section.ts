@@ -17,7 +17,8 @@ export interface WhatsNew {
 /**
  * Compares a run's numbered sources and learnings with the previous run's:
  * by source identity (`sourceKey`) and by learning text, with no model, so
- * the same recorded steps always give the same section.
+ * the same recorded steps always give the same lists (a model's summary of
+ * them is a recorded step of its own: see the engine's `writeReport`).
  */
 export function whatsNewSince(
   previous: PreviousRun,
@@ -38,15 +39,22 @@ export function whatsNewSince(
   };
 }
 
+/** Whether a run found anything its previous run had not. */
+export function hasNews(whatsNew: WhatsNew): boolean {
+  return whatsNew.sources.length > 0 || whatsNew.learnings.length > 0;
+}
+
 /**
  * The section (ends with a newline): new sources by their citation number,
- * then new learnings with their citations, or "Nothing new since …".
+ * then new learnings with their citations, or "Nothing new since …". A
+ * model's `summary` of the news (one paragraph), when given, comes first.
  */
-export function whatsNewSection(whatsNew: WhatsNew): string {
+export function whatsNewSection(whatsNew: WhatsNew, summary = ""): string {
   const heading = `${WHATS_NEW_HEADING}${whatsNew.since}\n\n`;
-  if (whatsNew.sources.length === 0 && whatsNew.learnings.length === 0) {
+  if (!hasNews(whatsNew)) {
     return `${heading}Nothing new since ${whatsNew.since}.\n`;
   }
+  const opening = summary.trim() === "" ? "" : `${summary.trim()}\n\n`;
   const parts: string[] = [];
   if (whatsNew.sources.length > 0) {
     const lines = whatsNew.sources.map((source) => {
@@ -67,7 +75,7 @@ export function whatsNewSection(whatsNew: WhatsNew): string {
   } else {
     parts.push("No new learnings.\n");
   }
-  return heading + parts.join("\n");
+  return heading + opening + parts.join("\n");
 }
 
 /** "2026-03-01T12:00:05.120Z" → "2026-03-01 12:00:05 UTC" (the text as is when it is no date). */

@@ -101,6 +101,19 @@ export interface ReportInput extends ModelCallObserver {
   signal?: AbortSignal;
 }
 
+/** Input of `LlmProvider.summarizeWhatsNew`. */
+export interface WhatsNewInput extends ModelCallObserver {
+  query: string;
+  language: string;
+  /** When the previous run ended, as the section's heading shows it. */
+  since: string;
+  /** The sources the previous run did not cite, with this report's numbers. */
+  sources: { number: number; title: string; url?: string; documentRef?: string }[];
+  /** The learnings the previous run did not have, with their citations. */
+  learnings: { text: string; citations: number[] }[];
+  signal?: AbortSignal;
+}
+
 /**
  * The "thinking" half of the engine: plans sub-questions, turns passages
  * into learnings and follow-up questions, and writes the report body (title,
@@ -114,4 +127,10 @@ export interface LlmProvider {
   plan(input: PlanInput): Promise<SubQuestion[]>;
   learn(input: LearnInput): Promise<LearnOutput>;
   writeReport(input: ReportInput): Promise<void>;
+  /**
+   * A few sentences on what a run found that the previous one had not,
+   * citing by number (plain text, no heading). Optional: the offline writer
+   * has none, and the "What's new" section is then its computed lists only.
+   */
+  summarizeWhatsNew?(input: WhatsNewInput): Promise<string>;
 }

@@ -13,6 +13,7 @@ import type {
   PlanInput,
   ReportInput,
   SubQuestion,
+  WhatsNewInput,
 } from "./llm-provider";
 import { type AnswerMode, callModel, failedMidStream, type ModelCallResult, refusalKind } from "./model-call";
 import { emptyReportBody } from "./offline";
@@ -185,6 +186,38 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
         .map((item) => ({ query: item.query, goal: item.researchGoal || item.query }));
     },
 
+    async summarizeWhatsNew(input: WhatsNewInput): Promise<string> {
+      const sources = input.sources
+        .slice(0, 30)
+        .map(
+          (source) =>
+            `[${source.number}] ${source.title}${source.url ? ` <${source.url}>` : source.documentRef ? ` (${source.documentRef})` : ""}`,
+        )
+        .join("\n");
+      const learnings = input.learnings
+        .slice(0, 30)
+        .map((learning) => `- ${learning.text} ${learning.citations.map((number) => `[${number}]`).join("")}`)
+        .join("\n");
+      const prompt =
+        `Summarise what is new since the previous run of this research, which ended ${input.since}.\n` +
+        `<question>\n${input.query}\n</question>\n\n` +
+        `Sources the previous run did not have:\n<new_sources>\n${sources || "(none)"}\n</new_sources>\n\n` +
+        `Findings the previous run did not have:\n<new_learnings>\n${learnings || "(none)"}\n</new_learnings>\n\n` +
+        "Answer with two to four plain sentences (no heading, no list), citing sources such as [1] with only " +
+        "the numbers above.";
+      const { text } = await withRetries(
+        () =>
+          call(input, {
+            messages: [{ role: "user", content: prompt }],
+            language: input.language,
+            signal: input.signal,
+            temperature: 0.3,
+          }),
+        { maxRetries, runtime: options.runtime, signal: input.signal },
+      );
+      return summaryParagraph(text);
+    },
+
     async learn(input: LearnInput): Promise<LearnOutput> {
       const prompt = (passages: readonly NumberedPassage[]) =>
         `The user's question: ${input.rootQuery}\n` +
@@ -319,6 +352,27 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
       }
     },
   };
+}
+
+/** Longest "what's new" summary kept, in characters. */
+const MAX_SUMMARY_CHARS = 1500;
+
+/**
+ * A model's summary as one paragraph: heading lines, list marks and blank lines
+ * gone (the section around it is the engine's), cut at a sentence to
+ * `MAX_SUMMARY_CHARS`.
+ */
+export function summaryParagraph(text: string): string {
+  const flat = text
+    .split("\n")
+    .filter((line) => !/^\s*#{1,6}\s/.test(line))
+    .map((line) => line.replace(/^\s*([-*+]\s+|\d+\.\s+)/, "").trim())
+    .filter((line) => line !== "")
+    .join(" ");
+  if (flat.length <= MAX_SUMMARY_CHARS) return flat;
+  const cut = flat.slice(0, MAX_SUMMARY_CHARS);
+  const end = cut.lastIndexOf(". ");
+  return end > MAX_SUMMARY_CHARS / 2 ? cut.slice(0, end + 1) : `${cut.slice(0, -1)}…`;
 }
 
 /** The passages that fit `budget` tokens, in order (always at least one, cut to fit). */
