@@ -32,8 +32,8 @@ const layers = [
   },
   { name: "model", units: ["lib/model"] },
   {
-    name: "stores, research, exports, limits and auth",
-    units: ["lib/store", "lib/research", "lib/export", "lib/limits", "lib/auth"],
+    name: "stores, research, exports, limits, auth and the API document",
+    units: ["lib/store", "lib/research", "lib/export", "lib/limits", "lib/auth", "lib/openapi"],
   },
   { name: "streams and tasks", units: ["lib/sse", "lib/tasks"] },
   { name: "wiring", units: ["lib/server"] },
