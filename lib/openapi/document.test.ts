@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { answerChecker, validateOpenApiDocument } from "@/tests/support/openapi";
 import { openApiDocument } from "./document";
 import { operations } from "./operations";
 
@@ -160,5 +161,25 @@ describe("the API document and the route files", () => {
       >;
       expect(components?.[name!], `#/components/${kind}/${name}`).toBeDefined();
     }
+  });
+});
+
+describe("the API document", () => {
+  it("is valid OpenAPI 3.1", async () => {
+    const result = await validateOpenApiDocument(openApiDocument());
+    expect(result.errors).toBe("");
+    expect(result.valid).toBe(true);
+    expect(result.version).toBe("3.1");
+  });
+
+  it("describes the error body once, and answers are checked against it", () => {
+    const checker = answerChecker(openApiDocument());
+    expect(() =>
+      checker.json("GET", "/api/tasks/{id}", 404, { error: { code: "not_found", message: "No task x." } }),
+    ).not.toThrow();
+    expect(() => checker.json("GET", "/api/tasks/{id}", 404, { error: { code: "not_found" } })).toThrow(
+      /message/,
+    );
+    expect(() => checker.json("GET", "/api/tasks/{id}", 200, { id: "x" })).toThrow(/does not match/);
   });
 });
