@@ -16,7 +16,7 @@ export async function validateOpenApiDocument(
 ): Promise<{ valid: boolean; version: string | undefined; errors: string }> {
   const validator = new Validator();
   // The validator keeps what it is given: a copy, so the caller's object is never changed.
-  const result = await validator.validate(structuredClone(document) as object);
+  const result = await validator.validate(structuredClone(document) as Record<string, unknown>);
   return {
     valid: result.valid,
     version: validator.version,
