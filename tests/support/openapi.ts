@@ -26,7 +26,7 @@ export async function validateOpenApiDocument(
 
 type Json = Record<string, any>;
 
-const escape = (segment: string) => segment.replace(/~/g, "~0").replace(/\//g, "~1");
+const pointerSegment = (segment: string) => segment.replace(/~/g, "~0").replace(/\//g, "~1");
 
 export interface AnswerChecker {
   /**
@@ -85,12 +85,12 @@ export function answerChecker(document: Json): AnswerChecker {
     if (typeof response.$ref === "string") {
       const name = (response.$ref as string).split("/").pop()!;
       return {
-        pointer: `/components/responses/${escape(name)}`,
+        pointer: `/components/responses/${pointerSegment(name)}`,
         response: document.components.responses[name],
       };
     }
     return {
-      pointer: `/paths/${escape(path)}/${method.toLowerCase()}/responses/${key}`,
+      pointer: `/paths/${pointerSegment(path)}/${method.toLowerCase()}/responses/${key}`,
       response,
     };
   };
@@ -111,14 +111,14 @@ export function answerChecker(document: Json): AnswerChecker {
           throw new Error(`${method} ${path} sent an undocumented event type ${event.event}.`);
         }
         check(
-          `${pointer}/content/text~1event-stream/x-events/${escape(event.event)}`,
+          `${pointer}/content/text~1event-stream/x-events/${pointerSegment(event.event)}`,
           event.data,
           `${method} ${path} event ${event.event}`,
         );
       }
     },
     component(name, body) {
-      check(`/components/schemas/${escape(name)}`, body, `component ${name}`);
+      check(`/components/schemas/${pointerSegment(name)}`, body, `component ${name}`);
     },
   };
 }
