@@ -34,6 +34,8 @@ export interface AnswerChecker {
    * documents `status` (or a default) and `body` is valid against its JSON schema.
    */
   json(method: string, path: string, status: number, body: unknown): void;
+  /** Throws unless the operation documents `status` (or a default). */
+  status(method: string, path: string, status: number): void;
   /** Throws unless each event's type is documented for the stream and its data is valid. */
   events(method: string, path: string, events: { event: string; data: unknown }[]): void;
   /** Throws unless `body` is valid against the component schema `name`. */
@@ -95,6 +97,9 @@ export function answerChecker(document: Json): AnswerChecker {
     };
   };
   return {
+    status(method, path, status) {
+      responsePointer(method, path, status);
+    },
     json(method, path, status, body) {
       const { pointer, response } = responsePointer(method, path, status);
       if (!response.content?.["application/json"]) {
