@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { headers } from "next/headers";
 import { type OpenApiDocument, openApiDocument } from "@/lib/openapi/document";
 import styles from "./api-docs.module.css";
-import { type JsonSchema, SchemaView, schemaAnchor, TypeLabel } from "./schema-view";
+import { InlineText, type JsonSchema, SchemaView, schemaAnchor, TypeLabel } from "./schema-view";
 
 export const metadata: Metadata = { title: "API" };
 export const dynamic = "force-dynamic";
@@ -33,7 +33,9 @@ export default async function ApiDocsPage() {
         <h1 className={styles.title}>
           {document.info.title} <span className={styles.version}>{document.info.version}</span>
         </h1>
-        <p className={styles.lede}>{document.info.description}</p>
+        <p className={styles.lede}>
+          <InlineText text={document.info.description} />
+        </p>
         <p className={styles.lede}>
           The machine-readable document: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI{" "}
           {document.openapi}). The examples use <code>FATHOM_URL={origin}</code> and{" "}
@@ -64,7 +66,9 @@ export default async function ApiDocsPage() {
       {groups.map((group) => (
         <section key={group.name} id={`tag-${group.name}`} className={styles.group}>
           <h2 className={styles.groupTitle}>{group.name}</h2>
-          <p className="muted">{group.description}</p>
+          <p className="muted">
+            <InlineText text={group.description} />
+          </p>
           {group.entries.map((entry) => (
             <OperationCard key={entry.operation.operationId} entry={entry} />
           ))}
@@ -114,8 +118,17 @@ function OperationCard({ entry }: { entry: Entry }) {
         <code className={styles.path}>{path}</code>
         {operation.security?.length === 0 ? <span className={styles.badge}>no token</span> : null}
       </h3>
-      <p className={styles.summary}>{operation.summary}</p>
-      {operation.description ? <p className="muted">{operation.description}</p> : null}
+      <p className={styles.summary}>
+        <InlineText text={operation.summary} />
+      </p>
+      {String(operation.description ?? "")
+        .split("\n\n")
+        .filter(Boolean)
+        .map((paragraph) => (
+          <p key={paragraph} className="muted">
+            <InlineText text={paragraph} />
+          </p>
+        ))}
       {parameters.length > 0 ? (
         <>
           <h4 className={styles.label}>Parameters</h4>
@@ -149,7 +162,9 @@ function OperationCard({ entry }: { entry: Entry }) {
             <div key={type} className={styles.media}>
               <code className={styles.mediaType}>{type}</code>
               {type === "multipart/form-data" ? (
-                <p className="muted">{String(media.schema.description ?? "")}</p>
+                <p className="muted">
+                  <InlineText text={String(media.schema.description ?? "")} />
+                </p>
               ) : (
                 <TypeLabel schema={media.schema} />
               )}
@@ -161,7 +176,7 @@ function OperationCard({ entry }: { entry: Entry }) {
       <ul className={styles.responses}>
         {responses.map(([status, response]) => (
           <li key={status}>
-            <span className={styles.status}>{status}</span> {response.description}{" "}
+            <span className={styles.status}>{status}</span> <InlineText text={response.description} />{" "}
             <ResponseContent response={response} />
           </li>
         ))}

@@ -4,6 +4,16 @@ import styles from "./api-docs.module.css";
 /** A JSON Schema as the API document holds it. */
 export type JsonSchema = Record<string, unknown>;
 
+/** Text of the document with its `code spans` shown as code (the only markup its descriptions use). */
+export function InlineText({ text }: { text: string }): ReactNode {
+  const parts = text.split("`");
+  return parts.map((part, index) =>
+    // A part's place in the text is its identity; odd places are inside backticks.
+    // biome-ignore lint/suspicious/noArrayIndexKey: see above
+    index % 2 === 1 ? <code key={index}>{part}</code> : <span key={index}>{part}</span>,
+  );
+}
+
 /** The anchor of a component schema on the page. */
 export function schemaAnchor(name: string): string {
   return `schema-${name}`;
@@ -98,7 +108,9 @@ export function SchemaView({ schema, depth = 0 }: { schema: JsonSchema; depth?: 
                 <TypeLabel schema={property} />
               )}
               {typeof property.description === "string" ? (
-                <div className={styles.fieldNote}>{property.description}</div>
+                <div className={styles.fieldNote}>
+                  <InlineText text={property.description} />
+                </div>
               ) : null}
             </td>
           </tr>
