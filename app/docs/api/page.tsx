@@ -7,6 +7,8 @@ import { InlineText, type JsonSchema, SchemaView, schemaAnchor, TypeLabel } from
 export const metadata: Metadata = { title: "API" };
 export const dynamic = "force-dynamic";
 
+// The document is plain JSON, read here by the shape `lib/openapi/document.ts` gives it.
+// biome-ignore lint/suspicious/noExplicitAny: see above
 type Operation = Record<string, any>;
 interface Entry {
   method: string;
