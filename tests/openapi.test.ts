@@ -21,12 +21,16 @@ requireChromium("API page");
 
 interface Answer {
   status: number;
+  // Checked against the document before a test reads it.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   body: any;
   headers: Headers;
 }
 
 describe("the API document against the real server", () => {
   let server: TestServer;
+  // The served JSON, validated as OpenAPI by the first test.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   let document: Record<string, any>;
   let check: AnswerChecker;
   let browser: Browser | undefined;

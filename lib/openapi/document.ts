@@ -162,8 +162,7 @@ export function errorStatuses(operation: ApiOperation): ErrorStatus[] {
   const statuses = new Set<ErrorStatus>(operation.errors);
   if (operation.auth) statuses.add(401);
   if (operation.changes) statuses.add(403);
-  // Every operation counts against the request rate; streams and tasks against their limits.
-  statuses.add(429);
+  // Any operation that reads the store may find it unavailable.
   statuses.add(503);
   return [...statuses].sort((a, b) => a - b);
 }

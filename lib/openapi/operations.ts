@@ -54,7 +54,11 @@ export interface ApiOperation {
     example?: unknown;
   };
   responses: Partial<Record<number, ApiResponse>>;
-  /** Refusals beside the ones every operation may give (401 with auth, 403 for changes, 429/503 limits). */
+  /**
+   * Refusals beside the ones added to every operation: 401 when it needs the
+   * token, 403 when it changes state, 503 (the store unavailable). 429 is
+   * listed where a limit applies: task admission, event streams, sign-in.
+   */
   errors: readonly ErrorStatus[];
 }
 
@@ -114,7 +118,7 @@ export const operations: readonly ApiOperation[] = [
       },
       204: finishedAnswer,
     },
-    errors: [400, 404, 409, 410, 413, 415],
+    errors: [400, 404, 409, 410, 413, 415, 429],
   },
   {
     method: "get",
@@ -137,7 +141,7 @@ export const operations: readonly ApiOperation[] = [
       },
       204: finishedAnswer,
     },
-    errors: [400, 404, 409, 410],
+    errors: [400, 404, 409, 410, 429],
   },
   {
     method: "get",
@@ -167,7 +171,7 @@ export const operations: readonly ApiOperation[] = [
         stream: { task: "TaskSummary", deleted: "TaskDeleted" },
       },
     },
-    errors: [],
+    errors: [429],
   },
   {
     method: "get",
@@ -207,7 +211,7 @@ export const operations: readonly ApiOperation[] = [
     query: querySchemas.cursor,
     lastEventId: true,
     responses: { 200: taskStreamAnswer, 204: finishedAnswer },
-    errors: [400, 404, 409, 410],
+    errors: [400, 404, 409, 410, 429],
   },
   {
     method: "post",
@@ -263,7 +267,7 @@ export const operations: readonly ApiOperation[] = [
         headers: ["X-Task-ID", "Location"],
       },
     },
-    errors: [400, 404, 409, 410, 413, 415],
+    errors: [400, 404, 409, 410, 413, 415, 429],
   },
   {
     method: "get",
@@ -586,7 +590,7 @@ export const operations: readonly ApiOperation[] = [
     responses: {
       200: { description: "Signed in until `expiresAt`.", json: "SessionChange", headers: ["Set-Cookie"] },
     },
-    errors: [400, 401, 413, 415],
+    errors: [400, 401, 413, 415, 429],
   },
   {
     method: "delete",

@@ -24,6 +24,8 @@ export async function validateOpenApiDocument(
   };
 }
 
+// An OpenAPI document is plain JSON walked by its known shape.
+// biome-ignore lint/suspicious/noExplicitAny: see above
 type Json = Record<string, any>;
 
 const pointerSegment = (segment: string) => segment.replace(/~/g, "~0").replace(/\//g, "~1");
