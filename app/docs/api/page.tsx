@@ -72,7 +72,11 @@ export default async function ApiDocsPage() {
             <InlineText text={group.description} />
           </p>
           {group.entries.map((entry) => (
-            <OperationCard key={entry.operation.operationId} entry={entry} />
+            <OperationCard
+              key={entry.operation.operationId}
+              entry={entry}
+              schemas={document.components.schemas}
+            />
           ))}
         </section>
       ))}
@@ -97,7 +101,20 @@ function entriesOf(document: OpenApiDocument): Entry[] {
   );
 }
 
-function OperationCard({ entry }: { entry: Entry }) {
+/** A referenced component's fields, folded: the shape without leaving the operation. */
+function Shape({ schema, schemas }: { schema: JsonSchema; schemas: Record<string, JsonSchema> }) {
+  const name = typeof schema.$ref === "string" ? schema.$ref.split("/").pop() : undefined;
+  const target = name ? schemas[name] : undefined;
+  if (!target) return null;
+  return (
+    <details className={styles.shape}>
+      <summary>fields of {name}</summary>
+      <SchemaView schema={target} />
+    </details>
+  );
+}
+
+function OperationCard({ entry, schemas }: { entry: Entry; schemas: Record<string, JsonSchema> }) {
   const { operation, method, path } = entry;
   const parameters = (operation.parameters ?? []) as Operation[];
   const body = operation.requestBody?.content as Record<string, { schema: JsonSchema }> | undefined;
@@ -168,7 +185,10 @@ function OperationCard({ entry }: { entry: Entry }) {
                   <InlineText text={String(media.schema.description ?? "")} />
                 </p>
               ) : (
-                <TypeLabel schema={media.schema} />
+                <>
+                  <TypeLabel schema={media.schema} />
+                  <Shape schema={media.schema} schemas={schemas} />
+                </>
               )}
             </div>
           ))}
@@ -179,7 +199,7 @@ function OperationCard({ entry }: { entry: Entry }) {
         {responses.map(([status, response]) => (
           <li key={status}>
             <span className={styles.status}>{status}</span> <InlineText text={response.description} />{" "}
-            <ResponseContent response={response} />
+            <ResponseContent response={response} schemas={schemas} />
           </li>
         ))}
         <li>
@@ -197,7 +217,13 @@ function OperationCard({ entry }: { entry: Entry }) {
   );
 }
 
-function ResponseContent({ response }: { response: Operation }) {
+function ResponseContent({
+  response,
+  schemas,
+}: {
+  response: Operation;
+  schemas: Record<string, JsonSchema>;
+}) {
   const content = response.content as Record<string, Operation> | undefined;
   if (!content) return null;
   return (
@@ -216,7 +242,10 @@ function ResponseContent({ response }: { response: Operation }) {
                 ))}
               </span>
             ) : type === "application/json" ? (
-              <TypeLabel schema={media.schema} />
+              <>
+                <TypeLabel schema={media.schema} />
+                <Shape schema={media.schema} schemas={schemas} />
+              </>
             ) : null}
           </span>
         );
