@@ -320,6 +320,10 @@ describe("the API document against the real server", () => {
       await expect.poll(() => research.locator("pre").textContent()).toContain("curl -X POST");
       await expect.poll(() => research.textContent()).toContain("ResearchRequest");
       await expect.poll(() => research.textContent()).toContain("text/event-stream");
+      // The body's shape unfolds in place: its fields, from the component.
+      const shape = research.locator("details", { hasText: "fields of ResearchRequest" });
+      await shape.locator("summary").click();
+      await expect.poll(() => shape.getByText("breadth", { exact: true }).isVisible()).toBe(true);
       fs.mkdirSync(screenshots, { recursive: true });
       await page.screenshot({ path: path.join(screenshots, "api-page.png"), fullPage: false });
       await research.screenshot({ path: path.join(screenshots, "api-page-operation.png") });
