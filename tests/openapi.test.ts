@@ -328,6 +328,25 @@ describe("the API document against the real server", () => {
       await page.screenshot({ path: path.join(screenshots, "api-page.png"), fullPage: false });
       await research.screenshot({ path: path.join(screenshots, "api-page-operation.png") });
       await context.close();
+
+      // On a phone nothing overflows sideways: long paths wrap, examples scroll inside their box.
+      const phone = await browser!.newContext({ baseURL: server.url, viewport: { width: 390, height: 844 } });
+      const small = await phone.newPage();
+      await small.goto("/docs/api");
+      await small.locator("details").evaluateAll((elements) => {
+        for (const element of elements) element.setAttribute("open", "");
+      });
+      const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      // What sticks out, named in the failure.
+      const wide = await small.evaluate(() =>
+        [...document.querySelectorAll("main *")]
+          .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1)
+          .slice(-5)
+          .map((element) => `${element.tagName}.${element.className}: ${element.textContent?.slice(0, 60)}`),
+      );
+      expect(overflow, wide.join("\n")).toBeLessThanOrEqual(0);
+      await small.screenshot({ path: path.join(screenshots, "api-page-phone.png") });
+      await phone.close();
     },
   );
 });
