@@ -3,7 +3,7 @@ import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { answerChecker, validateOpenApiDocument } from "@/tests/support/openapi";
-import { openApiDocument } from "./document";
+import { API_VERSION, openApiDocument } from "./document";
 import { operations } from "./operations";
 
 /**
@@ -165,6 +165,14 @@ describe("the API document and the route files", () => {
 });
 
 describe("the API document", () => {
+  it("carries the package's version", () => {
+    const packageJson = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+      version: string;
+    };
+    expect(openApiDocument().info.version).toBe(packageJson.version);
+    expect(API_VERSION).toBe(packageJson.version);
+  });
+
   it("is valid OpenAPI 3.1", async () => {
     const result = await validateOpenApiDocument(openApiDocument());
     expect(result.errors).toBe("");

@@ -26,7 +26,7 @@ export interface OpenApiDocument {
   security: Record<string, string[]>[];
 }
 
-/** The version of the API the document describes (the package's). */
+/** The version of the API the document describes: the package's (a test keeps them equal). */
 export const API_VERSION = "0.1.0";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
