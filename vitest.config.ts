@@ -12,7 +12,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "unit",
-          include: ["lib/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["lib/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts", "cli/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
           // A FileHandle closed by the garbage collector fails the file that leaked it.

@@ -31,6 +31,8 @@ const layers = [
     ],
   },
   { name: "model", units: ["lib/model"] },
+  // The HTTP client (browser and Node): it speaks to a server over the wire, never to its internals.
+  { name: "client", units: ["lib/client"] },
   {
     name: "stores, research, exports, limits, auth and the API document",
     units: ["lib/store", "lib/research", "lib/export", "lib/limits", "lib/auth", "lib/openapi"],
@@ -38,14 +40,23 @@ const layers = [
   { name: "streams and tasks", units: ["lib/sse", "lib/tasks"] },
   { name: "wiring", units: ["lib/server"] },
   { name: "routes and pages", units: ["app", "instrumentation.ts"] },
+  { name: "command line", units: ["cli"] },
 ];
 
 /** Inside the foundation every file is its own unit, but they may use each other (config → errors). */
 const foundationMayImportFoundation = true;
 
-/** Browser code: may import only the model (types and schemas) and other browser code. */
+/** Browser code: may import only the model (types and schemas), the HTTP client and other browser code. */
 const browserUnits = ["app/components"];
-const browserMayImport = ["lib/model", "lib/errors.ts", "lib/backoff.ts", "app/components"];
+const browserMayImport = ["lib/model", "lib/client", "lib/errors.ts", "lib/backoff.ts", "app/components"];
+
+/** The client runs in browsers too: the model, the client-safe foundation files and itself. */
+const clientUnits = ["lib/client"];
+const clientMayImport = ["lib/model", "lib/errors.ts", "lib/backoff.ts", "lib/client"];
+
+/** The command line (cli/) is a program on the client: the client, the model and itself. */
+const cliUnits = ["cli"];
+const cliMayImport = ["lib/client", "lib/model", "lib/errors.ts", "lib/backoff.ts", "cli"];
 
 const unitOf = (file) => {
   for (const [index, layer] of layers.entries()) {
@@ -89,9 +100,12 @@ function resolveImport(file, specifier) {
 const isTest = (file) => /\.test\.tsx?$/.test(file) || /\/testing\//.test(file);
 
 const problems = [];
-const files = [...sourceFiles("lib"), ...sourceFiles("app"), "instrumentation.ts"].filter(
-  (file) => !isTest(file),
-);
+const files = [
+  ...sourceFiles("lib"),
+  ...sourceFiles("app"),
+  ...sourceFiles("cli"),
+  "instrumentation.ts",
+].filter((file) => !isTest(file));
 for (const file of files) {
   const from = unitOf(file);
   if (!from) {
@@ -102,6 +116,11 @@ for (const file of files) {
   }
   const text = fs.readFileSync(path.join(root, file), "utf8");
   const browser = browserUnits.some((unit) => file.startsWith(`${unit}/`));
+  const restricted = clientUnits.some((unit) => file.startsWith(`${unit}/`))
+    ? { allowed: clientMayImport, what: "client code runs in browsers too" }
+    : cliUnits.some((unit) => file.startsWith(`${unit}/`))
+      ? { allowed: cliMayImport, what: "the command line speaks to a server only through lib/client" }
+      : null;
   for (const match of text.matchAll(importPattern)) {
     const specifier = match[1] ?? match[2];
     const target = resolveImport(file, specifier);
@@ -115,6 +134,10 @@ for (const file of files) {
       problems.push(
         `${file}: browser code imports ${specifier} (only the model and app/components are client-safe)`,
       );
+      continue;
+    }
+    if (restricted && !restricted.allowed.some((unit) => target === unit || target.startsWith(`${unit}/`))) {
+      problems.push(`${file}: imports ${specifier} (${restricted.what})`);
       continue;
     }
     if (to.unit === from.unit) continue;

@@ -1,48 +1,11 @@
-import { z } from "zod";
-import { errorBodySchema } from "@/lib/model/error-body";
+/**
+ * The browser's words for API errors. The error type and the reading of an
+ * error body are the client's (lib/client/api-error.ts); a page tells a
+ * person to sign in again where the API's text speaks to programs.
+ */
+import { ApiError, type ErrorMessages, readApiError, sentence } from "@/lib/client/api-error";
 
-/** An API call that failed, with a message fit to show a person. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  /** For a refusal by a limit: seconds until trying again makes sense (`Retry-After`). */
-  readonly retryAfterSeconds?: number;
-
-  constructor(
-    message: string,
-    status: number,
-    code: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
-  ) {
-    super(message, options);
-    this.name = "ApiError";
-    this.status = status;
-    this.code = code;
-    this.retryAfterSeconds = options?.retryAfterSeconds;
-  }
-
-  /** True when the server could not be reached at all (no HTTP answer). */
-  get unreachable(): boolean {
-    return this.status === 0;
-  }
-}
-
-/** Capitalized and ending in a full stop, whatever the server sent. */
-export function sentence(text: string): string {
-  const trimmed = text.trim();
-  if (trimmed === "") return trimmed;
-  const capitalized = trimmed[0]!.toUpperCase() + trimmed.slice(1);
-  return /[.!?…]$/.test(capitalized) ? capitalized : `${capitalized}.`;
-}
-
-function fallbackMessage(status: number): string {
-  if (status === 401) return "You are signed out or your session expired. Reload the page to sign in again.";
-  if (status === 403) return "The server refused the request.";
-  if (status === 404) return "Not found.";
-  if (status === 429) return "Too many requests right now. Wait a moment and try again.";
-  if (status >= 500) return `The server had a problem (HTTP ${status}). Try again in a moment.`;
-  return `The request failed (HTTP ${status}).`;
-}
+export { ApiError, sentence };
 
 /**
  * What a person is told when a limit refuses them: the server's message
@@ -71,34 +34,14 @@ function formatWait(seconds: number): string {
   return `${Math.round(seconds / 60)} min`;
 }
 
-/** A proxy in front of Fathom may answer `{ error: "text" }`. */
-const foreignErrorBodySchema = z.object({ error: z.string() });
+/** Sentences for a person at a page, where the API's own speak to programs or operators. */
+export const browserMessages: ErrorMessages = {
+  unauthorized: "You are signed out or your session expired. Reload the page to sign in again.",
+  limit: limitMessage,
+  unreachable: "The Fathom server can't be reached. Check your connection; the page keeps trying.",
+};
 
-/** Reads `{ error: { code, message } }` from a failed response; never shows raw JSON. */
-export async function toApiError(response: Response): Promise<ApiError> {
-  let code = `http_${response.status}`;
-  let message = fallbackMessage(response.status);
-  const header = Number(response.headers.get("retry-after"));
-  let retryAfterSeconds = Number.isFinite(header) && header > 0 ? header : undefined;
-  // The API's own 401 text speaks to programs ("wrong API token"); a person needs to know to sign in.
-  if (response.status === 401) return new ApiError(message, 401, "unauthorized");
-  let body: unknown = null;
-  try {
-    body = await response.json();
-  } catch (error) {
-    // Not JSON (a proxy's HTML error page, an empty body): keep the generic sentence.
-    void error;
-  }
-  const ours = errorBodySchema.safeParse(body);
-  if (ours.success) {
-    const error = ours.data.error;
-    code = error.code;
-    if (error.message.trim() !== "") message = sentence(error.message);
-    retryAfterSeconds ??= error.retryAfterSeconds;
-    if (error.limit) message = limitMessage(error.limit, retryAfterSeconds) ?? message;
-  } else {
-    const foreign = foreignErrorBodySchema.safeParse(body);
-    if (foreign.success && foreign.data.error.trim() !== "") message = sentence(foreign.data.error);
-  }
-  return new ApiError(message, response.status, code, { retryAfterSeconds });
+/** Reads `{ error: { code, message } }` from a failed response, in the page's words; never shows raw JSON. */
+export function toApiError(response: Response): Promise<ApiError> {
+  return readApiError(response, browserMessages);
 }

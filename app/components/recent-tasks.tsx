@@ -2,8 +2,8 @@
 
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import { type TaskSummary, taskListPageSchema } from "@/lib/model/task-view";
-import { apiFetch } from "./api";
+import type { TaskSummary } from "@/lib/model/task-view";
+import { client } from "./api";
 import { RelativeTime } from "./relative-time";
 import { StatusPill } from "./status-pill";
 
@@ -12,7 +12,8 @@ export function RecentTasks() {
   const [tasks, setTasks] = useState<TaskSummary[] | null>(null);
   useEffect(() => {
     const controller = new AbortController();
-    apiFetch("/api/tasks?limit=5", taskListPageSchema, { signal: controller.signal })
+    client
+      .listTasks({ limit: 5, signal: controller.signal })
       .then((page) => setTasks(page.tasks))
       .catch((error: unknown) => {
         // The form above already tells when the server is unreachable; this list is a convenience.

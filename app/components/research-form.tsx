@@ -10,8 +10,7 @@ import {
   searchProviders,
   webSearchProviders,
 } from "@/lib/model/request";
-import { researchCreatedSchema } from "@/lib/model/research-created";
-import { apiFetch, describeError } from "./api";
+import { apiFetch, client, describeError } from "./api";
 import { ApiError } from "./api-error";
 import { backoffDelay } from "./backoff";
 import { listCollections } from "./collections-api";
@@ -242,10 +241,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
     if (fresh) body.fresh = true;
     setSubmitting(true);
     try {
-      const created = await apiFetch("/api/research", researchCreatedSchema, {
-        method: "POST",
-        body: JSON.stringify(body),
-      });
+      const created = await client.startResearch(body);
       router.push(created.links.page);
     } catch (error) {
       setServerError(

@@ -1,13 +1,8 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import {
-  type TaskSummary,
-  taskDeletedSchema,
-  taskListPageSchema,
-  taskSummarySchema,
-} from "@/lib/model/task-view";
-import { apiFetch, describeError } from "./api";
+import { type TaskSummary, taskDeletedSchema, taskSummarySchema } from "@/lib/model/task-view";
+import { client as apiClient, describeError } from "./api";
 import { ApiError } from "./api-error";
 import type { ConnectionState } from "./connection-state";
 import { EventSourceClient } from "./event-source-client";
@@ -86,7 +81,8 @@ export function useLiveTasks() {
     // Fetch the first page (initially and after every break), then follow the stream.
     const connect = () => {
       if (stopped) return;
-      apiFetch(`/api/tasks?limit=${PAGE_SIZE}`, taskListPageSchema, { signal: controller.signal })
+      apiClient
+        .listTasks({ limit: PAGE_SIZE, signal: controller.signal })
         .then((page) => {
           if (stopped) return;
           setState((previous) => {
@@ -135,10 +131,7 @@ export function useLiveTasks() {
   async function loadMore() {
     if (!state.nextCursor) return;
     try {
-      const page = await apiFetch(
-        `/api/tasks?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(state.nextCursor)}`,
-        taskListPageSchema,
-      );
+      const page = await apiClient.listTasks({ limit: PAGE_SIZE, cursor: state.nextCursor });
       setState((previous) => {
         const tasks = new Map(previous.tasks);
         for (const task of page.tasks) if (!tasks.has(task.id)) tasks.set(task.id, task);
