@@ -34,8 +34,8 @@ const layers = [
   // The HTTP client (browser and Node): it speaks to a server over the wire, never to its internals.
   { name: "client", units: ["lib/client"] },
   {
-    name: "stores, research, exports, limits and auth",
-    units: ["lib/store", "lib/research", "lib/export", "lib/limits", "lib/auth"],
+    name: "stores, research, exports, limits, auth and the API document",
+    units: ["lib/store", "lib/research", "lib/export", "lib/limits", "lib/auth", "lib/openapi"],
   },
   { name: "streams and tasks", units: ["lib/sse", "lib/tasks"] },
   { name: "wiring", units: ["lib/server"] },

@@ -4,6 +4,7 @@ import { assertSameOrigin, isUnsafeMethod, type OriginPolicy } from "@/app/api/_
 import { createSessionValue, sessionKey, verifySessionValue } from "@/lib/auth/session-token";
 import type { Config } from "@/lib/config";
 import { AppError } from "@/lib/errors";
+import { SESSION_COOKIE_NAME } from "@/lib/model/session";
 
 /**
  * Who may use this server. Without FATHOM_API_TOKEN everyone may. With it, a
@@ -17,8 +18,8 @@ import { AppError } from "@/lib/errors";
  * is checked inside each handler, never only in a proxy (docs/ARCHITECTURE.md, "Exposure").
  */
 
-/** Name of the session cookie. */
-export const SESSION_COOKIE = "fathom_session";
+/** Name of the session cookie (the model's, so the API document names it too). */
+export const SESSION_COOKIE = SESSION_COOKIE_NAME;
 
 /** How a request was let in: no token configured, the token, or a session cookie. */
 export type Credential = "open" | "token" | "session";

@@ -8,6 +8,7 @@ const links = [
   { href: "/tasks", label: "Tasks", active: (path: string) => path.startsWith("/tasks") },
   { href: "/collections", label: "Collections", active: (path: string) => path.startsWith("/collections") },
   { href: "/schedules", label: "Schedules", active: (path: string) => path.startsWith("/schedules") },
+  { href: "/docs/api", label: "API", active: (path: string) => path.startsWith("/docs/api") },
 ];
 
 export function NavLinks() {

@@ -161,6 +161,25 @@ export const uploadResultSchema = z.object({
 });
 export type UploadResult = z.infer<typeof uploadResultSchema>;
 
+/** The JSON body of `POST /api/collections/:name/documents`: URLs to fetch and add. */
+export const uploadByUrlSchema = z.strictObject({
+  urls: z
+    .array(z.url("each URL must be an absolute http(s) URL"))
+    .min(1, "urls must name at least one URL")
+    .max(COLLECTION_LIMITS.filesPerUpload, `at most ${COLLECTION_LIMITS.filesPerUpload} URLs at once`),
+});
+
+/** `GET /api/collections`: built-in collections first, then the users'. */
+export const collectionListSchema = z.object({ collections: z.array(collectionViewSchema) });
+
+/** `GET /api/collections/:name/documents`: a user collection's documents, or a built-in one's references. */
+export const documentListSchema = z.object({
+  documents: z.array(z.union([documentViewSchema, builtInDocumentSchema])),
+});
+
+/** `GET /api/collections/:name/documents/:id/text`: the extracted text, one string per page (`pages[0]` is page 1). */
+export const documentTextSchema = z.object({ pages: z.array(z.string()) });
+
 export function collectionLinks(name: string): CollectionView["links"] {
   return { self: `/api/collections/${name}`, documents: `/api/collections/${name}/documents` };
 }

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { AppError } from "../errors";
 import type { TaskStatus } from "./task-json";
 
@@ -23,6 +24,11 @@ export const transitions: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = 
 /** The controls of `POST /api/tasks/:id/<action>`, each a transition of the table above. */
 export const taskActions = ["cancel", "pause", "resume", "finish"] as const;
 export type TaskAction = (typeof taskActions)[number];
+
+/** The `:action` of `POST /api/tasks/:id/<action>`. */
+export const taskActionSchema = z.enum(taskActions, {
+  error: `action must be one of ${taskActions.join(", ")}`,
+});
 
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
   return transitions[from].includes(to);

@@ -54,6 +54,9 @@ export const researchRequestSchema = z.strictObject({
           REQUEST_LIMITS.queryMaxLength,
           `query must be at most ${REQUEST_LIMITS.queryMaxLength} characters`,
         ),
+    )
+    .describe(
+      `The research question: not empty, at most ${REQUEST_LIMITS.queryMaxLength} characters once its spaces are collapsed.`,
     ),
   depth: int(REQUEST_LIMITS.depth).optional(),
   breadth: int(REQUEST_LIMITS.breadth).optional(),

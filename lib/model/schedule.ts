@@ -240,6 +240,30 @@ export const scheduleRunJsonSchema = z.object({
 export type ScheduleRunJson = z.infer<typeof scheduleRunJsonSchema>;
 export type ScheduleRunInput = z.input<typeof scheduleRunJsonSchema>;
 
+/** The query of `GET /api/schedules/:id/runs`. */
+export const scheduleRunsQuerySchema = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int("limit must be a whole number")
+    .min(1, "limit must be at least 1")
+    .max(SCHEDULE_LIMITS.runsPerPage, `limit must be at most ${SCHEDULE_LIMITS.runsPerPage}`)
+    .optional()
+    .describe(`Run records per page (default and most ${SCHEDULE_LIMITS.runsPerPage}).`),
+  cursor: z.iso
+    .datetime({ error: "cursor must be a page's nextCursor (an ISO instant)" })
+    .optional()
+    .describe("The previous page's `nextCursor`."),
+});
+
+/** The `:action` of `POST /api/schedules/:id/<action>`. */
+export const scheduleActions = ["pause", "resume", "run"] as const;
+export const scheduleActionSchema = z.enum(scheduleActions, {
+  error: `action must be one of ${scheduleActions.join(", ")}`,
+});
+
+/** The `202` answer of `POST /api/schedules/:id/run`: the fire's run record. */
+export const scheduleRunStartedSchema = z.object({ run: scheduleRunJsonSchema });
+
 /** A page of run records, newest fire first; `nextCursor` continues it (the fire time to list before). */
 export const scheduleRunPageSchema = z.object({
   runs: z.array(scheduleRunJsonSchema),

@@ -45,6 +45,21 @@ export const taskListPageSchema = z.object({
 });
 export type TaskListPage = z.infer<typeof taskListPageSchema>;
 
+/** The query of `GET /api/tasks`: `?status=running,queued&q=text&limit=50&cursor=…`. */
+export const taskListQuerySchema = z.strictObject({
+  status: z.string().min(1).optional().describe("Comma-separated statuses to keep (`running,queued`)."),
+  q: z.string().max(4000).optional().describe("Text the task's question contains."),
+  limit: z
+    .string()
+    .regex(/^\d+$/, "limit must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(1, "limit must be at least 1").max(200, "limit must be at most 200"))
+    .optional()
+    .describe("Rows per page, 1–200 (default 50)."),
+  cursor: z.string().max(1000).optional().describe("The previous page's `nextCursor`."),
+  token: z.string().optional().describe("The API token, for clients that cannot send a header."),
+});
+
 /** The data of a `deleted` event on `/api/tasks/events`. */
 export const taskDeletedSchema = z.object({ id: z.string() });
 

@@ -184,6 +184,9 @@ export const deliveryViewSchema = z.object({
 });
 export type DeliveryView = z.infer<typeof deliveryViewSchema>;
 
+/** `GET /api/tasks/:id/deliveries`: the task's webhook deliveries, oldest first. */
+export const deliveryListSchema = z.object({ taskId: z.string(), deliveries: z.array(deliveryViewSchema) });
+
 export function deliveryView(delivery: WebhookDeliveryJson): DeliveryView {
   return {
     id: delivery.id,

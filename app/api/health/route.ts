@@ -1,3 +1,4 @@
+import type { Health } from "@/lib/model/health";
 import { getTaskManager, isReady } from "@/lib/server/manager-instance";
 import { json, otherMethods, route } from "../_lib/http";
 
@@ -20,7 +21,7 @@ export const GET = route(
         store: manager.store.kind,
         ownerId: manager.ownerId,
         runningTasks: manager.runningCount,
-      },
+      } satisfies Health,
       ready ? 200 : 503,
       requestId,
       request,

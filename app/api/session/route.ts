@@ -9,9 +9,9 @@ import { clientAddress } from "@/app/_lib/client-address";
 import { FailureLimiter } from "@/lib/auth/failure-limiter";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
+import { signInSchema } from "@/lib/model/session";
 import { sleep } from "@/lib/sleep";
 import { json, otherMethods, readJson, route } from "../_lib/http";
-import { signInSchema } from "./schema";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";

@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { type TaskListPage, taskSummary } from "@/lib/model/task-view";
+import { type TaskListPage, taskListQuerySchema, taskSummary } from "@/lib/model/task-view";
 import { getTaskManager } from "@/lib/server/manager-instance";
 import { parseStatuses } from "@/lib/tasks/task-index";
 import { json, otherMethods, parseWith, preflight, route } from "../_lib/http";
@@ -7,22 +6,9 @@ import { json, otherMethods, parseWith, preflight, route } from "../_lib/http";
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const listParamsSchema = z.strictObject({
-  status: z.string().min(1).optional(),
-  q: z.string().max(4000).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, "limit must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(1, "limit must be at least 1").max(200, "limit must be at most 200"))
-    .optional(),
-  cursor: z.string().max(1000).optional(),
-  token: z.string().optional(),
-});
-
 /** Tasks, newest first: `?status=running,queued&q=text&limit=50&cursor=…` → `{ tasks, total, nextCursor }`. */
 export const GET = route(async (request, _context, requestId) => {
-  const params = parseWith(listParamsSchema, Object.fromEntries(new URL(request.url).searchParams));
+  const params = parseWith(taskListQuerySchema, Object.fromEntries(new URL(request.url).searchParams));
   const manager = await getTaskManager();
   const page = await manager.index.list({
     statuses: params.status ? parseStatuses(params.status) : undefined,

@@ -3,7 +3,7 @@ import busboy from "busboy";
 import { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
-import { COLLECTION_LIMITS } from "@/lib/model/collection";
+import { COLLECTION_LIMITS, uploadByUrlSchema } from "@/lib/model/collection";
 import { redactorFor } from "@/lib/redact";
 import { fetchDocument } from "@/lib/server/fetch-document";
 import { getCollectionService, getLogger } from "@/lib/server/manager-instance";
@@ -20,13 +20,6 @@ export const GET = route<Context>(async (request, context, requestId) => {
   const { name } = await context.params;
   const service = await getCollectionService();
   return json({ documents: await service.documents(name) }, 200, requestId, request);
-});
-
-const byUrlSchema = z.strictObject({
-  urls: z
-    .array(z.url("each URL must be an absolute http(s) URL"))
-    .min(1, "urls must name at least one URL")
-    .max(COLLECTION_LIMITS.filesPerUpload, `at most ${COLLECTION_LIMITS.filesPerUpload} URLs at once`),
 });
 
 /**
@@ -52,7 +45,7 @@ export const POST = route<Context>(
       rejected.push(...form.rejected);
     } else {
       files = [];
-      urls = (await readJson(request, byUrlSchema)).urls;
+      urls = (await readJson(request, uploadByUrlSchema)).urls;
     }
     for (const url of parseWith(z.array(z.url("each url must be an absolute http(s) URL")), urls)) {
       try {

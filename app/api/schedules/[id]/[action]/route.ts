@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { scheduleActionSchema } from "@/lib/model/schedule";
 import { getScheduleService } from "@/lib/server/manager-instance";
 import { json, otherMethods, parseWith, preflight, route } from "../../../_lib/http";
 
@@ -7,10 +7,6 @@ export const dynamic = "force-dynamic";
 
 type Context = { params: Promise<{ id: string; action: string }> };
 
-const actionSchema = z.enum(["pause", "resume", "run"], {
-  error: "action must be one of pause, resume, run",
-});
-
 /**
  * `POST /api/schedules/:id/{pause,resume}` answers the schedule;
  * `POST /api/schedules/:id/run` fires it now (a claimed fire) and answers
@@ -18,7 +14,7 @@ const actionSchema = z.enum(["pause", "resume", "run"], {
  */
 export const POST = route<Context>(async (request, context, requestId) => {
   const params = await context.params;
-  const action = parseWith(actionSchema, params.action);
+  const action = parseWith(scheduleActionSchema, params.action);
   const service = await getScheduleService();
   if (action === "run") {
     const run = await service.runNow(params.id);

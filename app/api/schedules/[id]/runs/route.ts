@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { SCHEDULE_LIMITS } from "@/lib/model/schedule";
+import { scheduleRunsQuerySchema } from "@/lib/model/schedule";
 import { getScheduleService } from "@/lib/server/manager-instance";
 import { json, otherMethods, parseWith, preflight, route } from "../../../_lib/http";
 
@@ -8,20 +7,10 @@ export const dynamic = "force-dynamic";
 
 type Context = { params: Promise<{ id: string }> };
 
-const querySchema = z.strictObject({
-  limit: z.coerce
-    .number()
-    .int("limit must be a whole number")
-    .min(1, "limit must be at least 1")
-    .max(SCHEDULE_LIMITS.runsPerPage, `limit must be at most ${SCHEDULE_LIMITS.runsPerPage}`)
-    .optional(),
-  cursor: z.iso.datetime({ error: "cursor must be a page's nextCursor (an ISO instant)" }).optional(),
-});
-
 /** `GET /api/schedules/:id/runs?limit=&cursor=`: run records, newest fire first. */
 export const GET = route<Context>(async (request, context, requestId) => {
   const { id } = await context.params;
-  const query = parseWith(querySchema, Object.fromEntries(new URL(request.url).searchParams));
+  const query = parseWith(scheduleRunsQuerySchema, Object.fromEntries(new URL(request.url).searchParams));
   const service = await getScheduleService();
   return json(await service.runs(id, query), 200, requestId, request);
 });

@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { taskActions } from "@/lib/model/lifecycle";
+import { taskActionSchema } from "@/lib/model/lifecycle";
 import { taskView } from "@/lib/model/task-view";
 import { getTaskManager } from "@/lib/server/manager-instance";
 import { findTask } from "../../../_lib/find-task";
@@ -10,15 +9,11 @@ export const dynamic = "force-dynamic";
 
 type Context = { params: Promise<{ id: string; action: string }> };
 
-const actionSchema = z.enum(taskActions, {
-  error: "action must be one of cancel, pause, resume, finish",
-});
-
 /** `POST /api/tasks/:id/{cancel,pause,resume,finish}`: 409 when the task's state forbids it. */
 export const POST = route<Context>(async (request, context, requestId) => {
   const params = await context.params;
   const id = taskIdFrom(params.id);
-  const action = parseWith(actionSchema, params.action);
+  const action = parseWith(taskActionSchema, params.action);
   const manager = await getTaskManager();
   await findTask(manager, id);
   const task = await manager.control(id, action);
