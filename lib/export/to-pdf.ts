@@ -49,7 +49,7 @@ export function toPdf(document: ExportDocument): Promise<Uint8Array<ArrayBuffer>
   const writer = new PdfWriter(pdf, sources);
   for (const block of document.blocks) writer.block(block);
   if (document.sources.length > 0) {
-    writer.block({ kind: "heading", level: 2, inlines: [{ kind: "text", text: "Sources" }] });
+    writer.block({ kind: "heading", level: 2, inlines: [{ kind: "text", text: document.sourcesHeading }] });
     for (const source of document.sources) {
       const runs: Run[] = [{ text: `${source.number}. `, destination: sourceAnchor(source.number) }];
       runs.push(source.href ? { text: source.title, link: source.href } : { text: source.title });

@@ -2,8 +2,9 @@ import type { CallUsage, LlmProvider, ModelCallObserver, SubQuestion } from "./p
 import type { SearchProvider } from "./providers/search/search-provider";
 import { numberSources } from "./report/number-sources";
 import { createOutputChunker } from "./report/output-chunker";
-import { SOURCES_HEADING, sourcesSection } from "./report/sources-section";
-import { WHATS_NEW_HEADING, whatsNewSection, whatsNewSince } from "./report/whats-new-section";
+import { reportPhrases } from "../model/report-phrases";
+import { sourcesSection } from "./report/sources-section";
+import { whatsNewSection, whatsNewSince } from "./report/whats-new-section";
 import { childBreadth, nodeUnits, RESEARCH_SHARE, ResearchProgress } from "./research-progress";
 import {
   type LearningRecord,
@@ -501,13 +502,17 @@ async function writeReport(
         sections.flatMap((section) => section.learnings),
       )
     : undefined;
-  const tail = [whatsNew ? whatsNewSection(whatsNew) : "", sourcesSection(sourceList)]
+  const language = context.request.language;
+  const phrases = reportPhrases(language);
+  const tail = [whatsNew ? whatsNewSection(whatsNew, language) : "", sourcesSection(sourceList, language)]
     .filter((part) => part !== "")
     .join("\n");
 
   const chunker = createOutputChunker((text) => context.output(text));
   const prefix = context.reportSoFar;
-  const headingAt = prefix.lastIndexOf(whatsNew ? `\n${WHATS_NEW_HEADING}` : `\n${SOURCES_HEADING}\n`);
+  const headingAt = prefix.lastIndexOf(
+    whatsNew ? `\n${phrases.whatsNewHeadingStart}` : `\n${phrases.sourcesHeading}\n`,
+  );
   let report: string;
   if (headingAt >= 0) {
     // The body was finished before the interruption; only the engine's tail (what's new, sources) is left.
