@@ -1,4 +1,10 @@
 // @ts-check
+// The UI's languages: next-intl reads the page's language and messages from
+// app/_i18n/request.ts (docs/ARCHITECTURE.md, "Languages").
+const createNextIntlPlugin = require("next-intl/plugin");
+
+const withNextIntl = createNextIntlPlugin("./app/_i18n/request.ts");
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // A self-contained server in .next/standalone: what the Dockerfile ships.
@@ -63,4 +69,4 @@ const nextConfig = {
   },
 };
 
-module.exports = nextConfig;
+module.exports = withNextIntl(nextConfig);

@@ -30,6 +30,8 @@ const layers = [
       "lib/console-redaction.ts",
     ],
   },
+  // The UI's translations (JSON data, no imports of its own), read by app/_i18n.
+  { name: "messages", units: ["messages"] },
   { name: "model", units: ["lib/model"] },
   {
     name: "stores, research, exports, limits and auth",

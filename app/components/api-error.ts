@@ -7,18 +7,21 @@ export class ApiError extends Error {
   readonly code: string;
   /** For a refusal by a limit: seconds until trying again makes sense (`Retry-After`). */
   readonly retryAfterSeconds?: number;
+  /** For a refusal by a limit: the limit's variable (so the page can say it in the reader's language). */
+  readonly limit?: string;
 
   constructor(
     message: string,
     status: number,
     code: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
+    options?: { cause?: unknown; retryAfterSeconds?: number; limit?: string },
   ) {
     super(message, options);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.limit = options?.limit;
   }
 
   /** True when the server could not be reached at all (no HTTP answer). */
@@ -80,6 +83,7 @@ export async function toApiError(response: Response): Promise<ApiError> {
   let message = fallbackMessage(response.status);
   const header = Number(response.headers.get("retry-after"));
   let retryAfterSeconds = Number.isFinite(header) && header > 0 ? header : undefined;
+  let limit: string | undefined;
   // The API's own 401 text speaks to programs ("wrong API token"); a person needs to know to sign in.
   if (response.status === 401) return new ApiError(message, 401, "unauthorized");
   let body: unknown = null;
@@ -95,10 +99,13 @@ export async function toApiError(response: Response): Promise<ApiError> {
     code = error.code;
     if (error.message.trim() !== "") message = sentence(error.message);
     retryAfterSeconds ??= error.retryAfterSeconds;
-    if (error.limit) message = limitMessage(error.limit, retryAfterSeconds) ?? message;
+    if (error.limit) {
+      limit = error.limit;
+      message = limitMessage(error.limit, retryAfterSeconds) ?? message;
+    }
   } else {
     const foreign = foreignErrorBodySchema.safeParse(body);
     if (foreign.success && foreign.data.error.trim() !== "") message = sentence(foreign.data.error);
   }
-  return new ApiError(message, response.status, code, { retryAfterSeconds });
+  return new ApiError(message, response.status, code, { retryAfterSeconds, ...(limit && { limit }) });
 }

@@ -2,18 +2,20 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useTranslations } from "next-intl";
 
 const links = [
-  { href: "/", label: "New research", active: (path: string) => path === "/" },
-  { href: "/tasks", label: "Tasks", active: (path: string) => path.startsWith("/tasks") },
-  { href: "/collections", label: "Collections", active: (path: string) => path.startsWith("/collections") },
-  { href: "/schedules", label: "Schedules", active: (path: string) => path.startsWith("/schedules") },
-];
+  { href: "/", label: "newResearch", active: (path: string) => path === "/" },
+  { href: "/tasks", label: "tasks", active: (path: string) => path.startsWith("/tasks") },
+  { href: "/collections", label: "collections", active: (path: string) => path.startsWith("/collections") },
+  { href: "/schedules", label: "schedules", active: (path: string) => path.startsWith("/schedules") },
+] as const;
 
 export function NavLinks() {
+  const t = useTranslations("nav");
   const pathname = usePathname() ?? "/";
   return (
-    <nav className="nav" aria-label="Main">
+    <nav className="nav" aria-label={t("main")}>
       {links.map((link) => {
         const active = link.active(pathname);
         return (
@@ -23,7 +25,7 @@ export function NavLinks() {
             className={`nav-link${active ? " nav-link-active" : ""}`}
             aria-current={active ? "page" : undefined}
           >
-            {link.label}
+            {t(link.label)}
           </Link>
         );
       })}
