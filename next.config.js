@@ -43,7 +43,7 @@ const nextConfig = {
       "./node_modules/pdfkit/js/standard-fonts/**",
       "./node_modules/pdfkit/js/data/**",
       // The fonts PDF exports embed for text beyond Western European (lib/export/pdf-fonts.ts):
-      // only the faces used, with their licences (about 22 MB of the packages' 106 MB).
+      // only the faces used, with their licences (about 23 MB of the packages' 106 MB).
       "./node_modules/@expo-google-fonts/noto-sans/package.json",
       "./node_modules/@expo-google-fonts/noto-sans/LICENSE_FONT",
       "./node_modules/@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf",

@@ -117,7 +117,9 @@ describe("languages", () => {
       await expect
         .poll(() => page.getByRole("heading", { level: 1 }).textContent(), { timeout: 15_000 })
         .toBe("你想了解什么？");
-      expect(await page.getByRole("link", { name: "任务" }).count()).toBe(1);
+      expect(
+        await page.getByRole("navigation").getByRole("link", { name: "任务", exact: true }).count(),
+      ).toBe(1);
 
       await page.reload();
       expect(await lang()).toBe("zh-CN");
