@@ -36,7 +36,7 @@ function describe(
     case "finished":
       return { tone: "done", label: t("finished"), detail: t("finishedDetail") };
     case "gone":
-      return { tone: "down", label: t("gone"), detail: state.message };
+      return { tone: "down", label: t("gone"), detail: state.expired ? t("goneExpired") : state.message };
   }
 }
 

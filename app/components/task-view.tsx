@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useFormatter, useTranslations } from "next-intl";
+import { useFormatter, useLocale, useTranslations } from "next-intl";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import type { TaskAction } from "@/lib/model/lifecycle";
 import { isIndexRequest, taskTitle } from "@/lib/model/request";
@@ -22,7 +22,7 @@ import { SourcesList } from "./sources-list";
 import { StatusPill } from "./status-pill";
 import { TaskStream } from "./task-stream";
 import type { StreamView } from "./task-stream-reducer";
-import { formatUsage, usageDetails } from "./usage-format";
+import { formatUsage, type UsageWords, usageDetails } from "./usage-format";
 
 type Translator = ReturnType<typeof useTranslations<"task">>;
 
@@ -110,6 +110,20 @@ function statusLine(
   if (view.notice) return { tone: "info", text: view.notice };
   const text = progressMessage(t, task, view.markdown, view.sources.length);
   return { tone: task.status === "failed" ? "error" : null, text };
+}
+
+/** The usage line's words in the page's language. */
+function useUsageWords(): UsageWords {
+  const t = useTranslations("usage");
+  const locale = useLocale();
+  return {
+    tokensIn: (count) => t("tokensIn", { count }),
+    out: (count) => t("out", { count }),
+    reasoning: (count) => t("reasoning", { count }),
+    calls: (count, formatted) => t("calls", { count, formatted }),
+    noCost: t("noCost"),
+    integer: new Intl.NumberFormat(locale),
+  };
 }
 
 function useTaskStream(id: string, initialTask: TaskViewJson) {
@@ -204,6 +218,7 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
   const t = useTranslations("task");
   const format = useFormatter();
   const providerName = useProviderName();
+  const usageWords = useUsageWords();
   const { stream, view } = useTaskStream(initialTask.id, initialTask);
   const { task, markdown, connection } = view;
   const finished = isFinished(task.status);
@@ -243,8 +258,8 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
             {t("created")} <RelativeTime iso={task.createdAt} />
           </span>
           {task.usage ? (
-            <span className="meta-item" id="task-usage" title={usageDetails(task.usage)}>
-              {formatUsage(task.usage)}
+            <span className="meta-item" id="task-usage" title={usageDetails(task.usage, usageWords)}>
+              {formatUsage(task.usage, usageWords)}
             </span>
           ) : null}
         </div>
@@ -289,7 +304,7 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
       {connection.kind === "gone" ? (
         <div className="callout callout-error" role="alert">
           <Icon name="alert" />
-          <div>{connection.message}</div>
+          <div>{connection.expired ? t("goneExpired") : connection.message}</div>
         </div>
       ) : null}
       <div className="task-grid">
