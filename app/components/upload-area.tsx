@@ -188,7 +188,10 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
           !documents.has(item.documentId) ||
           isSettled(documents.get(item.documentId)!.status))),
   );
-  const summary = uploadSummary(items, (documentId) => outcomeOf(documents, documentId));
+  const summary = uploadSummary(items, (documentId) => outcomeOf(documents, documentId), {
+    part: (state, count) => t(`summary.${state}`, { count }),
+    sentence: (parts) => t("summary.sentence", { parts: parts.join(t("summary.separator")) }),
+  });
 
   return (
     <section className="card upload-card" aria-labelledby={`${id}-title`}>
