@@ -1,4 +1,10 @@
 // @ts-check
+// The UI's languages: next-intl reads the page's language and messages from
+// app/_i18n/request.ts (docs/ARCHITECTURE.md, "Languages").
+const createNextIntlPlugin = require("next-intl/plugin");
+
+const withNextIntl = createNextIntlPlugin("./app/_i18n/request.ts");
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // A self-contained server in .next/standalone: what the Dockerfile ships.
@@ -36,6 +42,17 @@ const nextConfig = {
       "./node_modules/pdfkit/package.json",
       "./node_modules/pdfkit/js/standard-fonts/**",
       "./node_modules/pdfkit/js/data/**",
+      // The fonts PDF exports embed for text beyond Western European (lib/export/pdf-fonts.ts):
+      // only the faces used, with their licences (about 23 MB of the packages' 106 MB).
+      "./node_modules/@expo-google-fonts/noto-sans/package.json",
+      "./node_modules/@expo-google-fonts/noto-sans/LICENSE_FONT",
+      "./node_modules/@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf",
+      "./node_modules/@expo-google-fonts/noto-sans/400Regular_Italic/NotoSans_400Regular_Italic.ttf",
+      "./node_modules/@expo-google-fonts/noto-sans/700Bold/NotoSans_700Bold.ttf",
+      "./node_modules/@expo-google-fonts/noto-sans-sc/package.json",
+      "./node_modules/@expo-google-fonts/noto-sans-sc/LICENSE_FONT",
+      "./node_modules/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf",
+      "./node_modules/@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf",
     ],
   },
   // The stores build paths at run time; keep the sources and data out of the server bundle.
@@ -52,4 +69,4 @@ const nextConfig = {
   },
 };
 
-module.exports = nextConfig;
+module.exports = withNextIntl(nextConfig);

@@ -1,3 +1,4 @@
+import { getTranslations } from "next-intl/server";
 import { requirePageAccess } from "./_lib/page-access";
 import { RecentTasks } from "./components/recent-tasks";
 import { ResearchForm } from "./components/research-form";
@@ -11,16 +12,13 @@ export default async function HomePage({ searchParams }: Props) {
   const raw = (await searchParams).collection;
   const collection = Array.isArray(raw) ? raw[0] : raw;
   await requirePageAccess(collection ? `/?collection=${encodeURIComponent(collection)}` : "/");
+  const t = await getTranslations("home");
   return (
     <div className="home">
       <section className="hero">
-        <p className="eyebrow">Deep research</p>
-        <h1 className="hero-title">What do you want to know?</h1>
-        <p className="hero-lede">
-          Fathom plans sub-questions, searches, reads and writes a cited report. It works in the background
-          and streams the report as it is written: close the tab, lose the network, come back later, nothing
-          is lost.
-        </p>
+        <p className="eyebrow">{t("eyebrow")}</p>
+        <h1 className="hero-title">{t("title")}</h1>
+        <p className="hero-lede">{t("lede")}</p>
       </section>
       <ResearchForm initialCollection={collection?.trim() || undefined} />
       <RecentTasks />

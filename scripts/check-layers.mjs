@@ -30,6 +30,8 @@ const layers = [
       "lib/console-redaction.ts",
     ],
   },
+  // The UI's translations (JSON data, no imports of its own), read by app/_i18n.
+  { name: "messages", units: ["messages"] },
   { name: "model", units: ["lib/model"] },
   // The HTTP client (browser and Node): it speaks to a server over the wire, never to its internals.
   { name: "client", units: ["lib/client"] },

@@ -8,6 +8,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const sourceFolders = [
   "app",
   "lib",
+  "messages",
   "public",
   "instrumentation.ts",
   "next.config.js",

@@ -1,9 +1,12 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
 import { requirePageAccess } from "@/app/_lib/page-access";
 import { CollectionList } from "@/app/components/collection-list";
 import { getCollectionService } from "@/lib/server/manager-instance";
 
-export const metadata: Metadata = { title: "Collections" };
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("titles"))("collections") };
+}
 
 export default async function CollectionsPage() {
   await requirePageAccess("/collections");

@@ -1,11 +1,13 @@
 "use client";
 
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { useCallback, useMemo, useState } from "react";
 import type { CollectionView, DocumentView } from "@/lib/model/collection";
-import { describeError } from "./api";
 import { deleteDocument } from "./collections-api";
-import { countLabel, documentTypeLabel, formatBytes, isSettled } from "./document-format";
+import { isSettled } from "./document-format";
+import { useErrorText } from "./error-text";
+import { useFormat } from "./use-format";
 import { DocumentStatusDetail } from "./document-status";
 import { Icon } from "./icons";
 import { RelativeTime } from "./relative-time";
@@ -41,6 +43,9 @@ function DocumentRow({
   progress: IndexingProgress | undefined;
   onDeleted: () => void;
 }) {
+  const t = useTranslations("collectionPage");
+  const format = useFormat();
+  const describeError = useErrorText();
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -66,12 +71,12 @@ function DocumentRow({
         </Link>
         <span className="document-meta muted small">
           <span className="mono">{document.filename}</span>
-          <span>{documentTypeLabel(document.type)}</span>
-          <span>{countLabel(document.pages, "page")}</span>
-          <span>{countLabel(document.passages, "passage")}</span>
-          <span>{formatBytes(document.bytes)}</span>
+          <span>{format.documentType(document.type)}</span>
+          <span>{format.count("page", document.pages)}</span>
+          <span>{format.count("passage", document.passages)}</span>
+          <span>{format.bytes(document.bytes)}</span>
           <span>
-            added <RelativeTime iso={document.createdAt} />
+            {t("added")} <RelativeTime iso={document.createdAt} />
           </span>
         </span>
         {error ? (
@@ -83,12 +88,16 @@ function DocumentRow({
       <DocumentStatusDetail document={document} progress={progress} />
       <div className="document-row-actions">
         {confirming ? (
-          <span className="confirm" role="group" aria-label={`Delete ${document.filename}?`}>
+          <span
+            className="confirm"
+            role="group"
+            aria-label={t("confirmDeleteLabel", { name: document.filename })}
+          >
             <button type="button" className="button button-danger" onClick={remove} disabled={deleting}>
-              {deleting ? "Deleting…" : "Delete"}
+              {deleting ? t("deleting") : t("delete")}
             </button>
             <button type="button" className="button" onClick={() => setConfirming(false)} disabled={deleting}>
-              Keep
+              {t("keep")}
             </button>
           </span>
         ) : (
@@ -96,9 +105,9 @@ function DocumentRow({
             type="button"
             className="button button-danger"
             onClick={() => setConfirming(true)}
-            aria-label={`Delete ${document.filename}`}
+            aria-label={t("deleteLabel", { name: document.filename })}
           >
-            <Icon name="trash" /> Delete
+            <Icon name="trash" /> {t("delete")}
           </button>
         )}
       </div>
@@ -117,6 +126,8 @@ export function CollectionDocuments({
   collection: CollectionView;
   initialDocuments: DocumentView[];
 }) {
+  const t = useTranslations("collectionPage");
+  const format = useFormat();
   const [documents, setDocuments] = useState(initialDocuments);
   const [progress, setProgress] = useState<ReadonlyMap<string, IndexingProgress>>(new Map());
   const byId = useMemo(() => new Map(documents.map((document) => [document.id, document])), [documents]);
@@ -145,23 +156,23 @@ export function CollectionDocuments({
       <header className="task-header">
         <div className="task-header-top">
           <Link href="/collections" className="back-link">
-            ← All collections
+            {t("allCollections")}
           </Link>
         </div>
         <div className="page-head">
           <div>
             <h1 className="page-title mono">{collection.name}</h1>
-            <p className="muted">{collection.description || "No description."}</p>
+            <p className="muted">{collection.description || t("noDescription")}</p>
           </div>
           <div className="page-head-actions">
             <Link href={researchHref} className="button button-primary">
-              <Icon name="search" /> Research this collection
+              <Icon name="search" /> {t("researchCollection")}
             </Link>
           </div>
         </div>
         <p className="muted small">
-          {countLabel(documents.length, "document")}, {ready} ready to search.
-          {ready === 0 && documents.length > 0 ? " Research can start once a document is ready." : ""}
+          {t("readyCount", { documents: format.count("document", documents.length), ready })}
+          {ready === 0 && documents.length > 0 ? t("noneReady") : ""}
         </p>
       </header>
 
@@ -180,12 +191,10 @@ export function CollectionDocuments({
       <div className="collection-grid">
         <section className="card document-table" aria-labelledby="documents-heading">
           <h2 id="documents-heading" className="side-heading">
-            Documents <span className="count">{documents.length}</span>
+            {t("documents")} <span className="count">{documents.length}</span>
           </h2>
           {documents.length === 0 ? (
-            <p className="muted document-empty">
-              No documents yet. Add some: each is read page by page and indexed, then research can cite it.
-            </p>
+            <p className="muted document-empty">{t("empty")}</p>
           ) : (
             <ul className="document-rows">
               {documents.map((document) => (
@@ -213,18 +222,20 @@ export function BuiltInDocuments({
   collection: CollectionView;
   documents: { ref: string; title: string; url?: string }[];
 }) {
+  const t = useTranslations("collectionPage");
+  const format = useFormat();
   return (
     <div className="collection-page">
       <header className="task-header">
         <div className="task-header-top">
           <Link href="/collections" className="back-link">
-            ← All collections
+            {t("allCollections")}
           </Link>
         </div>
         <div className="page-head">
           <div>
             <h1 className="page-title mono">
-              {collection.name} <span className="badge">Built in</span>
+              {collection.name} <span className="badge">{t("builtIn")}</span>
             </h1>
             <p className="muted">{collection.description}</p>
           </div>
@@ -233,17 +244,17 @@ export function BuiltInDocuments({
               href={`/?collection=${encodeURIComponent(collection.name)}`}
               className="button button-primary"
             >
-              <Icon name="search" /> Research this collection
+              <Icon name="search" /> {t("researchCollection")}
             </Link>
           </div>
         </div>
         <p className="muted small">
-          {countLabel(documents.length, "document")}, built into this server: read-only.
+          {t("builtInCount", { documents: format.count("document", documents.length) })}
         </p>
       </header>
       <section className="card document-table" aria-labelledby="documents-heading">
         <h2 id="documents-heading" className="side-heading">
-          Documents <span className="count">{documents.length}</span>
+          {t("documents")} <span className="count">{documents.length}</span>
         </h2>
         <ul className="document-rows">
           {documents.map((document) => (

@@ -2,16 +2,19 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useId, useState } from "react";
 import { COLLECTION_LIMITS, type CollectionView, collectionNameSchema } from "@/lib/model/collection";
-import { describeError } from "./api";
 import { sentence } from "./api-error";
 import { createCollection, deleteCollection } from "./collections-api";
-import { countLabel } from "./document-format";
+import { useErrorText } from "./error-text";
 import { Icon } from "./icons";
+import { useFormat } from "./use-format";
 
 /** The form that makes a collection; the new collection's page opens, ready for uploads. */
 function CreateCollectionForm() {
+  const t = useTranslations("collections");
+  const describeError = useErrorText();
   const router = useRouter();
   const id = useId();
   const [name, setName] = useState("");
@@ -25,7 +28,8 @@ function CreateCollectionForm() {
     // The model's own rule, so the sentence is the one the API would answer.
     const checked = collectionNameSchema.safeParse(name);
     if (!checked.success) {
-      setError(sentence(checked.error.issues[0]?.message ?? "the name is not valid"));
+      const issue = checked.error.issues[0]?.message;
+      setError(issue ? sentence(issue) : t("nameInvalid"));
       return;
     }
     setSubmitting(true);
@@ -44,12 +48,12 @@ function CreateCollectionForm() {
   return (
     <form className="card create-collection" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`} className="section-title">
-        New collection
+        {t("newCollection")}
       </h2>
       <div className="create-collection-fields">
         <div className="field">
           <label className="field-label" htmlFor={`${id}-name`}>
-            Name <span className="field-hint">lowercase letters, digits, - and _</span>
+            {t("name")} <span className="field-hint">{t("nameHint")}</span>
           </label>
           <input
             id={`${id}-name`}
@@ -69,7 +73,7 @@ function CreateCollectionForm() {
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-description`}>
-            Description <span className="field-hint">optional</span>
+            {t("description")} <span className="field-hint">{t("optional")}</span>
           </label>
           <input
             id={`${id}-description`}
@@ -77,12 +81,12 @@ function CreateCollectionForm() {
             className="input input-text"
             value={description}
             onChange={(event) => setDescription(event.target.value)}
-            placeholder="What these documents are about"
+            placeholder={t("descriptionPlaceholder")}
             maxLength={COLLECTION_LIMITS.descriptionMaxLength}
           />
         </div>
         <button type="submit" className="button button-primary" disabled={submitting}>
-          <Icon name="plus" /> {submitting ? "Creating…" : "Create"}
+          <Icon name="plus" /> {submitting ? t("creating") : t("create")}
         </button>
       </div>
       <p id={`${id}-error`} className="field-error" role="alert" data-testid="collection-error">
@@ -94,6 +98,9 @@ function CreateCollectionForm() {
 
 /** One collection: its name, what it is, how many documents, and deleting it (with a confirmation). */
 function CollectionRow({ collection, onDeleted }: { collection: CollectionView; onDeleted: () => void }) {
+  const t = useTranslations("collections");
+  const format = useFormat();
+  const describeError = useErrorText();
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -118,24 +125,31 @@ function CollectionRow({ collection, onDeleted }: { collection: CollectionView; 
         <Link href={href} className="collection-name mono">
           {collection.name}
         </Link>
-        {collection.builtIn ? <span className="badge">Built in</span> : null}
-        <span className="collection-description muted">{collection.description || "No description."}</span>
+        {collection.builtIn ? <span className="badge">{t("builtIn")}</span> : null}
+        <span className="collection-description muted">{collection.description || t("noDescription")}</span>
       </div>
       <div className="collection-row-side">
-        <span className="muted small">{countLabel(collection.documents, "document")}</span>
+        <span className="muted small">{format.count("document", collection.documents)}</span>
         <Link href={`/?collection=${encodeURIComponent(collection.name)}`} className="button">
-          <Icon name="search" /> Research
+          <Icon name="search" /> {t("research")}
         </Link>
         {collection.builtIn ? null : confirming ? (
-          <span className="confirm" role="group" aria-label={`Delete ${collection.name}?`}>
+          <span
+            className="confirm"
+            role="group"
+            aria-label={t("confirmDeleteLabel", { name: collection.name })}
+          >
             <span className="small">
-              Delete {collection.name} and its {countLabel(collection.documents, "document")}?
+              {t("confirmDelete", {
+                name: collection.name,
+                documents: format.count("document", collection.documents),
+              })}
             </span>
             <button type="button" className="button button-danger" onClick={remove} disabled={deleting}>
-              {deleting ? "Deleting…" : "Delete"}
+              {deleting ? t("deleting") : t("delete")}
             </button>
             <button type="button" className="button" onClick={() => setConfirming(false)} disabled={deleting}>
-              Keep
+              {t("keep")}
             </button>
           </span>
         ) : (
@@ -143,9 +157,9 @@ function CollectionRow({ collection, onDeleted }: { collection: CollectionView; 
             type="button"
             className="button button-danger"
             onClick={() => setConfirming(true)}
-            aria-label={`Delete collection ${collection.name}`}
+            aria-label={t("deleteLabel", { name: collection.name })}
           >
-            <Icon name="trash" /> Delete
+            <Icon name="trash" /> {t("delete")}
           </button>
         )}
       </div>
@@ -160,21 +174,19 @@ function CollectionRow({ collection, onDeleted }: { collection: CollectionView; 
 
 /** Every collection research can search: the built-in ones first, then the ones made here. */
 export function CollectionList({ initialCollections }: { initialCollections: CollectionView[] }) {
+  const t = useTranslations("collections");
   const [collections, setCollections] = useState(initialCollections);
   const own = collections.filter((collection) => !collection.builtIn).length;
   return (
     <div className="collections-page">
       <div className="page-head">
         <div>
-          <h1 className="page-title">Collections</h1>
-          <p className="muted">
-            Sets of documents research can search: upload PDFs, Word files, HTML, Markdown, text or CSV, then
-            ask questions only they answer.
-          </p>
+          <h1 className="page-title">{t("title")}</h1>
+          <p className="muted">{t("lede")}</p>
         </div>
       </div>
       <CreateCollectionForm />
-      <section className="card collection-table" aria-label="Collections">
+      <section className="card collection-table" aria-label={t("title")}>
         <ul className="collection-rows">
           {collections.map((collection) => (
             <CollectionRow
@@ -186,11 +198,7 @@ export function CollectionList({ initialCollections }: { initialCollections: Col
             />
           ))}
         </ul>
-        {own === 0 ? (
-          <p className="muted small collection-hint">
-            No collection of your own yet: create one above and upload documents into it.
-          </p>
-        ) : null}
+        {own === 0 ? <p className="muted small collection-hint">{t("noneOfYourOwn")}</p> : null}
       </section>
     </div>
   );

@@ -1,5 +1,6 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import type { ConnectionState } from "./connection-state";
 
@@ -16,29 +17,26 @@ function useCountdown(target: number | null): number | null {
 }
 
 function describe(
+  t: ReturnType<typeof useTranslations<"connection">>,
   state: ConnectionState,
   seconds: number | null,
 ): { tone: string; label: string; detail: string } {
-  const retry = seconds !== null && seconds > 0 ? `retrying in ${seconds} s` : "retrying now";
+  const retry = seconds !== null && seconds > 0 ? t("retryIn", { seconds }) : t("retryNow");
   switch (state.kind) {
     case "connecting":
-      return { tone: "pending", label: "Connecting", detail: "Opening the live stream." };
+      return { tone: "pending", label: t("connecting"), detail: t("connectingDetail") };
     case "live":
-      return { tone: "live", label: "Live", detail: "Receiving updates as they happen." };
+      return { tone: "live", label: t("live"), detail: t("liveDetail") };
     case "reconnecting":
-      return { tone: "pending", label: "Reconnecting", detail: `The stream was interrupted; ${retry}.` };
+      return { tone: "pending", label: t("reconnecting"), detail: t("reconnectingDetail", { retry }) };
     case "unreachable":
       return state.offline
-        ? {
-            tone: "down",
-            label: "Offline",
-            detail: "This device is offline. The stream resumes when it is back.",
-          }
-        : { tone: "down", label: "Server unreachable", detail: `The server can't be reached; ${retry}.` };
+        ? { tone: "down", label: t("offline"), detail: t("offlineDetail") }
+        : { tone: "down", label: t("unreachable"), detail: t("unreachableDetail", { retry }) };
     case "finished":
-      return { tone: "done", label: "Finished", detail: "The task is over; everything has been received." };
+      return { tone: "done", label: t("finished"), detail: t("finishedDetail") };
     case "gone":
-      return { tone: "down", label: "Unavailable", detail: state.message };
+      return { tone: "down", label: t("gone"), detail: state.expired ? t("goneExpired") : state.message };
   }
 }
 
@@ -47,7 +45,8 @@ export function ConnectionIndicator({ state }: { state: ConnectionState }) {
   const target =
     state.kind === "reconnecting" || state.kind === "unreachable" ? (state.retryAt ?? null) : null;
   const seconds = useCountdown(target);
-  const { tone, label, detail } = describe(state, seconds);
+  const t = useTranslations("connection");
+  const { tone, label, detail } = describe(t, state, seconds);
   return (
     <span className={`connection connection-${tone}`} data-connection={state.kind} title={detail}>
       <span className="connection-dot" aria-hidden="true" />
@@ -56,7 +55,7 @@ export function ConnectionIndicator({ state }: { state: ConnectionState }) {
         {(state.kind === "reconnecting" || state.kind === "unreachable") &&
         seconds !== null &&
         seconds > 0 ? (
-          <span className="connection-countdown"> · {seconds}s</span>
+          <span className="connection-countdown">{t("countdown", { seconds })}</span>
         ) : null}
       </span>
     </span>

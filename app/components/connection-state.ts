@@ -13,4 +13,8 @@ export type ConnectionState =
   | { kind: "reconnecting"; retryAt: number }
   | { kind: "unreachable"; retryAt: number | null; offline: boolean }
   | { kind: "finished" }
-  | { kind: "gone"; message: string };
+  | {
+      kind: "gone";
+      message: string /** Deleted or expired (the page says so in its language). */;
+      expired?: true;
+    };

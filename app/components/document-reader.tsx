@@ -2,6 +2,7 @@
 
 import Form from "next/form";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { useEffect, useId, useState } from "react";
 import type { DocumentView } from "@/lib/model/collection";
 import { isSettled } from "./document-format";
@@ -14,22 +15,23 @@ import { type IndexingProgress, useDocumentIndexing } from "./use-document-index
  * moves through the options; Next's `Form` makes the navigation a soft one.
  */
 export function PageSelector({ action, page, pages }: { action: string; page: number; pages: number }) {
+  const t = useTranslations("documents");
   const id = useId();
   const numbers = Array.from({ length: pages }, (_, index) => index + 1);
   return (
     <Form action={action} className="page-selector">
       <label htmlFor={id} className="field-label">
-        Page
+        {t("page")}
       </label>
       <select id={id} name="page" className="select" defaultValue={String(page)} key={page}>
         {numbers.map((number) => (
           <option key={number} value={number}>
-            {number} of {pages}
+            {t("pageOf", { page: number, pages })}
           </option>
         ))}
       </select>
       <button type="submit" className="button">
-        Go
+        {t("go")}
       </button>
     </Form>
   );
@@ -55,6 +57,7 @@ export function ScrollIntoView({ targetId, block }: { targetId: string; block: "
 
 /** A document not indexed yet: its progress, live, and the page shown again once it is settled. */
 export function DocumentPending({ document: initial }: { document: DocumentView }) {
+  const t = useTranslations("documents");
   const router = useRouter();
   const [document, setDocument] = useState(initial);
   const [progress, setProgress] = useState<IndexingProgress | undefined>(undefined);
@@ -69,11 +72,7 @@ export function DocumentPending({ document: initial }: { document: DocumentView 
   return (
     <section className="card document-pending" aria-live="polite">
       <DocumentStatusDetail document={document} progress={progress} />
-      <p className="muted small">
-        {isSettled(document.status)
-          ? "Loading the text…"
-          : "The text appears here as soon as the document is indexed."}
-      </p>
+      <p className="muted small">{isSettled(document.status) ? t("loadingText") : t("textSoon")}</p>
     </section>
   );
 }

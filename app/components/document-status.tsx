@@ -1,6 +1,7 @@
+import { useTranslations } from "next-intl";
 import type { DocumentStatus, DocumentView } from "@/lib/model/collection";
 import type { TaskStatus } from "@/lib/model/task-json";
-import { documentStatusLabel, isSettled } from "./document-format";
+import { isSettled } from "./document-format";
 import { ProgressBar } from "./progress-bar";
 import type { IndexingProgress } from "./use-document-indexing";
 
@@ -13,10 +14,11 @@ const tones: Record<DocumentStatus, TaskStatus> = {
 };
 
 export function DocumentStatusPill({ status }: { status: DocumentStatus }) {
+  const t = useTranslations("format.documentStatus");
   return (
     <span className={`pill pill-${tones[status]}`} data-status={status}>
       <span className="pill-dot" aria-hidden="true" />
-      {documentStatusLabel(status)}
+      {t(status)}
     </span>
   );
 }
@@ -29,6 +31,7 @@ export function DocumentStatusDetail({
   document: DocumentView;
   progress: IndexingProgress | undefined;
 }) {
+  const t = useTranslations("documents");
   const percentage = progress?.percentage ?? 0;
   return (
     <div className="document-status">
@@ -43,16 +46,16 @@ export function DocumentStatusDetail({
           <ProgressBar
             value={percentage}
             status={tones[document.status]}
-            label={`Indexing ${document.filename}`}
+            label={t("indexingOf", { filename: document.filename })}
             size="sm"
           />
           <span className="document-status-message muted small">
-            {progress?.message ?? (document.status === "queued" ? "Waiting to be indexed" : "Indexing")}
+            {progress?.message ?? (document.status === "queued" ? t("waiting") : t("indexing"))}
           </span>
         </>
       )}
       {document.status === "failed" ? (
-        <span className="document-error small">{document.error?.message ?? "Indexing failed."}</span>
+        <span className="document-error small">{document.error?.message ?? t("indexingFailed")}</span>
       ) : null}
     </div>
   );

@@ -1,5 +1,6 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
 import { exportFormatLabels, exportFormats, exportPath } from "@/lib/model/export-format";
 import { Icon } from "./icons";
@@ -40,6 +41,7 @@ export function ExportButtons({
   /** The task completed with a report: the exports exist. */
   downloadable: boolean;
 }) {
+  const t = useTranslations("export");
   const [copyState, setCopyState] = useState<"idle" | "copied" | "failed">("idle");
   const reset = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => (reset.current ? clearTimeout(reset.current) : undefined), []);
@@ -57,7 +59,7 @@ export function ExportButtons({
   }
 
   return (
-    <div className="button-group export-buttons" role="group" aria-label="Export">
+    <div className="button-group export-buttons" role="group" aria-label={t("group")}>
       {exportFormats.map((format) =>
         downloadable ? (
           <a
@@ -65,7 +67,7 @@ export function ExportButtons({
             className="button"
             href={exportPath(taskId, format)}
             download
-            aria-label={`Download as ${exportFormatLabels[format]}`}
+            aria-label={t("downloadAs", { format: exportFormatLabels[format] })}
           >
             <Icon name="download" /> {exportFormatLabels[format]}
           </a>
@@ -83,7 +85,7 @@ export function ExportButtons({
         aria-live="polite"
       >
         <Icon name={copyState === "copied" ? "check" : "copy"} />
-        {copyState === "copied" ? "Copied" : copyState === "failed" ? "Copy failed" : "Copy"}
+        {copyState === "copied" ? t("copied") : copyState === "failed" ? t("copyFailed") : t("copy")}
       </button>
     </div>
   );

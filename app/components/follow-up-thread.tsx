@@ -2,11 +2,13 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
+import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useId, useState } from "react";
 import type { FollowUps } from "@/lib/model/follow-ups";
 import { followUpBodySchema } from "@/lib/model/request";
 import type { TaskStatus } from "@/lib/model/task-json";
 import { askFollowUp, describeError, getFollowUps } from "./api";
+import { useErrorText } from "./error-text";
 import { StatusPill } from "./status-pill";
 
 /**
@@ -15,6 +17,7 @@ import { StatusPill } from "./status-pill";
  * question, which starts the follow-up and opens its page.
  */
 export function FollowUpThread({ taskId, status }: { taskId: string; status: TaskStatus }) {
+  const t = useTranslations("followUps");
   const [thread, setThread] = useState<FollowUps | null>(null);
 
   // Read once per mount; the task page keys this by status, so a task that
@@ -39,15 +42,17 @@ export function FollowUpThread({ taskId, status }: { taskId: string; status: Tas
       data-testid="follow-up-thread"
     >
       <h2 id="follow-up-heading" className="side-heading">
-        Thread
+        {t("thread")}
       </h2>
       {parent ? (
         <p className="follow-up-parent" data-testid="follow-up-parent">
-          Follow-up of <Link href={`/tasks/${parent.id}`}>{parent.query}</Link>
+          {t.rich("followUpOf", {
+            link: () => <Link href={`/tasks/${parent.id}`}>{parent.query}</Link>,
+          })}
         </p>
       ) : null}
       {followUps.length > 0 ? (
-        <ol className="follow-up-list" aria-label="Follow-ups">
+        <ol className="follow-up-list" aria-label={t("list")}>
           {followUps.map((followUp) => (
             <li key={followUp.id}>
               <Link href={`/tasks/${followUp.id}`}>{followUp.query}</Link>{" "}
@@ -62,6 +67,8 @@ export function FollowUpThread({ taskId, status }: { taskId: string; status: Tas
 }
 
 function FollowUpForm({ taskId }: { taskId: string }) {
+  const t = useTranslations("followUps");
+  const errorText = useErrorText();
   const router = useRouter();
   const inputId = useId();
   const [query, setQuery] = useState("");
@@ -72,7 +79,7 @@ function FollowUpForm({ taskId }: { taskId: string }) {
     event.preventDefault();
     const parsed = followUpBodySchema.safeParse({ query });
     if (!parsed.success) {
-      setError(parsed.error.issues[0]?.message ?? "The question is not valid.");
+      setError(query.trim() === "" ? t("empty") : (parsed.error.issues[0]?.message ?? t("invalid")));
       return;
     }
     setSending(true);
@@ -81,7 +88,7 @@ function FollowUpForm({ taskId }: { taskId: string }) {
       const created = await askFollowUp(taskId, parsed.data);
       router.push(created.links.page);
     } catch (caught) {
-      setError(describeError(caught));
+      setError(errorText(caught));
       setSending(false);
     }
   }
@@ -89,7 +96,7 @@ function FollowUpForm({ taskId }: { taskId: string }) {
   return (
     <form className="follow-up-form" onSubmit={submit} noValidate>
       <label htmlFor={inputId} className="field-label">
-        Follow-up
+        {t("label")}
       </label>
       <div className="follow-up-row">
         <input
@@ -97,11 +104,11 @@ function FollowUpForm({ taskId }: { taskId: string }) {
           className="input"
           value={query}
           onChange={(event) => setQuery(event.target.value)}
-          placeholder="Ask the next question; the research starts from this report"
+          placeholder={t("placeholder")}
           disabled={sending}
         />
         <button type="submit" className="button button-primary" disabled={sending}>
-          {sending ? "Starting…" : "Ask"}
+          {sending ? t("starting") : t("ask")}
         </button>
       </div>
       {error ? (

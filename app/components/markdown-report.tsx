@@ -1,7 +1,8 @@
 "use client";
 
-import { memo } from "react";
-import Markdown, { type Components } from "react-markdown";
+import { useTranslations } from "next-intl";
+import { type ComponentPropsWithoutRef, memo } from "react";
+import Markdown, { type Components, type ExtraProps } from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { remarkCitations } from "./remark-citations";
 
@@ -10,14 +11,7 @@ const remarkPlugins = [remarkGfm, remarkCitations];
 const components: Components = {
   // Links in a report lead away from the task: open them beside it. Citations stay in the page, and
   // links to this app's own pages (a collection's document, from the sources list) open in this tab.
-  a({ node: _node, href, children, ...props }) {
-    const internal = href !== undefined && (href.startsWith("#") || /^\/(?![/\\])/.test(href));
-    return (
-      <a href={href} {...props} {...(internal ? {} : { target: "_blank", rel: "noopener noreferrer" })}>
-        {children}
-      </a>
-    );
-  },
+  a: ReportLink,
   table({ node: _node, children, ...props }) {
     return (
       <div className="table-scroll">
@@ -26,6 +20,23 @@ const components: Components = {
     );
   },
 };
+
+/** A link of the report; a citation's title ("Source 3") in the page's language. */
+function ReportLink({ node: _node, href, children, ...props }: ComponentPropsWithoutRef<"a"> & ExtraProps) {
+  const t = useTranslations("report");
+  const internal = href !== undefined && (href.startsWith("#") || /^\/(?![/\\])/.test(href));
+  const citation = /^#source-(\d+)$/.exec(href ?? "")?.[1];
+  return (
+    <a
+      href={href}
+      {...props}
+      {...(citation && props.title ? { title: t("citation", { number: Number(citation) }) } : {})}
+      {...(internal ? {} : { target: "_blank", rel: "noopener noreferrer" })}
+    >
+      {children}
+    </a>
+  );
+}
 
 /**
  * The report, rendered from markdown. Raw HTML in the markdown is not

@@ -2,19 +2,21 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useTranslations } from "next-intl";
 
 const links = [
-  { href: "/", label: "New research", active: (path: string) => path === "/" },
-  { href: "/tasks", label: "Tasks", active: (path: string) => path.startsWith("/tasks") },
-  { href: "/collections", label: "Collections", active: (path: string) => path.startsWith("/collections") },
-  { href: "/schedules", label: "Schedules", active: (path: string) => path.startsWith("/schedules") },
-  { href: "/docs/api", label: "API", active: (path: string) => path.startsWith("/docs/api") },
-];
+  { href: "/", label: "newResearch", active: (path: string) => path === "/" },
+  { href: "/tasks", label: "tasks", active: (path: string) => path.startsWith("/tasks") },
+  { href: "/collections", label: "collections", active: (path: string) => path.startsWith("/collections") },
+  { href: "/schedules", label: "schedules", active: (path: string) => path.startsWith("/schedules") },
+  { href: "/docs/api", label: "api", active: (path: string) => path.startsWith("/docs/api") },
+] as const;
 
 export function NavLinks() {
+  const t = useTranslations("nav");
   const pathname = usePathname() ?? "/";
   return (
-    <nav className="nav" aria-label="Main">
+    <nav className="nav" aria-label={t("main")}>
       {links.map((link) => {
         const active = link.active(pathname);
         return (
@@ -24,7 +26,7 @@ export function NavLinks() {
             className={`nav-link${active ? " nav-link-active" : ""}`}
             aria-current={active ? "page" : undefined}
           >
-            {link.label}
+            {t(link.label)}
           </Link>
         );
       })}

@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { type ReactNode, useEffect } from "react";
 import { Icon } from "./icons";
 
@@ -19,6 +20,7 @@ export function PageError(props: {
   link: { href: string; label: string; icon: "list" | "plus" };
 }): ReactNode {
   const { error, retry, link } = props;
+  const t = useTranslations("pageError");
   useEffect(() => {
     console.error(error);
   }, [error]);
@@ -26,15 +28,15 @@ export function PageError(props: {
     error instanceof Error && "digest" in error ? String((error as { digest?: unknown }).digest ?? "") : "";
   return (
     <div className="empty-state">
-      <p className="eyebrow">Something went wrong</p>
+      <p className="eyebrow">{t("eyebrow")}</p>
       <h1>{props.title}</h1>
       <p className="muted">
         {props.message}
-        {digest ? ` (Reference ${digest}.)` : ""}
+        {digest ? t("reference", { digest }) : ""}
       </p>
       <div className="button-row">
         <button type="button" className="button button-primary" onClick={() => retry()}>
-          <Icon name="refresh" /> Try again
+          <Icon name="refresh" /> {t("retry")}
         </button>
         <Link href={link.href} className="button">
           <Icon name={link.icon} /> {link.label}

@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import type { TaskSummary } from "@/lib/model/task-view";
 import { client } from "./api";
@@ -9,6 +10,7 @@ import { StatusPill } from "./status-pill";
 
 /** The last few tasks under the form, so returning to one is a click away. */
 export function RecentTasks() {
+  const t = useTranslations("recent");
   const [tasks, setTasks] = useState<TaskSummary[] | null>(null);
   useEffect(() => {
     const controller = new AbortController();
@@ -26,10 +28,10 @@ export function RecentTasks() {
     <section className="recent" aria-labelledby="recent-heading">
       <div className="recent-head">
         <h2 id="recent-heading" className="section-title">
-          Recent research
+          {t("heading")}
         </h2>
         <Link href="/tasks" className="text-link">
-          All tasks →
+          {t("allTasks")} →
         </Link>
       </div>
       <ul className="recent-list">

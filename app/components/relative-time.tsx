@@ -1,5 +1,6 @@
 "use client";
 
+import { useLocale, useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 
 const units: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -11,14 +12,16 @@ const units: [Intl.RelativeTimeFormatUnit, number][] = [
   ["minute", 60],
 ];
 
-const formatter = new Intl.RelativeTimeFormat("en", { numeric: "auto", style: "short" });
-
-/** "just now", "5 min. ago", "yesterday". */
-export function formatAge(iso: string, now: number): string {
+/**
+ * "just now", "5 min. ago", "yesterday" — in `locale` ("5分钟前", "昨天"),
+ * with `justNow` the words for under 45 seconds.
+ */
+export function formatAge(iso: string, now: number, locale = "en", justNow = "just now"): string {
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return "";
   const seconds = Math.round((then - now) / 1000);
-  if (Math.abs(seconds) < 45) return "just now";
+  if (Math.abs(seconds) < 45) return justNow;
+  const formatter = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style: "short" });
   for (const [unit, size] of units) {
     if (Math.abs(seconds) >= size) return formatter.format(Math.round(seconds / size), unit);
   }
@@ -30,6 +33,8 @@ export function formatAge(iso: string, now: number): string {
  * absolute time; the browser replaces it after hydration (clocks differ).
  */
 export function RelativeTime({ iso }: { iso: string }) {
+  const locale = useLocale();
+  const t = useTranslations("time");
   const [now, setNow] = useState<number | null>(null);
   useEffect(() => {
     setNow(Date.now());
@@ -40,7 +45,7 @@ export function RelativeTime({ iso }: { iso: string }) {
   const absolute = Number.isNaN(date.getTime()) ? iso : date.toISOString().replace("T", " ").slice(0, 16);
   return (
     <time dateTime={iso} title={absolute}>
-      {now === null ? absolute : formatAge(iso, now)}
+      {now === null ? absolute : formatAge(iso, now, locale, t("justNow"))}
     </time>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
+import { useFormatter, useLocale, useTranslations } from "next-intl";
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
 import { CORPUS_COLLECTION, type CollectionView, defaultCollectionOf } from "@/lib/model/collection";
 import { type ProvidersInfo, providersInfoSchema, type RangeLimit } from "@/lib/model/providers-info";
@@ -10,21 +11,20 @@ import {
   searchProviders,
   webSearchProviders,
 } from "@/lib/model/request";
-import { apiFetch, client, describeError } from "./api";
+import { apiFetch, client } from "./api";
 import { ApiError } from "./api-error";
 import { backoffDelay } from "./backoff";
 import { listCollections } from "./collections-api";
-import { countLabel } from "./document-format";
+import { useErrorText } from "./error-text";
 import { Icon } from "./icons";
-import { providerName } from "./provider-names";
+import { useProviderName } from "./provider-names";
 
+// Questions for the built-in corpus (English addresses), so they stay in English in every language.
 const examples = [
   "Louisiana Purchase and the acquisition of territory",
   "How did presidents talk about the national debt?",
   "Railroads, canals and internal improvements",
 ];
-
-const numberFormat = new Intl.NumberFormat("en-US");
 
 type ProvidersState =
   | { kind: "loading" }
@@ -33,6 +33,7 @@ type ProvidersState =
 
 /** Loads the server's providers and limits, retrying with backoff while the server is unreachable. */
 function useProviders(): ProvidersState {
+  const describeError = useErrorText();
   const [state, setState] = useState<ProvidersState>({ kind: "loading" });
   useEffect(() => {
     let attempt = 0;
@@ -60,7 +61,7 @@ function useProviders(): ProvidersState {
       clearTimeout(timer);
       window.removeEventListener("online", onOnline);
     };
-  }, []);
+  }, [describeError]);
   return state;
 }
 
@@ -71,6 +72,7 @@ type CollectionsState =
 
 /** The collections `local` and `hybrid` search can use; asked again when the browser comes back online. */
 function useCollections(): CollectionsState {
+  const describeError = useErrorText();
   const [state, setState] = useState<CollectionsState>({ kind: "loading" });
   useEffect(() => {
     const controller = new AbortController();
@@ -87,7 +89,7 @@ function useCollections(): CollectionsState {
       controller.abort();
       window.removeEventListener("online", load);
     };
-  }, []);
+  }, [describeError]);
   return state;
 }
 
@@ -136,11 +138,13 @@ function Segmented({
   );
 }
 
-function validate(question: string, maxLength: number | null): string | null {
+type FormTranslator = ReturnType<typeof useTranslations<"researchForm">>;
+
+function validate(t: FormTranslator, question: string, maxLength: number | null): string | null {
   const trimmed = question.trim();
-  if (trimmed.length === 0) return "Write a question to research first.";
+  if (trimmed.length === 0) return t("emptyQuestion");
   if (maxLength !== null && trimmed.length > maxLength)
-    return `The question is ${numberFormat.format(trimmed.length)} characters long; the limit is ${numberFormat.format(maxLength)}. Shorten it a little.`;
+    return t("questionTooLong", { length: trimmed.length, limit: maxLength });
   return null;
 }
 
@@ -151,6 +155,11 @@ function validate(question: string, maxLength: number | null): string | null {
  * not over a collection.
  */
 export function ResearchForm({ initialCollection }: { initialCollection?: string } = {}) {
+  const t = useTranslations("researchForm");
+  const format = useFormatter();
+  const locale = useLocale();
+  const providerName = useProviderName();
+  const describeError = useErrorText();
   const router = useRouter();
   const providers = useProviders();
   const collections = useCollections();
@@ -182,7 +191,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
   const maxLength = ready?.limits.queryMaxLength ?? null;
   const length = question.trim().length;
   const tooLong = maxLength !== null && length > maxLength;
-  const validation = validate(question, maxLength);
+  const validation = validate(t, question, maxLength);
   // Say "too long" as soon as it is; say "empty" only once they tried to start.
   const shownError = tooLong || submitted ? validation : null;
 
@@ -219,6 +228,8 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
       return;
     }
     const body: ResearchRequestInput = { query: question.trim(), depth: depthValue, breadth: breadthValue };
+    // A reader of the Chinese pages gets a Chinese report; English sends no language (the default).
+    if (locale !== "en") body.language = locale;
     // The choices come from the server's own lists, so they are always among its providers.
     const llmProvider = llmProviders.find((name) => name === llmValue);
     const searchProvider = searchProviders.find((name) => name === searchValue);
@@ -245,9 +256,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
       router.push(created.links.page);
     } catch (error) {
       setServerError(
-        error instanceof ApiError && error.unreachable
-          ? "The Fathom server can't be reached, so the research was not started. Check your connection and try again."
-          : describeError(error),
+        error instanceof ApiError && error.unreachable ? t("unreachable") : describeError(error),
       );
       if (error instanceof ApiError && error.retryAfterSeconds && [429, 503, 507].includes(error.status)) {
         setBlockedUntil(Date.now() + error.retryAfterSeconds * 1000);
@@ -266,14 +275,14 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
     <form className="research-form" onSubmit={submit} noValidate>
       <div className={`card question-card${shownError ? " has-error" : ""}`}>
         <label htmlFor={questionId} className="visually-hidden">
-          Research question
+          {t("questionLabel")}
         </label>
         <textarea
           id={questionId}
           ref={textarea}
           name="query"
           className="question-input"
-          placeholder="Ask a research question, e.g. how did the United States acquire the Louisiana territory?"
+          placeholder={t("placeholder")}
           rows={4}
           value={question}
           onChange={(event) => setQuestion(event.target.value)}
@@ -286,12 +295,10 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
         <div className="question-footer">
           <span id={counterId} className={`counter mono${tooLong ? " counter-over" : ""}`}>
             {maxLength === null
-              ? numberFormat.format(length)
-              : `${numberFormat.format(length)} / ${numberFormat.format(maxLength)}`}
+              ? format.number(length)
+              : `${format.number(length)} / ${format.number(maxLength)}`}
           </span>
-          <span className="kbd-hint">
-            <kbd>Ctrl</kbd> + <kbd>Enter</kbd> to start
-          </span>
+          <span className="kbd-hint">{t.rich("shortcut", { kbd: (chunks) => <kbd>{chunks}</kbd> })}</span>
         </div>
       </div>
       <p id={errorId} className="field-error" role="alert" data-testid="question-error">
@@ -301,22 +308,24 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
       {providers.kind === "retrying" ? (
         <div className="callout callout-warning" role="status">
           <Icon name="alert" />
-          <div>{providers.message} Retrying…</div>
+          <div>
+            {providers.message} {t("retrying")}
+          </div>
         </div>
       ) : null}
 
       <div className="options card">
         <Segmented
-          legend="Depth"
-          hint="rounds of follow-up"
+          legend={t("depth")}
+          hint={t("depthHint")}
           limit={ready?.limits.depth ?? { min: 1, max: 1, default: 1 }}
           value={depthValue}
           onChange={setDepth}
           disabled={!ready}
         />
         <Segmented
-          legend="Breadth"
-          hint="sub-questions per round"
+          legend={t("breadth")}
+          hint={t("breadthHint")}
           limit={ready?.limits.breadth ?? { min: 1, max: 1, default: 1 }}
           value={breadthValue}
           onChange={setBreadth}
@@ -324,7 +333,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
         />
         <div className="field">
           <label className="field-label" htmlFor={`${questionId}-llm`}>
-            Writer
+            {t("writer")}
           </label>
           <select
             id={`${questionId}-llm`}
@@ -340,7 +349,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
               <option key={provider.name} value={provider.name} disabled={!provider.configured}>
                 {providerName(provider.name)}
                 {provider.model ? ` · ${provider.model}` : ""}
-                {provider.configured ? "" : " (not configured)"}
+                {provider.configured ? "" : t("notConfigured")}
               </option>
             ))}
           </select>
@@ -348,14 +357,14 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
         {llmValue !== "" && llmValue !== "offline" ? (
           <div className="field">
             <label className="field-label" htmlFor={`${questionId}-model`}>
-              Model
+              {t("model")}
             </label>
             <input
               id={`${questionId}-model`}
               className="input"
               value={model}
               onChange={(event) => setModel(event.target.value)}
-              placeholder={ready?.llm.find((p) => p.name === llmValue)?.model ?? "required: the model to use"}
+              placeholder={ready?.llm.find((p) => p.name === llmValue)?.model ?? t("modelRequired")}
               required={!ready?.llm.find((p) => p.name === llmValue)?.model}
               maxLength={200}
               spellCheck={false}
@@ -365,7 +374,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
         ) : null}
         <div className="field">
           <label className="field-label" htmlFor={`${questionId}-search`}>
-            Search
+            {t("search")}
           </label>
           <select
             id={`${questionId}-search`}
@@ -377,7 +386,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
             {ready?.search.map((provider) => (
               <option key={provider.name} value={provider.name} disabled={!provider.configured}>
                 {providerName(provider.name)}
-                {provider.configured ? "" : " (not configured)"}
+                {provider.configured ? "" : t("notConfigured")}
               </option>
             ))}
           </select>
@@ -385,7 +394,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
         {searchesCollection ? (
           <div className="field">
             <label className="field-label" htmlFor={`${questionId}-collection`}>
-              Collection
+              {t("collection")}
             </label>
             <select
               id={`${questionId}-collection`}
@@ -399,15 +408,15 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
               ) : (
                 knownCollections.map((known) => (
                   <option key={known.name} value={known.name}>
-                    {known.name} · {countLabel(known.documents, "document")}
-                    {known.builtIn ? " (built in)" : ""}
+                    {known.name} · {t("documents", { count: known.documents })}
+                    {known.builtIn ? t("builtIn") : ""}
                   </option>
                 ))
               )}
             </select>
             {collections.kind === "failed" ? (
               <span className="field-hint field-note">
-                Collections could not be listed: {collections.message}
+                {t("collectionsFailed", { message: collections.message })}
               </span>
             ) : null}
           </div>
@@ -415,7 +424,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
         {searchValue === "hybrid" ? (
           <div className="field">
             <label className="field-label" htmlFor={`${questionId}-web`}>
-              Web
+              {t("web")}
             </label>
             <select
               id={`${questionId}-web`}
@@ -429,7 +438,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
                 .map((provider) => (
                   <option key={provider.name} value={provider.name} disabled={!provider.configured}>
                     {providerName(provider.name)}
-                    {provider.configured ? "" : " (not configured)"}
+                    {provider.configured ? "" : t("notConfigured")}
                   </option>
                 ))}
             </select>
@@ -440,14 +449,14 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
       <div className="form-actions">
         <label className="checkbox">
           <input type="checkbox" checked={fresh} onChange={(event) => setFresh(event.target.checked)} />
-          <span>Start over even if this exact question was researched before</span>
+          <span>{t("fresh")}</span>
         </label>
         <button
           type="submit"
           className="button button-primary button-large"
           disabled={submitting || !ready || blockedUntil !== null}
         >
-          {submitting ? "Starting…" : "Start research"} <Icon name="arrow-right" />
+          {submitting ? t("starting") : t("start")} <Icon name="arrow-right" />
         </button>
       </div>
       {serverError ? (
@@ -458,7 +467,7 @@ export function ResearchForm({ initialCollection }: { initialCollection?: string
       ) : null}
 
       <div className="examples">
-        <span className="muted small">Try</span>
+        <span className="muted small">{t("try")}</span>
         {examples.map((example) => (
           <button
             key={example}

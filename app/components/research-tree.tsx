@@ -1,3 +1,4 @@
+import { useTranslations } from "next-intl";
 import { Icon } from "./icons";
 import type { TreeNode } from "./task-stream-reducer";
 
@@ -9,29 +10,30 @@ const kindIcon = {
   source: "doc",
 } as const;
 const kindLabel = {
-  question: "Sub-question",
-  search: "Search",
-  learning: "Learning",
-  thinking: "Model reasoning",
-  source: "Source",
+  question: "kindQuestion",
+  search: "kindSearch",
+  learning: "kindLearning",
+  thinking: "kindThinking",
+  source: "kindSource",
 } as const;
 
 function Row({ node }: { node: TreeNode }) {
+  const t = useTranslations("tree");
   if (node.kind === "thinking") {
     // A model's reasoning: folded away, never part of the report.
     return (
       <details className="tree-thinking">
-        <summary>Thinking</summary>
+        <summary>{t("thinking")}</summary>
         <p className="tree-thinking-text">{node.label}</p>
       </details>
     );
   }
   return (
     <div className="tree-row">
-      <span className="tree-icon" title={kindLabel[node.kind]}>
+      <span className="tree-icon" title={t(kindLabel[node.kind])}>
         <Icon name={kindIcon[node.kind]} size={14} />
       </span>
-      <span className="visually-hidden">{kindLabel[node.kind]}: </span>
+      <span className="visually-hidden">{t("kindPrefix", { kind: t(kindLabel[node.kind]) })}</span>
       <span className="tree-label" title={node.kind === "learning" ? node.label : undefined}>
         {node.label}
       </span>
@@ -40,6 +42,7 @@ function Row({ node }: { node: TreeNode }) {
 }
 
 function Branch({ nodes, byParent }: { nodes: TreeNode[]; byParent: Map<string, TreeNode[]> }) {
+  const t = useTranslations("tree");
   return (
     <ul className="tree-list">
       {nodes.map((node) => {
@@ -52,9 +55,7 @@ function Branch({ nodes, byParent }: { nodes: TreeNode[]; byParent: Map<string, 
             {sources.length > 0 ? (
               // Sources found by a search fold away: a deep research finds dozens.
               <details className="tree-sources">
-                <summary>
-                  {sources.length} source{sources.length === 1 ? "" : "s"} found
-                </summary>
+                <summary>{t("sourcesFound", { count: sources.length })}</summary>
                 <ul className="tree-list">
                   {sources.map((source) => (
                     <li key={source.id} className="tree-node tree-source">
@@ -74,6 +75,7 @@ function Branch({ nodes, byParent }: { nodes: TreeNode[]; byParent: Map<string, 
 
 /** The research tree (sub-questions → searches → sources found), in the order it grew. */
 export function ResearchTree({ nodes, sourceCount }: { nodes: TreeNode[]; sourceCount: number }) {
+  const t = useTranslations("tree");
   const ids = new Set(nodes.map((node) => node.id));
   const roots: TreeNode[] = [];
   const byParent = new Map<string, TreeNode[]>();
@@ -96,20 +98,20 @@ export function ResearchTree({ nodes, sourceCount }: { nodes: TreeNode[]; source
     <div className="tree">
       <dl className="tree-stats">
         <div>
-          <dt>Questions</dt>
+          <dt>{t("questions")}</dt>
           <dd>{questions}</dd>
         </div>
         <div>
-          <dt>Searches</dt>
+          <dt>{t("searches")}</dt>
           <dd>{counts.search}</dd>
         </div>
         <div>
-          <dt>Sources</dt>
+          <dt>{t("sources")}</dt>
           <dd>{sourceCount}</dd>
         </div>
       </dl>
       {nodes.length === 0 ? (
-        <p className="muted small">The research plan appears here as the task explores its question.</p>
+        <p className="muted small">{t("empty")}</p>
       ) : (
         <Branch nodes={roots} byParent={byParent} />
       )}

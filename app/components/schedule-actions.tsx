@@ -1,8 +1,9 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import type { ScheduleView } from "@/lib/model/schedule-view";
-import { describeError } from "./api";
+import { useErrorText } from "./error-text";
 import { Icon } from "./icons";
 import { deleteSchedule, runScheduleNow, setSchedulePaused } from "./schedules-api";
 
@@ -21,6 +22,8 @@ export function ScheduleActions({
   onChanged: (schedule?: ScheduleView) => void;
   onDeleted: () => void;
 }) {
+  const t = useTranslations("schedules");
+  const describeError = useErrorText();
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -43,7 +46,7 @@ export function ScheduleActions({
   const runNow = () =>
     act(async () => {
       const run = await runScheduleNow(schedule.id);
-      setNotice(run.run ? `Run ${run.run} started.` : "Fired.");
+      setNotice(run.run ? t("runStarted", { run: run.run }) : t("fired"));
       onChanged();
     });
   const remove = () =>
@@ -53,23 +56,23 @@ export function ScheduleActions({
     });
 
   return (
-    <div className="schedule-actions" role="group" aria-label={`Actions for ${schedule.name}`}>
+    <div className="schedule-actions" role="group" aria-label={t("actionsFor", { name: schedule.name })}>
       <button type="button" className="button button-small" onClick={toggle} disabled={busy}>
-        <Icon name={schedule.enabled ? "pause" : "play"} /> {schedule.enabled ? "Pause" : "Resume"}
+        <Icon name={schedule.enabled ? "pause" : "play"} /> {schedule.enabled ? t("pause") : t("resume")}
       </button>
       <button type="button" className="button button-small" onClick={runNow} disabled={busy}>
-        <Icon name="refresh" /> Run now
+        <Icon name="refresh" /> {t("runNow")}
       </button>
       {confirming ? (
-        <span className="confirm" role="group" aria-label={`Delete ${schedule.name}?`}>
-          <span className="small">Delete this schedule? Its reports stay.</span>
+        <span className="confirm" role="group" aria-label={t("confirmDeleteLabel", { name: schedule.name })}>
+          <span className="small">{t("confirmDelete")}</span>
           <button
             type="button"
             className="button button-small button-danger"
             onClick={remove}
             disabled={busy}
           >
-            Delete
+            {t("delete")}
           </button>
           <button
             type="button"
@@ -77,7 +80,7 @@ export function ScheduleActions({
             onClick={() => setConfirming(false)}
             disabled={busy}
           >
-            Keep
+            {t("keep")}
           </button>
         </span>
       ) : (
@@ -85,9 +88,9 @@ export function ScheduleActions({
           type="button"
           className="button button-small button-danger"
           onClick={() => setConfirming(true)}
-          aria-label={`Delete schedule ${schedule.name}`}
+          aria-label={t("deleteLabel", { name: schedule.name })}
         >
-          <Icon name="trash" /> Delete
+          <Icon name="trash" /> {t("delete")}
         </button>
       )}
       <p className="small schedule-action-status" role="status">

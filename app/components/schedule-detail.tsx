@@ -2,16 +2,16 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
+import { useFormatter, useLocale, useTranslations } from "next-intl";
 import { useCallback, useState } from "react";
 import type { ScheduleRunJson } from "@/lib/model/schedule";
 import type { ScheduleView } from "@/lib/model/schedule-view";
-import { describeError } from "./api";
-import { countLabel } from "./document-format";
+import { useErrorText } from "./error-text";
 import { ScheduleActions } from "./schedule-actions";
 import { ScheduleForm } from "./schedule-form";
-import { formatDuration } from "./schedule-format";
 import { FireTime, RunOutcome, RunReportLink, ScheduleState } from "./schedule-parts";
 import { getSchedule, listScheduleRuns } from "./schedules-api";
+import { useFormat } from "./use-format";
 import { useNow, usePolling } from "./use-now";
 
 /** How often the page asks for the schedule and its newest runs. */
@@ -25,27 +25,50 @@ function mergeRuns(fresh: ScheduleRunJson[], shown: ScheduleRunJson[]): Schedule
   return [...fresh, ...older];
 }
 
+/** "850 ms", "12.4 s", "3 min 5 s" in the page's language. */
+function useDuration(): (ms: number | null) => string {
+  const t = useTranslations("schedules");
+  const format = useFormatter();
+  return (ms) => {
+    if (ms === null) return "—";
+    if (ms < 1000) return t("durationMs", { ms });
+    if (ms < 60_000)
+      return t("durationS", {
+        seconds: format.number(ms / 1000, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+      });
+    const seconds = Math.round(ms / 1000);
+    return t("durationMin", { minutes: Math.floor(seconds / 60), seconds: seconds % 60 });
+  };
+}
+
 function RunRow({ run, now }: { run: ScheduleRunJson; now: number | null }) {
+  const t = useTranslations("schedules");
+  const format = useFormat();
+  // The reader's own zone (the browser's), in the page's language.
+  const locale = useLocale();
+  const duration = useDuration();
   return (
     <tr data-fire={run.fireTime} data-testid="schedule-run">
       <td>
         <FireTime iso={run.fireTime} now={now} />
-        {run.manual ? <span className="badge">Run now</span> : null}
-        {run.catchUp ? <span className="badge">Catch-up</span> : null}
+        {run.manual ? <span className="badge">{t("badgeRunNow")}</span> : null}
+        {run.catchUp ? <span className="badge">{t("badgeCatchUp")}</span> : null}
       </td>
       <td className="num">{run.run ?? "—"}</td>
       <td>
-        <time dateTime={run.startedAt}>{new Date(run.startedAt).toLocaleTimeString()}</time>
+        <time dateTime={run.startedAt}>{new Date(run.startedAt).toLocaleTimeString(locale)}</time>
       </td>
-      <td className="num">{formatDuration(run.durationMs)}</td>
+      <td className="num">{duration(run.durationMs)}</td>
       <td>
         <RunOutcome run={run} />
         {run.error ? <span className="run-error small">{run.error}</span> : null}
       </td>
-      <td className="num">{run.reportLength === null ? "—" : countLabel(run.reportLength, "character")}</td>
+      <td className="num">{format.count("character", run.reportLength)}</td>
       <td className="num">
         {run.sources ?? "—"}
-        {run.newSources ? <span className="muted small"> ({run.newSources} new)</span> : null}
+        {run.newSources ? (
+          <span className="muted small">{t("newSources", { count: run.newSources })}</span>
+        ) : null}
       </td>
       <td>
         <RunReportLink run={run} />
@@ -66,6 +89,8 @@ export function ScheduleDetail({
   initialCursor: string | null;
   minIntervalS: number;
 }) {
+  const t = useTranslations("schedules");
+  const describeError = useErrorText();
   const router = useRouter();
   const [schedule, setSchedule] = useState(initialSchedule);
   const [runs, setRuns] = useState(initialRuns);
@@ -85,7 +110,7 @@ export function ScheduleDetail({
     } catch (caught) {
       setError(describeError(caught));
     }
-  }, [id]);
+  }, [id, describeError]);
   usePolling(refresh, REFRESH_MS);
 
   async function loadMore() {
@@ -108,7 +133,7 @@ export function ScheduleDetail({
   return (
     <div className="schedule-detail">
       <Link href="/schedules" className="back-link">
-        ← Schedules
+        {t("back")}
       </Link>
       <div className="page-head">
         <div>
@@ -118,31 +143,31 @@ export function ScheduleDetail({
           <p className="muted">{schedule.request.query}</p>
         </div>
       </div>
-      <section className="card schedule-summary" aria-label="Schedule">
+      <section className="card schedule-summary" aria-label={t("schedule")}>
         <dl className="schedule-facts">
           <div>
-            <dt>Cron</dt>
+            <dt>{t("cron")}</dt>
             <dd>
               <code className="mono">{schedule.cron}</code> <span className="muted">{schedule.timezone}</span>
             </dd>
           </div>
           <div>
-            <dt>Next fire</dt>
+            <dt>{t("nextFire")}</dt>
             <dd data-testid="schedule-next-fire">
               {schedule.nextFireAt ? (
                 <FireTime iso={schedule.nextFireAt} now={now} />
               ) : (
-                <span className="muted">Paused</span>
+                <span className="muted">{t("paused")}</span>
               )}
             </dd>
           </div>
           <div>
-            <dt>Missed fires</dt>
-            <dd>{schedule.missed === "once" ? "Run once to catch up" : "Skipped"}</dd>
+            <dt>{t("missed")}</dt>
+            <dd>{schedule.missed === "once" ? t("missedOnce") : t("missedSkip")}</dd>
           </div>
           <div>
-            <dt>Webhook</dt>
-            <dd>{schedule.webhook ? schedule.webhook.host : <span className="muted">None</span>}</dd>
+            <dt>{t("webhook")}</dt>
+            <dd>{schedule.webhook ? schedule.webhook.host : <span className="muted">{t("none")}</span>}</dd>
           </div>
         </dl>
         <div className="schedule-summary-actions">
@@ -153,7 +178,7 @@ export function ScheduleDetail({
           />
           {editing ? null : (
             <button type="button" className="button button-small" onClick={() => setEditing(true)}>
-              Edit
+              {t("edit")}
             </button>
           )}
         </div>
@@ -171,7 +196,7 @@ export function ScheduleDetail({
       ) : null}
       <section className="card schedule-runs" aria-labelledby="schedule-runs-title">
         <h2 id="schedule-runs-title" className="section-title">
-          Run history
+          {t("history")}
         </h2>
         {error ? (
           <p className="inline-error" role="alert">
@@ -180,21 +205,21 @@ export function ScheduleDetail({
         ) : null}
         {runs.length === 0 ? (
           <p className="muted small schedule-empty" data-testid="schedule-no-runs">
-            No run yet.
+            {t("noRuns")}
           </p>
         ) : (
           <div className="run-table-scroll">
             <table className="run-table">
               <thead>
                 <tr>
-                  <th scope="col">Fire time</th>
-                  <th scope="col">Run</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Report</th>
-                  <th scope="col">Sources</th>
-                  <th scope="col">Task</th>
+                  <th scope="col">{t("colFire")}</th>
+                  <th scope="col">{t("colRun")}</th>
+                  <th scope="col">{t("colStarted")}</th>
+                  <th scope="col">{t("colDuration")}</th>
+                  <th scope="col">{t("colResult")}</th>
+                  <th scope="col">{t("colReport")}</th>
+                  <th scope="col">{t("colSources")}</th>
+                  <th scope="col">{t("colTask")}</th>
                 </tr>
               </thead>
               <tbody>
@@ -207,7 +232,7 @@ export function ScheduleDetail({
         )}
         {cursor ? (
           <button type="button" className="button load-more" onClick={loadMore} disabled={loadingMore}>
-            {loadingMore ? "Loading…" : "Older runs"}
+            {loadingMore ? t("loading") : t("olderRuns")}
           </button>
         ) : null}
       </section>

@@ -1,12 +1,13 @@
 "use client";
 
+import { useLocale, useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useId, useMemo, useState } from "react";
 import { REQUEST_LIMITS } from "@/lib/model/request";
 import { SCHEDULE_LIMITS } from "@/lib/model/schedule";
 import { checkCronSpec, nextFireTimes, PREVIEW_FIRES } from "@/lib/model/schedule-clock";
 import type { ScheduleView } from "@/lib/model/schedule-view";
-import { describeError } from "./api";
 import { ApiError, sentence } from "./api-error";
+import { useErrorText } from "./error-text";
 import { fieldErrors, formatAbsolute, formatRelative } from "./schedule-format";
 import { createSchedule, type ScheduleInput, updateSchedule } from "./schedules-api";
 
@@ -57,6 +58,10 @@ export function ScheduleForm({
   onSaved: (schedule: ScheduleView) => void;
   onCancel?: () => void;
 }) {
+  const t = useTranslations("scheduleForm");
+  const tSchedules = useTranslations("schedules");
+  const locale = useLocale();
+  const describeError = useErrorText();
   const id = useId();
   const [name, setName] = useState(schedule?.name ?? "");
   const [query, setQuery] = useState(schedule?.request.query ?? "");
@@ -84,8 +89,8 @@ export function ScheduleForm({
     event.preventDefault();
     setFormError(null);
     const local: Partial<Record<Field, string>> = {};
-    if (name.trim() === "") local.name = "Give the schedule a name.";
-    if (query.trim() === "") local.query = "Write the question each run researches.";
+    if (name.trim() === "") local.name = t("nameMissing");
+    if (query.trim() === "") local.query = t("queryMissing");
     if (preview.problem) local[preview.problem.field] = sentence(preview.problem.message);
     setErrors(local);
     if (Object.keys(local).length > 0) return;
@@ -146,12 +151,12 @@ export function ScheduleForm({
   return (
     <form className="card schedule-form" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`} className="section-title">
-        {schedule ? "Edit schedule" : "New schedule"}
+        {schedule ? t("edit") : t("new")}
       </h2>
       <div className="schedule-form-grid">
         <div className="field">
           <label className="field-label" htmlFor={`${id}-name`}>
-            Name
+            {t("name")}
           </label>
           <input
             {...fieldProps("name")}
@@ -159,14 +164,14 @@ export function ScheduleForm({
             value={name}
             onChange={(event) => setName(event.target.value)}
             maxLength={SCHEDULE_LIMITS.nameMaxLength}
-            placeholder="Tariffs, weekday mornings"
+            placeholder={t("namePlaceholder")}
             required
           />
           {errorOf("name")}
         </div>
         <div className="field schedule-form-wide">
           <label className="field-label" htmlFor={`${id}-query`}>
-            Question
+            {t("question")}
           </label>
           <textarea
             {...fieldProps("query")}
@@ -175,14 +180,14 @@ export function ScheduleForm({
             onChange={(event) => setQuery(event.target.value)}
             maxLength={REQUEST_LIMITS.queryMaxLength}
             rows={2}
-            placeholder="What did presidents say about tariffs?"
+            placeholder={t("questionPlaceholder")}
             required
           />
           {errorOf("query")}
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-depth`}>
-            Depth
+            {t("depth")}
           </label>
           <select
             id={`${id}-depth`}
@@ -199,7 +204,7 @@ export function ScheduleForm({
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-breadth`}>
-            Breadth
+            {t("breadth")}
           </label>
           <select
             id={`${id}-breadth`}
@@ -216,7 +221,7 @@ export function ScheduleForm({
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-cron`}>
-            Cron <span className="field-hint">5 fields, or 6 with seconds first</span>
+            {t("cron")} <span className="field-hint">{t("cronHint")}</span>
           </label>
           <input
             {...fieldProps("cron")}
@@ -233,7 +238,7 @@ export function ScheduleForm({
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-timezone`}>
-            Time zone
+            {t("timezone")}
           </label>
           <select
             {...fieldProps("timezone")}
@@ -251,7 +256,7 @@ export function ScheduleForm({
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-missed`}>
-            Missed fires <span className="field-hint">while the server was down</span>
+            {t("missed")} <span className="field-hint">{t("missedHint")}</span>
           </label>
           <select
             id={`${id}-missed`}
@@ -259,15 +264,15 @@ export function ScheduleForm({
             value={missed}
             onChange={(event) => setMissed(event.target.value === "skip" ? "skip" : "once")}
           >
-            <option value="once">Run once to catch up</option>
-            <option value="skip">Skip them</option>
+            <option value="once">{t("missedOnce")}</option>
+            <option value="skip">{t("missedSkip")}</option>
           </select>
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-webhook`}>
-            Webhook URL{" "}
+            {t("webhook")}{" "}
             <span className="field-hint">
-              {schedule?.webhook ? `optional; now ${schedule.webhook.host}` : "optional"}
+              {schedule?.webhook ? t("optionalNow", { host: schedule.webhook.host }) : t("optional")}
             </span>
           </label>
           <input
@@ -277,7 +282,7 @@ export function ScheduleForm({
             value={webhook}
             onChange={(event) => setWebhook(event.target.value)}
             maxLength={SCHEDULE_LIMITS.urlMaxLength}
-            placeholder={schedule?.webhook ? "Leave empty to keep it" : "https://hooks.example.com/fathom"}
+            placeholder={schedule?.webhook ? t("webhookKeep") : "https://hooks.example.com/fathom"}
             spellCheck={false}
             autoComplete="off"
           />
@@ -288,7 +293,7 @@ export function ScheduleForm({
                 checked={removeWebhook}
                 onChange={(event) => setRemoveWebhook(event.target.checked)}
               />{" "}
-              Remove the webhook
+              {t("webhookRemove")}
             </label>
           ) : null}
           {errorOf("webhook")}
@@ -296,22 +301,22 @@ export function ScheduleForm({
       </div>
       <section className="cron-preview" aria-labelledby={`${id}-preview`} aria-live="polite">
         <h3 id={`${id}-preview`} className="side-heading">
-          Next {PREVIEW_FIRES} fires
+          {t("preview", { count: PREVIEW_FIRES })}
         </h3>
         {preview.problem ? (
           <p className="inline-error" data-testid="cron-preview-problem">
             {sentence(preview.problem.message)}
           </p>
         ) : preview.fires.length === 0 ? (
-          <p className="muted small">{cron.trim() === "" ? "Write a cron expression." : "It never fires."}</p>
+          <p className="muted small">{cron.trim() === "" ? t("writeCron") : t("neverFires")}</p>
         ) : (
           <ol className="cron-preview-list" data-testid="cron-preview">
             {preview.fires.map((fire) => (
               <li key={fire}>
-                <time dateTime={fire}>{formatAbsolute(fire)}</time>
+                <time dateTime={fire}>{formatAbsolute(fire, undefined, locale)}</time>
                 <span className="muted small">
                   {" "}
-                  {preview.now === null ? "" : formatRelative(fire, preview.now)}
+                  {preview.now === null ? "" : formatRelative(fire, preview.now, locale, tSchedules("now"))}
                 </span>
               </li>
             ))}
@@ -320,11 +325,11 @@ export function ScheduleForm({
       </section>
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={saving}>
-          {saving ? "Saving…" : schedule ? "Save changes" : "Create schedule"}
+          {saving ? t("saving") : schedule ? t("save") : t("create")}
         </button>
         {onCancel ? (
           <button type="button" className="button" onClick={onCancel} disabled={saving}>
-            Cancel
+            {t("cancel")}
           </button>
         ) : null}
       </div>

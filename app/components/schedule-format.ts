@@ -4,7 +4,6 @@
  */
 import type { ScheduleRunJson } from "@/lib/model/schedule";
 
-const relative = new Intl.RelativeTimeFormat("en", { numeric: "always" });
 const steps: [Intl.RelativeTimeFormatUnit, number][] = [
   ["day", 24 * 3600],
   ["hour", 3600],
@@ -14,24 +13,29 @@ const steps: [Intl.RelativeTimeFormatUnit, number][] = [
 
 /**
  * "in 3 seconds", "in 2 hours", "5 minutes ago": rounded in the largest unit
- * that fits (numbers always: "tomorrow" would be wrong for a fire 40 hours away).
+ * that fits (numbers always: "tomorrow" would be wrong for a fire 40 hours away),
+ * in `locale` ("3 秒后"), `nowWord` for the very instant.
  */
-export function formatRelative(iso: string, now: number): string {
+export function formatRelative(iso: string, now: number, locale = "en", nowWord = "now"): string {
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return "";
   const seconds = Math.round((then - now) / 1000);
-  if (seconds === 0) return "now";
+  if (seconds === 0) return nowWord;
+  const relative = new Intl.RelativeTimeFormat(locale, { numeric: "always" });
   for (const [unit, size] of steps) {
     if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
   }
   return relative.format(seconds, "second");
 }
 
-/** The instant in the reader's own zone and locale, to the second (fires can be seconds apart). */
-export function formatAbsolute(iso: string, timeZone?: string): string {
+/**
+ * The instant in the reader's own zone, to the second (fires can be seconds
+ * apart), in `locale` (the page's; default: the browser's).
+ */
+export function formatAbsolute(iso: string, timeZone?: string, locale?: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(undefined, {
+  return new Intl.DateTimeFormat(locale, {
     dateStyle: "medium",
     timeStyle: "medium",
     ...(timeZone ? { timeZone } : {}),

@@ -1,9 +1,10 @@
 "use client";
 
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { useCallback, useState } from "react";
 import type { ScheduleView } from "@/lib/model/schedule-view";
-import { describeError } from "./api";
+import { useErrorText } from "./error-text";
 import { ScheduleActions } from "./schedule-actions";
 import { ScheduleForm } from "./schedule-form";
 import { FireTime, RunOutcome, RunReportLink, ScheduleState } from "./schedule-parts";
@@ -24,6 +25,7 @@ function ScheduleRow({
   onChanged: (schedule?: ScheduleView) => void;
   onDeleted: () => void;
 }) {
+  const t = useTranslations("schedules");
   return (
     <li className="schedule-row" data-schedule={schedule.id}>
       <div className="schedule-row-main">
@@ -36,13 +38,13 @@ function ScheduleRow({
         <p className="muted small schedule-query-line">{schedule.request.query}</p>
         <dl className="schedule-facts small">
           <div>
-            <dt>Cron</dt>
+            <dt>{t("cron")}</dt>
             <dd>
               <code className="mono">{schedule.cron}</code> <span className="muted">{schedule.timezone}</span>
             </dd>
           </div>
           <div>
-            <dt>Next fire</dt>
+            <dt>{t("nextFire")}</dt>
             <dd data-testid="schedule-next-fire">
               {schedule.nextFireAt ? (
                 <FireTime iso={schedule.nextFireAt} now={now} />
@@ -52,7 +54,7 @@ function ScheduleRow({
             </dd>
           </div>
           <div>
-            <dt>Last run</dt>
+            <dt>{t("lastRun")}</dt>
             <dd data-testid="schedule-last-run">
               {schedule.lastRun ? (
                 <>
@@ -60,7 +62,7 @@ function ScheduleRow({
                   <RunReportLink run={schedule.lastRun} />
                 </>
               ) : (
-                <span className="muted">Not run yet</span>
+                <span className="muted">{t("notRunYet")}</span>
               )}
             </dd>
           </div>
@@ -79,6 +81,8 @@ export function ScheduleList({
   initialSchedules: ScheduleView[];
   minIntervalS: number;
 }) {
+  const t = useTranslations("schedules");
+  const describeError = useErrorText();
   const [schedules, setSchedules] = useState(initialSchedules);
   const [error, setError] = useState<string | null>(null);
   // A new key empties the form once a schedule is made from it.
@@ -93,7 +97,7 @@ export function ScheduleList({
     } catch (caught) {
       setError(describeError(caught));
     }
-  }, []);
+  }, [describeError]);
   usePolling(refresh, REFRESH_MS);
 
   const replace = (next: ScheduleView) =>
@@ -108,11 +112,8 @@ export function ScheduleList({
     <div className="schedules-page">
       <div className="page-head">
         <div>
-          <h1 className="page-title">Schedules</h1>
-          <p className="muted">
-            Research that runs again on a cron expression: each fire is a fresh run of the same question, its
-            report kept in the schedule's history.
-          </p>
+          <h1 className="page-title">{t("title")}</h1>
+          <p className="muted">{t("lede")}</p>
         </div>
       </div>
       <ScheduleForm
@@ -121,20 +122,20 @@ export function ScheduleList({
         onSaved={(schedule) => {
           replace(schedule);
           setFormKey((key) => key + 1);
-          setCreated(`Schedule "${schedule.name}" created.`);
+          setCreated(t("created", { name: schedule.name }));
         }}
       />
       <p className="small muted schedule-created" role="status">
         {created ?? ""}
       </p>
-      <section className="card schedule-table" aria-label="Schedules">
+      <section className="card schedule-table" aria-label={t("title")}>
         {error ? (
           <p className="inline-error" role="alert">
             {error}
           </p>
         ) : null}
         {schedules.length === 0 ? (
-          <p className="muted small schedule-empty">No schedule yet: make one above.</p>
+          <p className="muted small schedule-empty">{t("empty")}</p>
         ) : (
           <ul className="schedule-rows">
             {schedules.map((schedule) => (

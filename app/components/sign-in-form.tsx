@@ -1,9 +1,11 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { sessionChangeSchema, sessionStateSchema } from "@/lib/model/session";
-import { apiFetch, describeError } from "./api";
+import { apiFetch } from "./api";
 import { ApiError } from "./api-error";
+import { useErrorText } from "./error-text";
 
 /**
  * Exchanges the API token for a session cookie (`POST /api/session`), then
@@ -11,6 +13,8 @@ import { ApiError } from "./api-error";
  * The token is sent once and kept nowhere in the browser.
  */
 export function SignInForm({ next }: { next: string }) {
+  const t = useTranslations("signIn");
+  const describeError = useErrorText();
   const inputId = useId();
   const errorId = useId();
   const [token, setToken] = useState("");
@@ -35,7 +39,7 @@ export function SignInForm({ next }: { next: string }) {
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (token.trim() === "") {
-      setError("Enter the API token of this server.");
+      setError(t("enterToken"));
       return;
     }
     setSubmitting(true);
@@ -48,24 +52,17 @@ export function SignInForm({ next }: { next: string }) {
       window.location.assign(next);
     } catch (caught) {
       setSubmitting(false);
-      setError(
-        caught instanceof ApiError && caught.status === 401
-          ? "That is not the API token of this server."
-          : describeError(caught),
-      );
+      setError(caught instanceof ApiError && caught.status === 401 ? t("wrongToken") : describeError(caught));
     }
   }
 
   return (
     <form className="card sign-in" onSubmit={submit} noValidate>
-      <h1 className="sign-in-title">Sign in</h1>
-      <p className="muted">
-        This Fathom server is protected by an API token. Enter it once: this browser then stays signed in (a
-        session cookie) until you sign out or the session expires.
-      </p>
+      <h1 className="sign-in-title">{t("title")}</h1>
+      <p className="muted">{t("text")}</p>
       <div className="field">
         <label className="field-label" htmlFor={inputId}>
-          API token
+          {t("token")}
         </label>
         <input
           id={inputId}
@@ -83,7 +80,7 @@ export function SignInForm({ next }: { next: string }) {
         {error}
       </p>
       <button type="submit" className="button button-primary" disabled={submitting}>
-        {submitting ? "Signing in…" : "Sign in"}
+        {submitting ? t("signingIn") : t("submit")}
       </button>
     </form>
   );

@@ -1,11 +1,13 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { useState } from "react";
 import { sessionChangeSchema } from "@/lib/model/session";
 import { apiFetch } from "./api";
 
 /** Deletes the session cookie (`DELETE /api/session`) and goes to the sign-in page. */
 export function SignOutButton() {
+  const t = useTranslations("nav");
   const [busy, setBusy] = useState(false);
   async function signOut() {
     setBusy(true);
@@ -19,7 +21,7 @@ export function SignOutButton() {
   }
   return (
     <button type="button" className="nav-link nav-button" onClick={signOut} disabled={busy}>
-      Sign out
+      {t("signOut")}
     </button>
   );
 }

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { parseCollectionDocumentRef } from "@/lib/model/collection";
 import { sourceAnchor } from "./remark-citations";
 import { collectionSourceHref } from "./source-links";
@@ -17,11 +18,13 @@ function keyOf(source: StreamSource): string {
 }
 
 /** The line under a source's title: a web page's host, a collection document's collection and page. */
-function metaOf(source: StreamSource): string {
+function metaOf(t: ReturnType<typeof useTranslations<"sources">>, source: StreamSource): string {
   if (source.url) return hostOf(source.url);
   const inCollection = source.documentRef ? parseCollectionDocumentRef(source.documentRef) : undefined;
   if (inCollection)
-    return source.page ? `${inCollection.collection} · page ${source.page}` : inCollection.collection;
+    return source.page
+      ? `${inCollection.collection} · ${t("page", { page: source.page })}`
+      : inCollection.collection;
   return source.documentRef ?? "";
 }
 
@@ -32,7 +35,8 @@ function metaOf(source: StreamSource): string {
  * in the app, at the cited page with the cited passage marked.
  */
 export function SourcesList({ sources }: { sources: StreamSource[] }) {
-  if (sources.length === 0) return <p className="muted small">Sources are listed here as they are found.</p>;
+  const t = useTranslations("sources");
+  if (sources.length === 0) return <p className="muted small">{t("empty")}</p>;
   const sorted = [...sources].sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
   return (
     <ol className="sources">
@@ -59,22 +63,22 @@ export function SourcesList({ sources }: { sources: StreamSource[] }) {
               ) : documentHref ? (
                 <Link className="source-title" href={documentHref}>
                   {source.title}
-                  {source.page ? <span className="visually-hidden">, page {source.page}</span> : null}
+                  {source.page ? (
+                    <span className="visually-hidden">{t("pageSuffix", { page: source.page })}</span>
+                  ) : null}
                 </Link>
               ) : (
                 <span className="source-title">{source.title}</span>
               )}
-              <span className="source-meta mono">{metaOf(source)}</span>
+              <span className="source-meta mono">{metaOf(t, source)}</span>
               {source.unreadable ? (
                 <span className="source-unread small" title={source.unreadable}>
-                  page not read: {source.unreadable}
+                  {t("notRead", { reason: source.unreadable })}
                 </span>
               ) : null}
               {source.passages && source.passages.length > 0 ? (
                 <details className="source-passages">
-                  <summary>
-                    {source.passages.length} passage{source.passages.length === 1 ? "" : "s"}
-                  </summary>
+                  <summary>{t("passages", { count: source.passages.length })}</summary>
                   {source.passages.map((passage, index) => (
                     // Passages have no identity of their own; their order is fixed.
                     // biome-ignore lint/suspicious/noArrayIndexKey: see above

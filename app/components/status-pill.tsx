@@ -1,3 +1,4 @@
+import { useTranslations } from "next-intl";
 import type { TaskStatus } from "@/lib/model/task-json";
 
 const labels: Record<TaskStatus, string> = {
@@ -14,10 +15,11 @@ export function statusLabel(status: TaskStatus): string {
 }
 
 export function StatusPill({ status }: { status: TaskStatus }) {
+  const t = useTranslations("format.taskStatus");
   return (
     <span className={`pill pill-${status}`} data-status={status}>
       <span className="pill-dot" aria-hidden="true" />
-      {statusLabel(status)}
+      {status in labels ? t(status) : status}
     </span>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { useEffect, useMemo, useState } from "react";
 import type { TaskStatus } from "@/lib/model/task-json";
 import type { TaskSummary } from "@/lib/model/task-view";
@@ -12,11 +13,11 @@ import { StatusPill } from "./status-pill";
 import { useLiveTasks } from "./use-live-tasks";
 
 const filters = [
-  { key: "all", label: "All", statuses: null },
-  { key: "active", label: "Active", statuses: ["queued", "running", "paused"] },
-  { key: "completed", label: "Completed", statuses: ["completed"] },
-  { key: "failed", label: "Failed", statuses: ["failed"] },
-  { key: "cancelled", label: "Cancelled", statuses: ["cancelled"] },
+  { key: "all", label: "filterAll", statuses: null },
+  { key: "active", label: "filterActive", statuses: ["queued", "running", "paused"] },
+  { key: "completed", label: "filterCompleted", statuses: ["completed"] },
+  { key: "failed", label: "filterFailed", statuses: ["failed"] },
+  { key: "cancelled", label: "filterCancelled", statuses: ["cancelled"] },
 ] as const satisfies readonly { key: string; label: string; statuses: readonly TaskStatus[] | null }[];
 
 type FilterKey = (typeof filters)[number]["key"];
@@ -30,16 +31,16 @@ function byNewest(a: TaskSummary, b: TaskSummary): number {
   return b.createdAt.localeCompare(a.createdAt);
 }
 
-function rowDetail(task: TaskSummary): string {
+function rowDetail(t: ReturnType<typeof useTranslations<"taskList">>, task: TaskSummary): string {
   switch (task.status) {
     case "queued":
-      return task.queuePosition ? `Waiting · position ${task.queuePosition}` : "Waiting for a slot";
+      return task.queuePosition ? t("waitingAt", { position: task.queuePosition }) : t("waiting");
     case "completed":
-      return "Report ready";
+      return t("reportReady");
     case "cancelled":
-      return "Cancelled";
+      return t("cancelled");
     case "paused":
-      return "Paused";
+      return t("paused");
     default:
       return task.message ?? task.step ?? "";
   }
@@ -54,6 +55,7 @@ function readInitialFilters(): { filter: FilterKey; query: string } {
 
 /** The `/tasks` page body: filters, search, and the live list. */
 export function TaskList() {
+  const t = useTranslations("taskList");
   const { state, connection, loadMore } = useLiveTasks();
   const [filter, setFilter] = useState<FilterKey>("all");
   const [query, setQuery] = useState("");
@@ -92,19 +94,19 @@ export function TaskList() {
     <div className="tasks-page">
       <div className="page-head">
         <div>
-          <h1 className="page-title">Tasks</h1>
-          <p className="muted">Every research task on this server, updated live.</p>
+          <h1 className="page-title">{t("title")}</h1>
+          <p className="muted">{t("lede")}</p>
         </div>
         <div className="page-head-actions">
           <ConnectionIndicator state={connection} />
           <Link href="/" className="button button-primary">
-            <Icon name="plus" /> New research
+            <Icon name="plus" /> {t("newResearch")}
           </Link>
         </div>
       </div>
 
       <div className="list-toolbar">
-        <div className="tabs" role="group" aria-label="Filter by status">
+        <div className="tabs" role="group" aria-label={t("filterBy")}>
           {filters.map((f) => (
             <button
               key={f.key}
@@ -113,16 +115,16 @@ export function TaskList() {
               aria-pressed={filter === f.key}
               onClick={() => setFilter(f.key)}
             >
-              {f.label} <span className="tab-count mono">{counts[f.key]}</span>
+              {t(f.label)} <span className="tab-count mono">{counts[f.key]}</span>
             </button>
           ))}
         </div>
         <label className="search-box">
           <Icon name="search" />
-          <span className="visually-hidden">Search tasks</span>
+          <span className="visually-hidden">{t("search")}</span>
           <input
             type="search"
-            placeholder="Search questions"
+            placeholder={t("searchPlaceholder")}
             value={query}
             onChange={(event) => setQuery(event.target.value)}
           />
@@ -138,7 +140,7 @@ export function TaskList() {
       {connection.kind === "unreachable" && !state.loaded ? (
         <div className="callout callout-warning" role="status">
           <Icon name="alert" />
-          <div>The Fathom server can't be reached. The list appears as soon as it answers.</div>
+          <div>{t("unreachable")}</div>
         </div>
       ) : null}
 
@@ -156,16 +158,16 @@ export function TaskList() {
           <div className="empty-state">
             {all.length === 0 ? (
               <>
-                <h2>No research yet</h2>
-                <p className="muted">Ask a question and Fathom researches it in the background.</p>
+                <h2>{t("emptyTitle")}</h2>
+                <p className="muted">{t("emptyText")}</p>
                 <Link href="/" className="button button-primary">
-                  <Icon name="plus" /> New research
+                  <Icon name="plus" /> {t("newResearch")}
                 </Link>
               </>
             ) : (
               <>
-                <h2>No matching tasks</h2>
-                <p className="muted">Nothing matches these filters.</p>
+                <h2>{t("noMatchTitle")}</h2>
+                <p className="muted">{t("noMatchText")}</p>
               </>
             )}
           </div>
@@ -176,7 +178,7 @@ export function TaskList() {
                 <Link href={`/tasks/${task.id}`} className="task-row-link">
                   <span className="task-row-main">
                     <span className="task-row-query">{task.query}</span>
-                    <span className="task-row-detail muted">{rowDetail(task)}</span>
+                    <span className="task-row-detail muted">{rowDetail(t, task)}</span>
                   </span>
                   <span className="task-row-side">
                     <StatusPill status={task.status} />
@@ -184,7 +186,7 @@ export function TaskList() {
                       <ProgressBar
                         value={task.status === "completed" ? 100 : task.progress}
                         status={task.status}
-                        label={`Progress of “${task.query.slice(0, 60)}”`}
+                        label={t("progressOf", { query: task.query.slice(0, 60) })}
                         size="sm"
                       />
                       <span className="mono small">
@@ -204,7 +206,7 @@ export function TaskList() {
       {state.nextCursor ? (
         <div className="load-more">
           <button type="button" className="button" onClick={loadMore}>
-            Load older tasks
+            {t("loadMore")}
           </button>
         </div>
       ) : null}

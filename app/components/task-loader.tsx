@@ -1,11 +1,13 @@
 "use client";
 
 import Link from "next/link";
+import { useTranslations } from "next-intl";
 import { useEffect, useState } from "react";
 import type { TaskView as TaskViewJson } from "@/lib/model/task-view";
-import { describeError, getTask } from "./api";
+import { getTask } from "./api";
 import { ApiError } from "./api-error";
 import { backoffDelay } from "./backoff";
+import { useErrorText } from "./error-text";
 import { Icon } from "./icons";
 import { TaskView } from "./task-view";
 
@@ -20,6 +22,8 @@ type State =
  * behind a token). An unreachable server is retried with backoff.
  */
 export function TaskLoader({ id }: { id: string }) {
+  const t = useTranslations("taskLoader");
+  const describeError = useErrorText();
   const [state, setState] = useState<State>({ kind: "loading" });
 
   useEffect(() => {
@@ -32,7 +36,7 @@ export function TaskLoader({ id }: { id: string }) {
         .catch((error: unknown) => {
           if (controller.signal.aborted) return;
           if (error instanceof ApiError && error.unreachable) {
-            setState({ kind: "retrying", message: error.message });
+            setState({ kind: "retrying", message: describeError(error) });
             timer = setTimeout(load, backoffDelay(attempt++));
             return;
           }
@@ -45,27 +49,23 @@ export function TaskLoader({ id }: { id: string }) {
       controller.abort();
       clearTimeout(timer);
     };
-  }, [id]);
+  }, [id, describeError]);
 
   if (state.kind === "ready") return <TaskView initialTask={state.task} />;
   if (state.kind === "failed") {
     return (
       <div className="empty-state">
-        <h1>{state.notFound ? "Task not found" : "This task can't be shown"}</h1>
-        <p className="muted">
-          {state.notFound
-            ? "No research task has this id. It may have been deleted or expired."
-            : state.message}
-        </p>
+        <h1>{state.notFound ? t("notFound") : t("cannotShow")}</h1>
+        <p className="muted">{state.notFound ? t("notFoundText") : state.message}</p>
         <Link href="/" className="button button-primary">
-          <Icon name="plus" /> New research
+          <Icon name="plus" /> {t("newResearch")}
         </Link>
       </div>
     );
   }
   return (
     <div className="empty-state" aria-busy="true">
-      <p className="muted">{state.kind === "retrying" ? state.message : "Loading the task…"}</p>
+      <p className="muted">{state.kind === "retrying" ? state.message : t("loading")}</p>
     </div>
   );
 }

@@ -173,7 +173,7 @@ export class TaskStream {
       .catch((error: unknown) => {
         if (this.#stopped || this.#probe !== probe) return;
         if (error instanceof ApiError && (error.status === 404 || error.status === 410)) {
-          this.#gone("This task no longer exists: it was deleted or has expired.");
+          this.#gone("This task no longer exists: it was deleted or has expired.", true);
         } else if (error instanceof ApiError && [400, 401, 403].includes(error.status)) {
           // A malformed id, or an API that wants a token this page does not have: retrying won't help.
           this.#gone(error.message);
@@ -233,11 +233,14 @@ export class TaskStream {
     this.#dispatch({ type: "connection", connection: { kind: "unreachable", retryAt: null, offline: true } });
   };
 
-  #gone(message: string): void {
+  #gone(message: string, expired = false): void {
     this.#client.close();
     this.#client.cancelRetry();
     this.#storage.forget();
-    this.#dispatch({ type: "connection", connection: { kind: "gone", message } });
+    this.#dispatch({
+      type: "connection",
+      connection: { kind: "gone", message, ...(expired && { expired: true as const }) },
+    });
   }
 
   /** The task is over and everything was received: take the result (sources with passages). */

@@ -1,107 +1,129 @@
 "use client";
 
 import Link from "next/link";
+import { useFormatter, useLocale, useTranslations } from "next-intl";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import type { TaskAction } from "@/lib/model/lifecycle";
 import { isIndexRequest, taskTitle } from "@/lib/model/request";
 import { isFinished } from "@/lib/model/task-json";
 import type { TaskView as TaskViewJson } from "@/lib/model/task-view";
-import { describeError, sendTaskAction } from "./api";
+import { sendTaskAction } from "./api";
 import { ConnectionIndicator } from "./connection-indicator";
+import { useErrorText } from "./error-text";
 import { ExportButtons } from "./export-buttons";
 import { FollowUpThread } from "./follow-up-thread";
 import { Icon } from "./icons";
 import { MarkdownReport } from "./markdown-report";
 import { ProgressBar } from "./progress-bar";
-import { providerName } from "./provider-names";
+import { useProviderName } from "./provider-names";
 import { RelativeTime } from "./relative-time";
 import { ResearchTree } from "./research-tree";
 import { SourcesList } from "./sources-list";
 import { StatusPill } from "./status-pill";
 import { TaskStream } from "./task-stream";
 import type { StreamView } from "./task-stream-reducer";
-import { formatUsage, usageDetails } from "./usage-format";
+import { formatUsage, type UsageWords, usageDetails } from "./usage-format";
 
-const stepNames: Record<string, string> = {
-  plan: "Planning",
-  search: "Searching",
-  read: "Reading",
-  learn: "Learning",
-  report: "Writing the report",
-  write: "Writing the report",
-};
+type Translator = ReturnType<typeof useTranslations<"task">>;
 
-function stepLabel(task: TaskViewJson): string {
+const stepNames = {
+  plan: "stepPlan",
+  search: "stepSearch",
+  read: "stepRead",
+  learn: "stepLearn",
+  report: "stepReport",
+  write: "stepReport",
+} as const;
+
+function stepLabel(t: Translator, task: TaskViewJson): string {
   switch (task.status) {
     case "queued":
-      return task.queuePosition ? `Queued · position ${task.queuePosition}` : "Queued";
+      return task.queuePosition ? t("queuedAt", { position: task.queuePosition }) : t("queued");
     case "paused":
-      return "Paused";
+      return t("paused");
     case "completed":
-      return "Completed";
+      return t("completed");
     case "failed":
-      return "Failed";
+      return t("failed");
     case "cancelled":
-      return "Cancelled";
+      return t("cancelled");
     default: {
       const step = task.step?.trim();
-      if (!step) return "Starting";
-      return stepNames[step] ?? step.charAt(0).toUpperCase() + step.slice(1).replace(/[_-]+/g, " ");
+      if (!step) return t("starting");
+      return step in stepNames
+        ? t(stepNames[step as keyof typeof stepNames])
+        : step.charAt(0).toUpperCase() + step.slice(1).replace(/[_-]+/g, " ");
     }
   }
+}
+
+/** Words of a report, counted the same in every language (runs of non-space). */
+function wordCount(markdown: string): number {
+  return markdown.split(/\s+/).filter(Boolean).length;
 }
 
 /** The line under the progress bar: the server's message while running, a summary once finished. */
-function progressMessage(task: TaskViewJson, markdown: string, sourceCount: number): string | null {
+function progressMessage(
+  t: Translator,
+  task: TaskViewJson,
+  markdown: string,
+  sourceCount: number,
+): string | null {
   switch (task.status) {
-    case "completed": {
-      const words = markdown.split(/\s+/).filter(Boolean).length;
-      return `A report of ${words.toLocaleString("en-US")} words citing ${sourceCount} source${sourceCount === 1 ? "" : "s"}.`;
-    }
+    case "completed":
+      return t("summaryCompleted", { words: wordCount(markdown), sources: sourceCount });
     case "cancelled":
-      return markdown
-        ? "Cancelled. The part of the report written so far is kept below."
-        : "Cancelled before the report was written.";
+      return markdown ? t("summaryCancelledPartial") : t("summaryCancelledEmpty");
     case "failed":
-      return task.error?.message ?? "The research failed.";
+      return task.error?.message ?? t("researchFailed");
     case "queued":
-      return "Waiting for a free research slot.";
+      return t("summaryQueued");
     case "paused":
-      return "Paused. Resume to continue from the last completed step.";
+      return t("summaryPaused");
     default: {
       // When the message only repeats the step, say how far the report got instead.
-      if (task.message && task.message !== stepLabel(task)) return task.message;
-      const words = markdown.split(/\s+/).filter(Boolean).length;
-      return words > 0 ? `${words.toLocaleString("en-US")} words written so far.` : task.message;
+      if (task.message && task.message !== stepLabel(t, task)) return task.message;
+      const words = wordCount(markdown);
+      return words > 0 ? t("wordsSoFar", { words }) : task.message;
     }
   }
 }
 
-function duration(task: TaskViewJson): string | null {
+function duration(t: Translator, task: TaskViewJson): string | null {
   if (!task.startedAt || !task.finishedAt) return null;
   const ms = Date.parse(task.finishedAt) - Date.parse(task.startedAt);
   if (!Number.isFinite(ms) || ms < 0) return null;
   const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes} min ${seconds % 60} s`;
+  if (seconds < 60) return t("durationSeconds", { seconds });
+  return t("durationMinutes", { minutes: Math.floor(seconds / 60), seconds: seconds % 60 });
 }
 
 /** What the line under the progress bar says: trouble with the connection first, then the task's own message. */
-function statusLine(view: StreamView): { text: string | null; tone: "warning" | "info" | "error" | null } {
+function statusLine(
+  t: Translator,
+  view: StreamView,
+): { text: string | null; tone: "warning" | "info" | "error" | null } {
   const { connection, task } = view;
   if (connection.kind === "unreachable")
-    return {
-      tone: "warning",
-      text: connection.offline
-        ? "You are offline. The report continues where it stopped as soon as the connection is back."
-        : "The Fathom server can't be reached. Retrying; the report continues where it stopped.",
-    };
-  if (connection.kind === "reconnecting")
-    return { tone: "warning", text: "The connection was interrupted. Reconnecting; nothing is lost." };
+    return { tone: "warning", text: connection.offline ? t("offline") : t("unreachable") };
+  if (connection.kind === "reconnecting") return { tone: "warning", text: t("reconnecting") };
   if (view.notice) return { tone: "info", text: view.notice };
-  const text = progressMessage(task, view.markdown, view.sources.length);
+  const text = progressMessage(t, task, view.markdown, view.sources.length);
   return { tone: task.status === "failed" ? "error" : null, text };
+}
+
+/** The usage line's words in the page's language. */
+function useUsageWords(): UsageWords {
+  const t = useTranslations("usage");
+  const locale = useLocale();
+  return {
+    tokensIn: (count) => t("tokensIn", { count }),
+    out: (count) => t("out", { count }),
+    reasoning: (count) => t("reasoning", { count }),
+    calls: (count, formatted) => t("calls", { count, formatted }),
+    noCost: t("noCost"),
+    integer: new Intl.NumberFormat(locale),
+  };
 }
 
 function useTaskStream(id: string, initialTask: TaskViewJson) {
@@ -115,6 +137,8 @@ function useTaskStream(id: string, initialTask: TaskViewJson) {
 }
 
 function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskViewJson) => void }) {
+  const t = useTranslations("task");
+  const describeError = useErrorText();
   const [pending, setPending] = useState<TaskAction | null>(null);
   const [error, setError] = useState<string | null>(null);
   const status = task.status;
@@ -132,15 +156,11 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
   }
 
   if (isFinished(status)) {
-    const took = duration(task);
+    const took = duration(t, task);
+    const outcome = status === "completed" ? "complete" : status === "failed" ? "failed" : "cancelled";
     return (
       <p className="controls-summary muted">
-        {status === "completed"
-          ? "Research complete"
-          : status === "failed"
-            ? "Research failed"
-            : "Research cancelled"}
-        {took ? ` after ${took}` : ""}.
+        {took ? t("finishedAfter", { outcome, took }) : t("finished", { outcome })}
       </p>
     );
   }
@@ -149,10 +169,10 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
   const finishing = task.finishRequested === true;
   return (
     <div className="controls">
-      <div className="button-group" role="group" aria-label="Task controls">
+      <div className="button-group" role="group" aria-label={t("controls")}>
         {status === "paused" ? (
           <button type="button" className="button" onClick={() => run("resume")} disabled={pending !== null}>
-            <Icon name="play" /> {pending === "resume" ? "Resuming…" : "Resume"}
+            <Icon name="play" /> {pending === "resume" ? t("resuming") : t("resume")}
           </button>
         ) : (
           <button
@@ -161,7 +181,7 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
             onClick={() => run("pause")}
             disabled={!canPause || pending !== null}
           >
-            <Icon name="pause" /> {pending === "pause" ? "Pausing…" : "Pause"}
+            <Icon name="pause" /> {pending === "pause" ? t("pausing") : t("pause")}
           </button>
         )}
         <button
@@ -169,9 +189,10 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
           className="button"
           onClick={() => run("finish")}
           disabled={status !== "running" || finishing || pending !== null}
-          title="Stop searching and write the report from what has been found so far"
+          title={t("finishTitle")}
         >
-          <Icon name="flag" /> {pending === "finish" ? "Finishing…" : finishing ? "Finishing" : "Finish now"}
+          <Icon name="flag" />{" "}
+          {pending === "finish" ? t("finishingNow") : finishing ? t("finishing") : t("finishNow")}
         </button>
         <button
           type="button"
@@ -180,7 +201,7 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
           disabled={pending !== null}
           data-action="cancel"
         >
-          <Icon name="stop" /> {pending === "cancel" ? "Cancelling…" : "Cancel"}
+          <Icon name="stop" /> {pending === "cancel" ? t("cancelling") : t("cancel")}
         </button>
       </div>
       {error ? (
@@ -194,20 +215,24 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
 
 /** The live page of one task: report, progress, research tree, sources, controls. */
 export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
+  const t = useTranslations("task");
+  const format = useFormatter();
+  const providerName = useProviderName();
+  const usageWords = useUsageWords();
   const { stream, view } = useTaskStream(initialTask.id, initialTask);
   const { task, markdown, connection } = view;
   const finished = isFinished(task.status);
   const streaming = !finished && connection.kind !== "gone";
   const request = task.request;
   const progress = task.status === "completed" ? 100 : task.progress;
-  const line = statusLine(view);
+  const line = statusLine(t, view);
 
   return (
     <div className="task-page">
       <header className="task-header">
         <div className="task-header-top">
           <Link href="/tasks" className="back-link">
-            ← All tasks
+            ← {t("allTasks")}
           </Link>
           <ConnectionIndicator state={connection} />
         </div>
@@ -217,12 +242,12 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
           {isIndexRequest(request) ? null : (
             <>
               <span className="meta-item">
-                Depth <strong>{request.depth}</strong>
+                {t("depth")} <strong>{request.depth}</strong>
               </span>
               <span className="meta-item">
-                Breadth <strong>{request.breadth}</strong>
+                {t("breadth")} <strong>{request.breadth}</strong>
               </span>
-              <span className="meta-item" title="Writer and search provider">
+              <span className="meta-item" title={t("providersTitle")}>
                 {providerName(request.llm.provider)}
                 {request.llm.model ? ` · ${request.llm.model}` : ""} · {providerName(request.search.provider)}
                 {request.search.collection ? ` · ${request.search.collection}` : ""}
@@ -230,22 +255,24 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
             </>
           )}
           <span className="meta-item">
-            Created <RelativeTime iso={task.createdAt} />
+            {t("created")} <RelativeTime iso={task.createdAt} />
           </span>
           {task.usage ? (
-            <span className="meta-item" id="task-usage" title={usageDetails(task.usage)}>
-              {formatUsage(task.usage)}
+            <span className="meta-item" id="task-usage" title={usageDetails(task.usage, usageWords)}>
+              {formatUsage(task.usage, usageWords)}
             </span>
           ) : null}
         </div>
       </header>
 
-      <section className="card progress-card" aria-label="Progress">
+      <section className="card progress-card" aria-label={t("progress")}>
         <div className="progress-head">
-          <span className="progress-step">{stepLabel(task)}</span>
-          <span className="progress-percent mono">{Math.round(progress)}%</span>
+          <span className="progress-step">{stepLabel(t, task)}</span>
+          <span className="progress-percent mono">
+            {format.number(Math.round(progress) / 100, { style: "percent" })}
+          </span>
         </div>
-        <ProgressBar value={progress} status={task.status} label="Research progress" />
+        <ProgressBar value={progress} status={task.status} label={t("researchProgress")} />
         {/* One line, whatever it says: a dropped connection must not push the report down. */}
         <p
           className={`progress-message${line.tone ? ` progress-message-${line.tone}` : ""}`}
@@ -270,18 +297,18 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
         <div className="callout callout-error" role="alert">
           <Icon name="alert" />
           <div>
-            <strong>The research failed.</strong> {task.error.message}
+            <strong>{t("researchFailed")}</strong> {task.error.message}
           </div>
         </div>
       ) : null}
       {connection.kind === "gone" ? (
         <div className="callout callout-error" role="alert">
           <Icon name="alert" />
-          <div>{connection.message}</div>
+          <div>{connection.expired ? t("goneExpired") : connection.message}</div>
         </div>
       ) : null}
       <div className="task-grid">
-        <article className="card report-card" aria-label="Report" aria-busy={streaming}>
+        <article className="card report-card" aria-label={t("report")} aria-busy={streaming}>
           {markdown.length > 0 ? (
             <div className={`prose${streaming ? " prose-streaming" : ""}`}>
               <MarkdownReport markdown={markdown} />
@@ -289,15 +316,15 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
           ) : (
             <div className="report-empty">
               {finished ? (
-                <p className="muted">This task ended before any of the report was written.</p>
+                <p className="muted">{t("endedEmpty")}</p>
               ) : (
                 <>
                   <p className="muted">
                     {task.status === "queued"
-                      ? "Waiting for a free slot. The report is written here as soon as the research starts."
+                      ? t("emptyQueued")
                       : task.status === "paused"
-                        ? "Paused. Resume the task to continue the research."
-                        : "Researching. The report streams in here once the findings are in."}
+                        ? t("emptyPaused")
+                        : t("emptyResearching")}
                   </p>
                   <div className="skeleton-lines" aria-hidden="true">
                     <span />
@@ -325,13 +352,13 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
         <aside className="task-side">
           <section className="card side-card" aria-labelledby="tree-heading">
             <h2 id="tree-heading" className="side-heading">
-              Research
+              {t("research")}
             </h2>
             <ResearchTree nodes={view.tree} sourceCount={view.sources.length} />
           </section>
           <section className="card side-card" aria-labelledby="sources-heading">
             <h2 id="sources-heading" className="side-heading">
-              Sources <span className="count">{view.sources.length}</span>
+              {t("sources")} <span className="count">{view.sources.length}</span>
             </h2>
             <SourcesList sources={view.sources} />
           </section>

@@ -1,8 +1,9 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { type DragEvent, useEffect, useId, useReducer, useRef, useState } from "react";
 import type { DocumentView } from "@/lib/model/collection";
-import { countLabel, formatBytes, isSettled } from "./document-format";
+import { isSettled } from "./document-format";
 import { Icon } from "./icons";
 import { ProgressBar } from "./progress-bar";
 import {
@@ -15,6 +16,7 @@ import {
 } from "./upload-queue";
 import { uploadDocument } from "./upload-request";
 import type { IndexingProgress } from "./use-document-indexing";
+import { type Formatters, useFormat } from "./use-format";
 
 /** Files on their way at once; the others wait their turn. */
 const CONCURRENT_UPLOADS = 2;
@@ -56,56 +58,53 @@ function outcomeOf(documents: ReadonlyMap<string, DocumentView>, id: string): In
 
 /** What one file's row says, and its bar. */
 function describe(
+  t: ReturnType<typeof useTranslations<"upload">>,
+  format: Formatters,
   item: UploadItem,
   document: DocumentView | undefined,
   progress: IndexingProgress | undefined,
 ): { text: string; percent: number | null; barLabel: string; tone: "running" | "completed" | "failed" } {
+  const uploadingBar = t("uploadingBar", { filename: item.filename });
+  const indexingBar = t("indexingBar", { filename: item.filename });
   switch (item.phase) {
     case "waiting":
-      return {
-        text: "Waiting to upload",
-        percent: 0,
-        barLabel: `Uploading ${item.filename}`,
-        tone: "running",
-      };
+      return { text: t("waiting"), percent: 0, barLabel: uploadingBar, tone: "running" };
     case "uploading":
       return {
-        text: `Uploading… ${uploadPercent(item)}%`,
+        text: t("uploading", { percent: uploadPercent(item) }),
         percent: uploadPercent(item),
-        barLabel: `Uploading ${item.filename}`,
+        barLabel: uploadingBar,
         tone: "running",
       };
     case "processing":
-      return {
-        text: "Uploaded; storing it…",
-        percent: 100,
-        barLabel: `Uploading ${item.filename}`,
-        tone: "running",
-      };
+      return { text: t("storing"), percent: 100, barLabel: uploadingBar, tone: "running" };
     case "failed":
-      return { text: item.error ?? "The upload failed.", percent: null, barLabel: "", tone: "failed" };
+      return { text: item.error ?? t("failed"), percent: null, barLabel: "", tone: "failed" };
     case "accepted": {
-      if (!document) return { text: "Deleted.", percent: null, barLabel: "", tone: "completed" };
+      if (!document) return { text: t("deleted"), percent: null, barLabel: "", tone: "completed" };
       if (document.status === "ready")
         return {
-          text: `Ready: ${countLabel(document.pages, "page")}, ${countLabel(document.passages, "passage")}.`,
+          text: t("ready", {
+            pages: format.count("page", document.pages),
+            passages: format.count("passage", document.passages),
+          }),
           percent: 100,
-          barLabel: `Indexing ${item.filename}`,
+          barLabel: indexingBar,
           tone: "completed",
         };
       if (document.status === "failed")
         return {
-          text: document.error?.message ?? "Indexing failed.",
+          text: document.error?.message ?? t("indexingFailed"),
           percent: null,
           barLabel: "",
           tone: "failed",
         };
       const percent = Math.round(progress?.percentage ?? 0);
-      const message = progress?.message ?? (document.status === "queued" ? "waiting to be indexed" : "");
+      const message = progress?.message ?? (document.status === "queued" ? t("waitingIndex") : "");
       return {
-        text: `Indexing… ${percent}%${message ? ` · ${message}` : ""}`,
+        text: `${t("indexing", { percent })}${message ? ` · ${message}` : ""}`,
         percent,
-        barLabel: `Indexing ${item.filename}`,
+        barLabel: indexingBar,
         tone: "running",
       };
     }
@@ -120,6 +119,8 @@ function describe(
  * when files move on.
  */
 export function UploadArea({ collection, documents, progress, onDocument }: UploadAreaProps) {
+  const t = useTranslations("upload");
+  const format = useFormat();
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
   const files = useRef(new Map<string, File>());
@@ -187,12 +188,15 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
           !documents.has(item.documentId) ||
           isSettled(documents.get(item.documentId)!.status))),
   );
-  const summary = uploadSummary(items, (documentId) => outcomeOf(documents, documentId));
+  const summary = uploadSummary(items, (documentId) => outcomeOf(documents, documentId), {
+    part: (state, count) => t(`summary.${state}`, { count }),
+    sentence: (parts) => t("summary.sentence", { parts: parts.join(t("summary.separator")) }),
+  });
 
   return (
     <section className="card upload-card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`} className="side-heading">
-        Add documents
+        {t("title")}
       </h2>
       <input
         ref={input}
@@ -221,9 +225,9 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
         aria-describedby={`${id}-hint`}
       >
         <Icon name="upload" size={22} />
-        <span className="drop-zone-title">Drop files here or choose files</span>
+        <span className="drop-zone-title">{t("drop")}</span>
         <span id={`${id}-hint`} className="drop-zone-hint muted small">
-          PDF, Word (.docx), HTML, Markdown, plain text or CSV · several at once
+          {t("hint")}
         </span>
       </button>
 
@@ -233,10 +237,12 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
 
       {items.length > 0 ? (
         <>
-          <ul className="upload-list" aria-label="Uploads">
+          <ul className="upload-list" aria-label={t("list")}>
             {items.map((item) => {
               const document = item.documentId ? documents.get(item.documentId) : undefined;
               const shown = describe(
+                t,
+                format,
                 item,
                 document,
                 item.documentId ? progress.get(item.documentId) : undefined,
@@ -252,7 +258,7 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
                   <div className="upload-item-head">
                     <Icon name="doc" />
                     <span className="upload-item-name">{item.filename}</span>
-                    <span className="muted small mono">{formatBytes(item.size)}</span>
+                    <span className="muted small mono">{format.bytes(item.size)}</span>
                   </div>
                   {shown.percent === null ? null : (
                     <ProgressBar value={shown.percent} status={shown.tone} label={shown.barLabel} size="sm" />
@@ -270,7 +276,7 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
                           className="button button-small"
                           onClick={() => dispatch({ type: "retry", key: item.key })}
                         >
-                          <Icon name="refresh" size={14} /> Retry
+                          <Icon name="refresh" size={14} /> {t("retry")}
                         </button>
                         <button
                           type="button"
@@ -279,9 +285,9 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
                             files.current.delete(item.key);
                             dispatch({ type: "remove", keys: [item.key] });
                           }}
-                          aria-label={`Dismiss ${item.filename}`}
+                          aria-label={t("dismissLabel", { filename: item.filename })}
                         >
-                          Dismiss
+                          {t("dismiss")}
                         </button>
                       </span>
                     ) : null}
@@ -299,7 +305,7 @@ export function UploadArea({ collection, documents, progress, onDocument }: Uplo
                 dispatch({ type: "remove", keys: finished.map((item) => item.key) });
               }}
             >
-              Clear finished
+              {t("clear")}
             </button>
           ) : null}
         </>

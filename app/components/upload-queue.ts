@@ -125,6 +125,7 @@ export type IndexingOutcome = "indexing" | "ready" | "failed" | "gone";
 export function uploadSummary(
   items: readonly UploadItem[],
   outcomeOf: (documentId: string) => IndexingOutcome,
+  words: UploadSummaryWords = englishSummaryWords,
 ): string {
   let uploading = 0;
   let indexing = 0;
@@ -141,12 +142,22 @@ export function uploadSummary(
     }
   }
   const parts: string[] = [];
-  const files = (count: number) => `${count} file${count === 1 ? "" : "s"}`;
-  if (uploading > 0) parts.push(`${files(uploading)} uploading`);
-  if (indexing > 0) parts.push(`${files(indexing)} indexing`);
-  if (ready > 0) parts.push(`${files(ready)} ready`);
-  if (failed > 0) parts.push(`${files(failed)} failed`);
+  if (uploading > 0) parts.push(words.part("uploading", uploading));
+  if (indexing > 0) parts.push(words.part("indexing", indexing));
+  if (ready > 0) parts.push(words.part("ready", ready));
+  if (failed > 0) parts.push(words.part("failed", failed));
   if (parts.length === 0) return "";
   const [first, ...rest] = parts;
-  return `${[first!.charAt(0).toUpperCase() + first!.slice(1), ...rest].join(", ")}.`;
+  return words.sentence([first!.charAt(0).toUpperCase() + first!.slice(1), ...rest]);
 }
+
+/** The words of `uploadSummary`, in the page's language (English by default). */
+export interface UploadSummaryWords {
+  part(state: "uploading" | "indexing" | "ready" | "failed", count: number): string;
+  sentence(parts: string[]): string;
+}
+
+const englishSummaryWords: UploadSummaryWords = {
+  part: (state, count) => `${count} file${count === 1 ? "" : "s"} ${state}`,
+  sentence: (parts) => `${parts.join(", ")}.`,
+};

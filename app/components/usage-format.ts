@@ -10,23 +10,44 @@ export function formatUsd(usd: number): string {
   return `$${usd.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
+/** The words of the usage line, in the page's language (English by default). */
+export interface UsageWords {
+  tokensIn(count: string): string;
+  out(count: string): string;
+  reasoning(count: string): string;
+  calls(count: number, formatted: string): string;
+  noCost: string;
+  /** Formats integers in the page's locale. */
+  integer: Intl.NumberFormat;
+}
+
+const englishWords: UsageWords = {
+  tokensIn: (count) => `${count} tokens in`,
+  out: (count) => `${count} out`,
+  reasoning: (count) => ` (${count} reasoning)`,
+  calls: (count, formatted) => `${formatted} model call${count === 1 ? "" : "s"}`,
+  noCost: "No cost: MODEL_PRICES has no price for a model used.",
+  integer,
+};
+
 /** One line: "12,345 tokens in · 2,345 out (1,000 reasoning) · $0.0123" (reasoning and cost only when known). */
-export function formatUsage(usage: TokenUsage): string {
+export function formatUsage(usage: TokenUsage, words: UsageWords = englishWords): string {
+  const number = words.integer;
   const parts = [
-    `${integer.format(usage.inputTokens)} tokens in`,
-    `${integer.format(usage.outputTokens)} out${usage.reasoningTokens > 0 ? ` (${integer.format(usage.reasoningTokens)} reasoning)` : ""}`,
+    words.tokensIn(number.format(usage.inputTokens)),
+    `${words.out(number.format(usage.outputTokens))}${usage.reasoningTokens > 0 ? words.reasoning(number.format(usage.reasoningTokens)) : ""}`,
   ];
   if (usage.costUsd !== undefined) parts.push(formatUsd(usage.costUsd));
   return parts.join(" · ");
 }
 
 /** The tooltip: calls, then each model's share (the breakdown may lag the totals while a run streams). */
-export function usageDetails(usage: TaskUsage): string {
-  const lines = [`${integer.format(usage.calls)} model call${usage.calls === 1 ? "" : "s"}`];
+export function usageDetails(usage: TaskUsage, words: UsageWords = englishWords): string {
+  const lines = [words.calls(usage.calls, words.integer.format(usage.calls))];
   for (const [key, tokens] of Object.entries(usage.byModel)) {
     const { provider, model } = splitModelKey(key);
-    lines.push(`${model} (${provider}): ${formatUsage(tokens)}`);
+    lines.push(`${model} (${provider}): ${formatUsage(tokens, words)}`);
   }
-  if (usage.costUsd === undefined) lines.push("No cost: MODEL_PRICES has no price for a model used.");
+  if (usage.costUsd === undefined) lines.push(words.noCost);
   return lines.join("\n");
 }

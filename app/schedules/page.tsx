@@ -1,10 +1,13 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
 import { requirePageAccess } from "@/app/_lib/page-access";
 import { ScheduleList } from "@/app/components/schedule-list";
 import { getConfig } from "@/lib/config";
 import { getScheduleService } from "@/lib/server/manager-instance";
 
-export const metadata: Metadata = { title: "Schedules" };
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("titles"))("schedules") };
+}
 export const dynamic = "force-dynamic";
 
 export default async function SchedulesPage() {

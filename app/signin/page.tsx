@@ -1,10 +1,13 @@
 import type { Metadata } from "next";
+import { getTranslations } from "next-intl/server";
 import { redirect } from "next/navigation";
 import { safeNextPath } from "@/app/_lib/access";
 import { hasPageAccess, signInRequired } from "@/app/_lib/page-access";
 import { SignInForm } from "@/app/components/sign-in-form";
 
-export const metadata: Metadata = { title: "Sign in" };
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getTranslations("titles"))("signIn") };
+}
 
 interface Props {
   searchParams: Promise<Record<string, string | string[] | undefined>>;

@@ -12,18 +12,21 @@ export class ApiError extends Error {
   readonly code: string;
   /** For a refusal by a limit: seconds until trying again makes sense (`Retry-After`). */
   readonly retryAfterSeconds?: number;
+  /** For a refusal by a limit: the limit's variable (so a page can say it in the reader's language). */
+  readonly limit?: string;
 
   constructor(
     message: string,
     status: number,
     code: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
+    options?: { cause?: unknown; retryAfterSeconds?: number; limit?: string },
   ) {
     super(message, options);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.limit = options?.limit;
   }
 
   /** True when the server could not be reached at all (no HTTP answer). */
@@ -81,6 +84,7 @@ export async function readApiError(response: Response, messages: ErrorMessages =
   let message = fallbackMessage(response.status);
   const header = Number(response.headers.get("retry-after"));
   let retryAfterSeconds = Number.isFinite(header) && header > 0 ? header : undefined;
+  let limit: string | undefined;
   let body: unknown = null;
   try {
     body = await response.json();
@@ -94,7 +98,10 @@ export async function readApiError(response: Response, messages: ErrorMessages =
     code = error.code;
     if (error.message.trim() !== "") message = sentence(error.message);
     retryAfterSeconds ??= error.retryAfterSeconds;
-    if (error.limit) message = messages.limit?.(error.limit, retryAfterSeconds) ?? message;
+    if (error.limit) {
+      limit = error.limit;
+      message = messages.limit?.(error.limit, retryAfterSeconds) ?? message;
+    }
   } else {
     const foreign = foreignErrorBodySchema.safeParse(body);
     if (foreign.success && foreign.data.error.trim() !== "") message = sentence(foreign.data.error);
@@ -102,5 +109,5 @@ export async function readApiError(response: Response, messages: ErrorMessages =
   if (response.status === 401) {
     return new ApiError(messages.unauthorized ?? message, 401, "unauthorized", { retryAfterSeconds });
   }
-  return new ApiError(message, response.status, code, { retryAfterSeconds });
+  return new ApiError(message, response.status, code, { retryAfterSeconds, ...(limit && { limit }) });
 }

@@ -1,4 +1,5 @@
 import { documentPagePath, parseCollectionDocumentRef } from "../model/collection";
+import { reportPhrases } from "../model/report-phrases";
 import { taskTitle } from "../model/request";
 import type { SourceJson, TaskJson } from "../model/task-json";
 import { type Block, inlineText, reportBlocks, withoutSourcesSection } from "./report-blocks";
@@ -41,6 +42,8 @@ export interface ExportDocument {
   sources: ExportSource[];
   /** The report's language tag (`en`, `pt-BR`). */
   language: string;
+  /** The sources list's heading, in the report's language ("Sources", "来源"). */
+  sourcesHeading: string;
   /** When the task finished (ISO), for the documents' metadata. */
   finishedAt: string | null;
 }
@@ -50,23 +53,27 @@ export function exportDocument(task: ReportTask, options: ExportOptions = {}): E
   const heading = parsed.find((block) => block.kind === "heading" && block.level === 1);
   const title =
     (heading?.kind === "heading" ? inlineText(heading.inlines).trim() : "") || taskTitle(task.request);
-  const sources = task.result.sources.map((source) => exportSource(source, options));
+  const language = "language" in task.request ? task.request.language : "en";
+  const sources = task.result.sources.map((source) => exportSource(source, language, options));
   return {
     title,
     blocks: sources.length > 0 ? withoutSourcesSection(parsed) : parsed,
     sources,
-    language: "language" in task.request ? task.request.language : "en",
+    language,
+    sourcesHeading: reportPhrases(language).sourcesHeading.replace(/^#+\s*/, ""),
     finishedAt: task.finishedAt,
   };
 }
 
-function exportSource(source: SourceJson, options: ExportOptions): ExportSource {
-  const title = source.title.replace(/\s+/g, " ").trim() || source.url || source.documentRef || "Untitled";
-  const page = source.page ? `page ${source.page}` : undefined;
+function exportSource(source: SourceJson, language: string, options: ExportOptions): ExportSource {
+  const phrases = reportPhrases(language);
+  const title =
+    source.title.replace(/\s+/g, " ").trim() || source.url || source.documentRef || phrases.untitled;
+  const page = source.page ? phrases.page(source.page) : undefined;
   if (source.url) {
     // A page that was never read is named, not linked (as in the report's own list).
     if (source.unreadable)
-      return { number: source.number, title, detail: `${hostOf(source.url)} (page not read)` };
+      return { number: source.number, title, detail: `${hostOf(source.url)} ${phrases.pageNotRead}` };
     const href = safeHref(source.url);
     return { number: source.number, title, ...(href && { href }), detail: source.url };
   }

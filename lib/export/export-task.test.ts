@@ -207,7 +207,8 @@ describe("exportTask", () => {
       "Thomas Jefferson, Third Annual Message",
       "Treaty text",
       "https://example.org/treaty",
-      "Other scripts: ????, ????????, ?mega",
+      // Other scripts in their own letters, through the embedded fonts.
+      "Other scripts: 中文报告, Ελληνικά, Ωmega",
     ])
       expect(text).toContain(expected);
     expect(text.match(/Sources/g)).toHaveLength(1);
@@ -224,6 +225,55 @@ describe("exportTask", () => {
     expect(extracted.pageCount).toBeGreaterThan(3);
     expect(extracted.pages.at(-1)).toContain(`${extracted.pageCount} / ${extracted.pageCount}`);
     expect(extracted.pages.join(" ")).toContain("Text of part 80 [1]");
+  });
+
+  it("pdf: a Chinese report keeps its Chinese, Greek and Cyrillic text, in subset embedded fonts", async () => {
+    const chinese = `# 路易斯安那购地
+
+## 摘要
+
+本报告汇集了 3 条发现 [1]。希腊语：Ελληνικά；俄语：Русский текст；波兰语：Łódź.
+
+- **重要**：购地使美国领土翻了一番 [2]。
+
+## 来源
+
+1. Thomas Jefferson, Third Annual Message — sotu:1803
+`;
+    const task = reportTask(chinese);
+    const file = await exportTask({ ...task, request: { ...task.request, language: "zh-CN" } }, "pdf");
+    const bytes = bytesOf(file.body);
+    const extracted = await extractDocument({ bytes, filename: file.fileName });
+    expect(extracted.title).toBe("路易斯安那购地");
+    const text = extracted.pages.join("\n").replace(/\s+/g, " ");
+    for (const expected of [
+      "路易斯安那购地",
+      "摘要",
+      "本报告汇集了 3 条发现 [1]。",
+      "Ελληνικά",
+      "Русский текст",
+      "Łódź",
+      "重要",
+      "Thomas Jefferson, Third Annual Message",
+    ])
+      expect(text).toContain(expected);
+    // The sources list is headed in the report's language, once.
+    expect(text.match(/来源/g)).toHaveLength(1);
+    expect(text).not.toContain("Sources");
+    // Only the glyphs used are embedded: the file is far smaller than the 10 MB font.
+    const raw = Buffer.from(bytes).toString("latin1");
+    expect(raw).toMatch(/\/FontFile2/);
+    expect(bytes.length).toBeLessThan(200_000);
+  });
+
+  it("pdf: Western text stays in the standard fonts, with no font file embedded", async () => {
+    const file = await exportTask(
+      reportTask("# Plain\n\nOnly Western text: café, naïve — “quotes” [1].\n"),
+      "pdf",
+    );
+    const raw = Buffer.from(bytesOf(file.body)).toString("latin1");
+    expect(raw).toContain("/BaseFont /Helvetica");
+    expect(raw).not.toMatch(/\/FontFile2/);
   });
 
   it("docx: headings, list items, hyperlinks and bookmarked sources", async () => {

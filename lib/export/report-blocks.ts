@@ -2,6 +2,7 @@ import type { Nodes, PhrasingContent, Root, RootContent } from "mdast";
 import { fromMarkdown } from "mdast-util-from-markdown";
 import { gfmFromMarkdown } from "mdast-util-gfm";
 import { gfm } from "micromark-extension-gfm";
+import { SOURCES_HEADINGS } from "../model/report-phrases";
 
 /** A piece of running text, with the marks every format can show. */
 export type Inline =
@@ -219,13 +220,18 @@ export function inlineText(inlines: readonly Inline[]): string {
 /**
  * The blocks without the engine's trailing sources list (`## Sources` and
  * what follows it, lib/research/report/sources-section.ts): the exports draw
- * that list from the task's sources instead, with anchors and links.
+ * that list from the task's sources instead, with anchors and links. The
+ * heading is found in any language the engine writes it in.
  */
+const SOURCES_TITLES = new Set(
+  SOURCES_HEADINGS.map((heading) => heading.replace(/^#+\s*/, "").toLowerCase()),
+);
+
 export function withoutSourcesSection(blocks: readonly Block[]): Block[] {
   for (let index = blocks.length - 1; index >= 0; index--) {
     const block = blocks[index]!;
     if (block.kind !== "heading") continue;
-    if (block.level === 2 && inlineText(block.inlines).trim().toLowerCase() === "sources")
+    if (block.level === 2 && SOURCES_TITLES.has(inlineText(block.inlines).trim().toLowerCase()))
       return blocks.slice(0, index);
     return [...blocks];
   }

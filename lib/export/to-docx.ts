@@ -18,7 +18,7 @@ export function toDocx(document: ExportDocument): Uint8Array<ArrayBuffer> {
   const writer = new DocxWriter(new Set(document.sources.map((source) => source.number)));
   for (const block of document.blocks) writer.block(block);
   if (document.sources.length > 0) {
-    writer.block({ kind: "heading", level: 2, inlines: [{ kind: "text", text: "Sources" }] });
+    writer.block({ kind: "heading", level: 2, inlines: [{ kind: "text", text: document.sourcesHeading }] });
     for (const source of document.sources) {
       const title = source.href ? writer.hyperlink(source.href, source.title) : run(source.title);
       const detail =

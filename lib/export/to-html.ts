@@ -40,7 +40,7 @@ export function toHtml(document: ExportDocument): string {
   const sources =
     document.sources.length === 0
       ? ""
-      : `<section class="sources" aria-labelledby="sources">\n<h2 id="sources">Sources</h2>\n<ol>\n${document.sources
+      : `<section class="sources" aria-labelledby="sources">\n<h2 id="sources">${escapeHtml(document.sourcesHeading)}</h2>\n<ol>\n${document.sources
           .map((source) => {
             const title = source.href
               ? `<a href="${escapeHtml(source.href)}">${escapeHtml(source.title)}</a>`

@@ -1,7 +1,8 @@
 import PDFDocument from "pdfkit";
 import { type ExportDocument, safeHref, sourceAnchor } from "./export-document";
+import { type EmbeddedFace, embeddedFont, scriptSegments } from "./pdf-fonts";
 import { type Block, type Inline, inlineText } from "./report-blocks";
-import { toWinAnsi } from "./win-ansi";
+import { isWinAnsi, toWinAnsi } from "./win-ansi";
 
 const MARGIN = 64;
 const BODY_SIZE = 11;
@@ -17,10 +18,12 @@ const LIST_INDENT = 18;
  * sources list, the sources with links, page numbers. Text flows onto new
  * pages as it needs; a heading never ends a page.
  *
- * The fonts are the PDF standard fonts (Helvetica), which every reader has
- * and which need no font file at run time. They cover Western European text
- * (Windows-1252); other characters are written as their closest Latin form
- * or `?` (`toWinAnsi`), never an error.
+ * Text in Western European letters (Windows-1252) is set in the PDF
+ * standard fonts (Helvetica), which every reader has and which add nothing
+ * to the file. Any other text (Chinese, Greek, Cyrillic, Polish…) is set in
+ * embedded fonts that cover those scripts (pdf-fonts.ts: Noto Sans and Noto
+ * Sans SC, subset to the glyphs used), so it stays real, selectable,
+ * searchable text in its own letters.
  */
 export function toPdf(document: ExportDocument): Promise<Uint8Array<ArrayBuffer>> {
   const created = document.finishedAt ? new Date(document.finishedAt) : new Date(0);
@@ -31,7 +34,7 @@ export function toPdf(document: ExportDocument): Promise<Uint8Array<ArrayBuffer>
     displayTitle: true,
     lang: document.language,
     info: {
-      Title: toWinAnsi(document.title),
+      Title: metadataText(document.title),
       Creator: "Fathom",
       Producer: "Fathom",
       CreationDate: created,
@@ -49,7 +52,7 @@ export function toPdf(document: ExportDocument): Promise<Uint8Array<ArrayBuffer>
   const writer = new PdfWriter(pdf, sources);
   for (const block of document.blocks) writer.block(block);
   if (document.sources.length > 0) {
-    writer.block({ kind: "heading", level: 2, inlines: [{ kind: "text", text: "Sources" }] });
+    writer.block({ kind: "heading", level: 2, inlines: [{ kind: "text", text: document.sourcesHeading }] });
     for (const source of document.sources) {
       const runs: Run[] = [{ text: `${source.number}. `, destination: sourceAnchor(source.number) }];
       runs.push(source.href ? { text: source.title, link: source.href } : { text: source.title });
@@ -61,6 +64,31 @@ export function toPdf(document: ExportDocument): Promise<Uint8Array<ArrayBuffer>
   writer.pageNumbers();
   pdf.end();
   return done;
+}
+
+const STANDARD_FACES = new Set<string>([
+  "Helvetica",
+  "Helvetica-Bold",
+  "Helvetica-Oblique",
+  "Helvetica-BoldOblique",
+  "Courier",
+]);
+/** A standard font's name, or an embedded face (pdf-fonts.ts). */
+type Face = string;
+
+function standardFace(run: Run): Face {
+  if (run.code) return "Courier";
+  if (run.bold) return run.italic ? "Helvetica-BoldOblique" : "Helvetica-Bold";
+  return run.italic ? "Helvetica-Oblique" : "Helvetica";
+}
+
+/**
+ * Text for the document's title and outline: pdfkit writes these as PDF
+ * text strings, which hold any Unicode; Windows-1252 text is kept as the
+ * standard fonts show it.
+ */
+function metadataText(text: string): string {
+  return isWinAnsi(text) ? toWinAnsi(text) : text.replace(/\s+/gu, " ");
 }
 
 /** A piece of text with one style. */
@@ -80,6 +108,7 @@ interface Run {
 class PdfWriter {
   readonly #pdf: PDFKit.PDFDocument;
   readonly #sources: ReadonlySet<number>;
+  readonly #registered = new Set<Face>();
 
   constructor(pdf: PDFKit.PDFDocument, sources: ReadonlySet<number>) {
     this.#pdf = pdf;
@@ -94,13 +123,16 @@ class PdfWriter {
         // Keep a heading with the start of what follows it.
         if (pdf.y + size * 4 > pdf.page.height - pdf.page.margins.bottom) pdf.addPage();
         else if (pdf.y > pdf.page.margins.top) pdf.moveDown(block.level <= 2 ? 0.9 : 0.6);
-        const text = toWinAnsi(inlineText(block.inlines).trim());
-        if (block.level <= 3) pdf.outline.addItem(text);
-        pdf
-          .font("Helvetica-Bold")
-          .fontSize(size)
-          .fillColor(TEXT_COLOR)
-          .text(text, MARGIN, pdf.y, { width: this.#width(0), lineGap: 2 });
+        const raw = inlineText(block.inlines).trim();
+        if (block.level <= 3) pdf.outline.addItem(metadataText(raw));
+        const pieces = this.#pieces({ text: raw, bold: true });
+        pdf.fontSize(size).fillColor(TEXT_COLOR);
+        pieces.forEach((piece, index) => {
+          pdf.font(this.#font(piece.face));
+          const options = { width: this.#width(0), lineGap: 2, continued: index < pieces.length - 1 };
+          if (index === 0) pdf.text(piece.text, MARGIN, pdf.y, options);
+          else pdf.text(piece.text, options);
+        });
         pdf.moveDown(0.35);
         return;
       }
@@ -158,25 +190,21 @@ class PdfWriter {
   /** One paragraph of styled runs, wrapped to the page, `indent` points in from the margin. */
   paragraph(runs: readonly Run[], options: { indent?: number; gap?: number; color?: string } = {}): void {
     const pdf = this.#pdf;
-    const visible = runs
-      .map((run) => ({ ...run, text: toWinAnsi(run.text) }))
-      .filter((run) => run.text !== "");
+    const visible = runs.flatMap((run) =>
+      this.#pieces(run).map((piece, index) => ({
+        ...run,
+        text: piece.text,
+        face: piece.face,
+        // A destination names the start of its run only.
+        destination: index === 0 ? run.destination : undefined,
+      })),
+    );
     if (visible.length === 0) return;
     const indent = options.indent ?? 0;
     const x = MARGIN + indent;
     visible.forEach((run, index) => {
       pdf
-        .font(
-          run.code
-            ? "Courier"
-            : run.bold
-              ? run.italic
-                ? "Helvetica-BoldOblique"
-                : "Helvetica-Bold"
-              : run.italic
-                ? "Helvetica-Oblique"
-                : "Helvetica",
-        )
+        .font(this.#font(run.face))
         .fontSize(run.code ? BODY_SIZE - 1 : BODY_SIZE)
         .fillColor(run.link || run.goTo ? LINK_COLOR : (run.color ?? options.color ?? TEXT_COLOR));
       const textOptions: PDFKit.Mixins.TextOptions = {
@@ -215,6 +243,44 @@ class PdfWriter {
         });
       pdf.page.margins.bottom = bottom;
     }
+  }
+
+  /**
+   * A run as the pieces that draw it: one piece in a standard font when the
+   * standard fonts can draw its text (Windows-1252, as before embedded fonts
+   * existed), else one piece per script in the embedded fonts.
+   */
+  #pieces(run: Run): { text: string; face: Face }[] {
+    if (isWinAnsi(run.text)) {
+      const text = toWinAnsi(run.text);
+      return text === "" ? [] : [{ text, face: standardFace(run) }];
+    }
+    // Tabs and line breaks become spaces (kept inside code), as toWinAnsi does.
+    const text = run.code ? run.text : run.text.replace(/\s/gu, " ");
+    return scriptSegments(text.replace(/\p{Cc}(?<!\n)|\p{Cf}/gu, "")).map((segment) => ({
+      text: segment.text,
+      face:
+        segment.family === "cjk"
+          ? run.bold
+            ? "cjk-bold"
+            : "cjk"
+          : run.bold
+            ? "latin-bold"
+            : run.italic
+              ? "latin-italic"
+              : "latin",
+    }));
+  }
+
+  /** The font name to select for a face; an embedded face is registered on first use. */
+  #font(face: Face): string {
+    if (STANDARD_FACES.has(face)) return face;
+    const name = `Fathom-${face}`;
+    if (!this.#registered.has(face)) {
+      this.#pdf.registerFont(name, embeddedFont(face as EmbeddedFace));
+      this.#registered.add(face);
+    }
+    return name;
   }
 
   #width(indent: number): number {

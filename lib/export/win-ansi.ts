@@ -66,3 +66,18 @@ export function toWinAnsi(text: string): string {
   }
   return out;
 }
+
+/**
+ * Whether the standard fonts draw `text` as written: every character is in
+ * Windows-1252, or a space or control character, or has a fixed Latin
+ * stand-in (`→` → `->`). Text that is not goes to the embedded fonts
+ * (pdf-fonts.ts) instead of losing its letters.
+ */
+export function isWinAnsi(text: string): boolean {
+  for (const character of text) {
+    if (character === "\n" || encodable(character) || REPLACEMENTS[character] !== undefined) continue;
+    if (/\s/u.test(character) || /\p{Cc}|\p{Cf}/u.test(character)) continue;
+    return false;
+  }
+  return true;
+}

@@ -2,8 +2,9 @@ import type { CallUsage, LlmProvider, ModelCallObserver, SubQuestion } from "./p
 import type { SearchProvider } from "./providers/search/search-provider";
 import { numberSources } from "./report/number-sources";
 import { createOutputChunker } from "./report/output-chunker";
-import { SOURCES_HEADING, sourcesSection } from "./report/sources-section";
-import { hasNews, WHATS_NEW_HEADING, whatsNewSection, whatsNewSince } from "./report/whats-new-section";
+import { reportPhrases } from "../model/report-phrases";
+import { sourcesSection } from "./report/sources-section";
+import { hasNews, whatsNewSection, whatsNewSince } from "./report/whats-new-section";
 import { childBreadth, nodeUnits, RESEARCH_SHARE, ResearchProgress } from "./research-progress";
 import {
   type LearningRecord,
@@ -503,6 +504,8 @@ async function writeReport(
         sections.flatMap((section) => section.learnings),
       )
     : undefined;
+  const language = context.request.language;
+  const phrases = reportPhrases(language);
   const summarize = llm.summarizeWhatsNew?.bind(llm);
   const summary =
     whatsNew && hasNews(whatsNew) && summarize
@@ -524,13 +527,15 @@ async function writeReport(
           }
         })
       : "";
-  const tail = [whatsNew ? whatsNewSection(whatsNew, summary) : "", sourcesSection(sourceList)]
+  const tail = [whatsNew ? whatsNewSection(whatsNew, summary, language) : "", sourcesSection(sourceList, language)]
     .filter((part) => part !== "")
     .join("\n");
 
   const chunker = createOutputChunker((text) => context.output(text));
   const prefix = context.reportSoFar;
-  const headingAt = prefix.lastIndexOf(whatsNew ? `\n${WHATS_NEW_HEADING}` : `\n${SOURCES_HEADING}\n`);
+  const headingAt = prefix.lastIndexOf(
+    whatsNew ? `\n${phrases.whatsNewHeadingStart}` : `\n${phrases.sourcesHeading}\n`,
+  );
   let report: string;
   if (headingAt >= 0) {
     // The body was finished before the interruption; only the engine's tail (what's new, sources) is left.

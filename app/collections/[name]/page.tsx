@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { getTranslations } from "next-intl/server";
 import { requirePageAccess } from "@/app/_lib/page-access";
 import { BuiltInDocuments, CollectionDocuments } from "@/app/components/collection-documents";
 import { loadCollection } from "../load-collection";
@@ -11,9 +12,10 @@ interface Props {
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { name } = await params;
   const loaded = await loadCollection(name);
-  if (loaded.kind === "found") return { title: `${loaded.collection.name} · Collections` };
-  if (loaded.kind === "protected") return { title: "Collection" };
-  return { title: "Collection not found" };
+  const t = await getTranslations("titles");
+  if (loaded.kind === "found") return { title: t("collectionPage", { name: loaded.collection.name }) };
+  if (loaded.kind === "protected") return { title: t("collection") };
+  return { title: t("collectionNotFound") };
 }
 
 export default async function CollectionPage({ params }: Props) {

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { getTranslations } from "next-intl/server";
 import { requirePageAccess } from "@/app/_lib/page-access";
 import { ScheduleDetail } from "@/app/components/schedule-detail";
 import { getConfig } from "@/lib/config";
@@ -28,7 +29,8 @@ async function loadSchedule(id: string): Promise<ScheduleView | null> {
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   // The title only when the visitor may see the schedule: metadata runs beside the page's own check.
   const { id } = await params;
-  return { title: isScheduleId(id) ? "Schedule" : "Schedule not found" };
+  const t = await getTranslations("titles");
+  return { title: isScheduleId(id) ? t("schedule") : t("scheduleNotFound") };
 }
 
 export default async function SchedulePage({ params }: Props) {

@@ -1,16 +1,18 @@
 "use client";
 
+import { useTranslations } from "next-intl";
 import { PageError } from "@/app/components/page-error";
 
 /** The task page could not be rendered on the server (its storage did not answer, say). */
 export default function TaskError({ error, retry }: { error: unknown; retry: () => void }) {
+  const t = useTranslations("pageError");
   return (
     <PageError
       error={error}
       retry={retry}
-      title="This task could not be loaded"
-      message="The server could not read the task just now. Its research is not affected; try again in a moment."
-      link={{ href: "/tasks", label: "All tasks", icon: "list" }}
+      title={t("taskTitle")}
+      message={t("taskMessage")}
+      link={{ href: "/tasks", label: t("allTasks"), icon: "list" }}
     />
   );
 }

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { getTranslations } from "next-intl/server";
 import { requirePageAccess } from "@/app/_lib/page-access";
 import { TaskLoader } from "@/app/components/task-loader";
 import { TaskView } from "@/app/components/task-view";
@@ -14,8 +15,9 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { id } = await params;
   const loaded = await loadTask(id);
   if (loaded.kind === "found") return { title: taskTitle(loaded.task.request).slice(0, 80) };
-  if (loaded.kind === "protected") return { title: "Research task" };
-  return { title: "Task not found" };
+  const t = await getTranslations("titles");
+  if (loaded.kind === "protected") return { title: t("researchTask") };
+  return { title: t("taskNotFound") };
 }
 
 export default async function TaskPage({ params }: Props) {

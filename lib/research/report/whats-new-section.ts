@@ -1,7 +1,8 @@
 import { sourceKey } from "../research-records";
 import type { PreviousRun, Source } from "../types";
+import { reportPhrases } from "../../model/report-phrases";
 
-/** The start of the heading of the "What's new" section; the engine writes it, never the model. */
+/** The start of the heading of an English report's "What's new" section; the engine writes it, never the model. */
 export const WHATS_NEW_HEADING = "## What's new since ";
 
 /** What a run found that its previous run had not. */
@@ -46,34 +47,39 @@ export function hasNews(whatsNew: WhatsNew): boolean {
 
 /**
  * The section (ends with a newline): new sources by their citation number,
- * then new learnings with their citations, or "Nothing new since …". A
- * model's `summary` of the news (one paragraph), when given, comes first.
+ * then new learnings with their citations, or "Nothing new since …"; its
+ * words in `language` (report-phrases.ts; default English). A model's
+ * `summary` of the news (one paragraph), when given, comes first.
  */
-export function whatsNewSection(whatsNew: WhatsNew, summary = ""): string {
-  const heading = `${WHATS_NEW_HEADING}${whatsNew.since}\n\n`;
+export function whatsNewSection(whatsNew: WhatsNew, summary = "", language?: string): string {
+  const phrases = reportPhrases(language);
+  const heading = `${phrases.whatsNewHeadingStart}${whatsNew.since}${phrases.whatsNewHeadingEnd}
+
+`;
   if (!hasNews(whatsNew)) {
-    return `${heading}Nothing new since ${whatsNew.since}.\n`;
+    return `${heading}${phrases.nothingNewSince(whatsNew.since)}
+`;
   }
   const opening = summary.trim() === "" ? "" : `${summary.trim()}\n\n`;
   const parts: string[] = [];
   if (whatsNew.sources.length > 0) {
     const lines = whatsNew.sources.map((source) => {
-      const title = source.title.replace(/\s+/g, " ").trim() || "Untitled";
+      const title = source.title.replace(/\s+/g, " ").trim() || phrases.untitled;
       const where = source.url ?? source.documentRef;
       return `- [${source.number}] ${title}${where ? ` — ${where}` : ""}`;
     });
-    parts.push(`New sources (${whatsNew.sources.length}):\n\n${lines.join("\n")}\n`);
+    parts.push(`${phrases.newSources(whatsNew.sources.length)}\n\n${lines.join("\n")}\n`);
   } else {
-    parts.push("No new sources.\n");
+    parts.push(`${phrases.noNewSources}\n`);
   }
   if (whatsNew.learnings.length > 0) {
     const lines = whatsNew.learnings.map(({ text, citations }) => {
       const cited = citations.length > 0 ? ` ${citations.map((number) => `[${number}]`).join("")}` : "";
       return `- ${text.replace(/\s+/g, " ").trim()}${cited}`;
     });
-    parts.push(`New learnings (${whatsNew.learnings.length}):\n\n${lines.join("\n")}\n`);
+    parts.push(`${phrases.newLearnings(whatsNew.learnings.length)}\n\n${lines.join("\n")}\n`);
   } else {
-    parts.push("No new learnings.\n");
+    parts.push(`${phrases.noNewLearnings}\n`);
   }
   return heading + opening + parts.join("\n");
 }

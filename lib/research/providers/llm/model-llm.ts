@@ -264,7 +264,7 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
       const learningCount = input.sections.reduce((sum, section) => sum + section.learnings.length, 0);
       if (learningCount === 0) {
         // Nothing to write about: the same well-formed "nothing found" report as offline, no model call.
-        const body = emptyReportBody(input.query);
+        const body = emptyReportBody(input.query, input.language);
         if (body.startsWith(input.prefix)) await input.emit(body.slice(input.prefix.length));
         return;
       }

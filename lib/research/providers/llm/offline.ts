@@ -6,6 +6,7 @@ import {
   type TermProfile,
   termProfile,
 } from "../../text/question-match";
+import { reportPhrases } from "../../../model/report-phrases";
 import { splitSentences } from "../../text/sentences";
 import { QUESTION_STOPWORDS } from "../../text/stopwords";
 import { contentTerms, tokenize } from "../../text/tokenize";
@@ -156,7 +157,7 @@ export function createOfflineLlm(options: OfflineLlmOptions): LlmProvider {
       // The text already sent differs from what this version writes (the
       // engine changed between runs): it cannot be taken back, so the report
       // says so and is written again in full after it.
-      await input.emit(`\n\n---\n\n*The report was rewritten after an interruption.*\n\n${body}`);
+      await input.emit(`\n\n---\n\n${reportPhrases(input.language).rewritten}\n\n${body}`);
     },
   };
 }
@@ -280,11 +281,16 @@ function cite(numbers: number[]): string {
   return numbers.map((number) => `[${number}]`).join("");
 }
 
-/** The offline report body: title, summary and one section per sub-question, quoting the learnings. */
+/**
+ * The offline report body: title, summary and one section per sub-question,
+ * quoting the learnings; its own phrases in the request's language
+ * (report-phrases.ts).
+ */
 export function offlineReportBody(input: ReportInput): string {
+  const phrases = reportPhrases(input.language);
   const title = reportTitle(input.query);
   const all = input.sections.flatMap((section) => section.learnings);
-  if (all.length === 0) return emptyReportBody(input.query);
+  if (all.length === 0) return emptyReportBody(input.query, input.language);
   const sourceTitle = new Map(input.sources.map((source) => [source.number, source.title]));
   // Sources come numbered most relevant first: the summary quotes the best
   // finding of the first source, then points to the next most relevant one.
@@ -298,19 +304,26 @@ export function offlineReportBody(input: ReportInput): string {
     (leading ? byRelevance.find((learning) => learning.citations.includes(leading.number)) : undefined) ??
     byRelevance[0];
   const seeAlso = ranked.find((source) => !first?.citations.includes(source.number));
-  const lines: string[] = [`# ${title}`, "", "## Summary", ""];
-  const sourceCount = input.sources.length;
+  const lines: string[] = [`# ${title}`, "", phrases.summaryHeading, ""];
   const summary = [
-    `This report gathers ${all.length} finding${all.length === 1 ? "" : "s"} from ${sourceCount} source${sourceCount === 1 ? "" : "s"}, ` +
-      `found by researching ${input.stats.questions} question${input.stats.questions === 1 ? "" : "s"} over ${input.stats.passages} passage${input.stats.passages === 1 ? "" : "s"}.`,
+    phrases.gathered({
+      findings: all.length,
+      sources: input.sources.length,
+      questions: input.stats.questions,
+      passages: input.stats.passages,
+    }),
   ];
   if (first) {
     summary.push(
-      `The most relevant passage comes from *${sourceTitle.get(first.citations[0] ?? 0) ?? "a source"}*: ${quote(first.text)} ${cite(first.citations)}.`,
+      phrases.mostRelevant(
+        `*${sourceTitle.get(first.citations[0] ?? 0) ?? phrases.aSource}*`,
+        quote(first.text),
+        cite(first.citations),
+      ),
     );
   }
-  if (seeAlso) summary.push(`See also *${seeAlso.title}* ${cite([seeAlso.number])}.`);
-  summary.push("The findings below are quoted from the sources, grouped by the question that found them.");
+  if (seeAlso) summary.push(phrases.seeAlso(`*${seeAlso.title}*`, cite([seeAlso.number])));
+  summary.push(phrases.groupedBelow);
   lines.push(summary.join(" "), "");
   for (const section of input.sections) {
     if (section.learnings.length === 0) continue;
@@ -324,14 +337,8 @@ export function offlineReportBody(input: ReportInput): string {
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-/** The report when nothing was found: still a title and a summary that says so. */
-export function emptyReportBody(query: string): string {
-  return [
-    `# ${reportTitle(query)}`,
-    "",
-    "## Summary",
-    "",
-    "Nothing relevant was found for this question: the searches returned no passages to learn from, so this report has no findings and no sources. Try other key words, a broader question, or another search provider.",
-    "",
-  ].join("\n");
+/** The report when nothing was found: still a title and a summary that says so (in `language`). */
+export function emptyReportBody(query: string, language?: string): string {
+  const phrases = reportPhrases(language);
+  return [`# ${reportTitle(query)}`, "", phrases.summaryHeading, "", phrases.nothingFound, ""].join("\n");
 }

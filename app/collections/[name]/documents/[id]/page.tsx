@@ -1,13 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { getLocale, getTranslations } from "next-intl/server";
 import { requirePageAccess } from "@/app/_lib/page-access";
-import { countLabel, documentTypeLabel, formatBytes } from "@/app/components/document-format";
 import { DocumentPending, PageSelector, ScrollIntoView } from "@/app/components/document-reader";
 import { DocumentStatusPill } from "@/app/components/document-status";
 import { Icon } from "@/app/components/icons";
 import { passageRange, splitAt } from "@/app/components/passage-highlight";
 import { RelativeTime } from "@/app/components/relative-time";
+import { formatters } from "@/app/components/use-format";
 import { loadDocument } from "../../../load-collection";
 
 interface Props {
@@ -24,8 +25,9 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const loaded = await loadDocument(name, id);
   if (loaded.kind === "found")
     return { title: `${loaded.document.title || loaded.document.filename} · ${name}` };
-  if (loaded.kind === "protected") return { title: "Document" };
-  return { title: "Document not found" };
+  const t = await getTranslations("titles");
+  if (loaded.kind === "protected") return { title: t("document") };
+  return { title: t("documentNotFound") };
 }
 
 /**
@@ -49,6 +51,8 @@ export default async function DocumentPage({ params, searchParams }: Props) {
   const range = passage ? passageRange(text, passage) : null;
   const parts = splitAt(text, range);
   const collectionHref = `/collections/${encodeURIComponent(name)}`;
+  const t = await getTranslations("documents");
+  const format = formatters(await getTranslations("format"), await getLocale());
 
   return (
     <div className="document-page">
@@ -62,30 +66,30 @@ export default async function DocumentPage({ params, searchParams }: Props) {
         <div className="task-meta">
           <DocumentStatusPill status={document.status} />
           <span className="meta-item mono">{document.filename}</span>
-          <span className="meta-item">{documentTypeLabel(document.type)}</span>
-          <span className="meta-item">{countLabel(document.pages, "page")}</span>
-          <span className="meta-item">{countLabel(document.passages, "passage")}</span>
-          <span className="meta-item">{formatBytes(document.bytes)}</span>
+          <span className="meta-item">{format.documentType(document.type)}</span>
+          <span className="meta-item">{format.count("page", document.pages)}</span>
+          <span className="meta-item">{format.count("passage", document.passages)}</span>
+          <span className="meta-item">{format.bytes(document.bytes)}</span>
           <span className="meta-item">
-            Added <RelativeTime iso={document.createdAt} />
+            {t("added")} <RelativeTime iso={document.createdAt} />
           </span>
           {document.indexedAt ? (
             <span className="meta-item">
-              Indexed <RelativeTime iso={document.indexedAt} />
+              {t("indexed")} <RelativeTime iso={document.indexedAt} />
             </span>
           ) : null}
         </div>
         <div className="button-group document-actions">
           <a href={document.links.original} className="button" download={document.filename}>
-            <Icon name="download" /> Download original
+            <Icon name="download" /> {t("downloadOriginal")}
           </a>
           {document.sourceUrl ? (
             <a href={document.sourceUrl} className="button" target="_blank" rel="noopener noreferrer">
-              <Icon name="link" /> Source
+              <Icon name="link" /> {t("source")}
             </a>
           ) : null}
           <Link href={`/?collection=${encodeURIComponent(name)}`} className="button">
-            <Icon name="search" /> Research this collection
+            <Icon name="search" /> {t("researchCollection")}
           </Link>
         </div>
       </header>
@@ -94,8 +98,7 @@ export default async function DocumentPage({ params, searchParams }: Props) {
         <div className="callout callout-error" role="alert">
           <Icon name="alert" />
           <div>
-            <strong>This document could not be indexed.</strong>{" "}
-            {document.error?.message ?? "Its text could not be read."}
+            <strong>{t("notIndexed")}</strong> {document.error?.message ?? t("unreadable")}
           </div>
         </div>
       ) : null}
@@ -107,24 +110,24 @@ export default async function DocumentPage({ params, searchParams }: Props) {
       {pages ? (
         <>
           {total > 1 ? (
-            <nav className="page-nav" aria-label="Pages">
+            <nav className="page-nav" aria-label={t("pages")}>
               {page > 1 ? (
                 <Link href={`${path}?page=${page - 1}`} className="button" rel="prev">
-                  ← Previous
+                  {t("previous")}
                 </Link>
               ) : (
                 <span className="button" aria-disabled="true">
-                  ← Previous
+                  {t("previous")}
                 </span>
               )}
               <PageSelector action={path} page={page} pages={total} />
               {page < total ? (
                 <Link href={`${path}?page=${page + 1}`} className="button" rel="next">
-                  Next →
+                  {t("next")}
                 </Link>
               ) : (
                 <span className="button" aria-disabled="true">
-                  Next →
+                  {t("next")}
                 </span>
               )}
             </nav>
@@ -132,7 +135,7 @@ export default async function DocumentPage({ params, searchParams }: Props) {
           {passage && !range ? (
             <p className="callout callout-warning small" role="status">
               <Icon name="alert" />
-              <span>The cited passage is not on this page as quoted; the whole page is shown.</span>
+              <span>{t("passageNotHere")}</span>
             </p>
           ) : null}
           <article
@@ -142,10 +145,10 @@ export default async function DocumentPage({ params, searchParams }: Props) {
             data-page={page}
           >
             <h2 id="document-page-heading" className="side-heading">
-              Page {page} of {total}
+              {t("pageHeading", { page, total })}
             </h2>
             {text.trim() === "" ? (
-              <p className="muted">This page has no text.</p>
+              <p className="muted">{t("noText")}</p>
             ) : (
               <div className="document-text">
                 {parts.before}
