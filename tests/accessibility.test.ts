@@ -64,8 +64,11 @@ interface PageSetup {
   open: (fixtures: Fixtures, page: Page) => Promise<string> | string;
   /** Resolves when the page shows what is to be checked. */
   ready: (page: Page) => Promise<unknown>;
-  /** The HTTP status of the page (200 unless said). */
-  status?: number;
+  /**
+   * The HTTP status of the page (200 unless said); `null` when the framework
+   * decides it (an error view rendered after the response has started).
+   */
+  status?: number | null;
   /** Undoes what `open` made (stops a running task). */
   after?: (fixtures: Fixtures, path: string) => Promise<void>;
 }
@@ -242,7 +245,7 @@ const pages: PageSetup[] = [
     name: "error view (collections whose storage fails)",
     server: (fixtures) => fixtures.broken,
     open: () => "/collections",
-    status: 500,
+    status: null,
     ready: (page) => page.getByRole("button", { name: /try again/i }).waitFor(),
   },
 ];
@@ -317,10 +320,10 @@ describeUi("accessibility (axe-core, WCAG 2.1 A/AA, real Chromium)", () => {
     Object.assign(fixtures, { open, protected: protectedServer, broken });
     browser = launched;
 
-    // The broken server's collections folder becomes a file: listing it fails.
+    // The broken server's collections folder becomes a link to itself: listing it fails (ELOOP).
     const collections = path.join(broken.dataDir, "tasks", "collections");
     fs.rmSync(collections, { recursive: true, force: true });
-    fs.writeFileSync(collections, "not a folder");
+    fs.symlinkSync("collections", collections);
 
     // A completed task with a follow-up (completed too).
     fixtures.completedId = await createTask(open, { query: "Louisiana Purchase", depth: 1, breadth: 1 });
@@ -418,7 +421,9 @@ describeUi("accessibility (axe-core, WCAG 2.1 A/AA, real Chromium)", () => {
         const pathname = await setup.open(fixtures, page);
         try {
           const response = await page.goto(pathname);
-          expect(response?.status(), `${setup.name}: HTTP status`).toBe(setup.status ?? 200);
+          if (setup.status !== null) {
+            expect(response?.status(), `${setup.name}: HTTP status`).toBe(setup.status ?? 200);
+          }
           await setup.ready(page);
           const violations = await runAxe(page);
           const blocking = violations.filter((violation) => FAILING_IMPACTS.has(violation.impact ?? ""));
@@ -430,7 +435,7 @@ describeUi("accessibility (axe-core, WCAG 2.1 A/AA, real Chromium)", () => {
           await page.context().close();
         }
       }
-      expect(failures, `${setup.name}:\n${failures.join("\n")}`).toEqual([]);
+      expect(failures.length, `${setup.name}:\n${failures.join("\n")}\n`).toBe(0);
     },
     300_000,
   );
@@ -598,5 +603,17 @@ describeUi("keyboard only (real Chromium)", () => {
     expect(fs.readFileSync(await download.path(), "utf8")).toBe(report);
 
     expect(invisible, `controls with no visible focus indicator:\n${invisible.join("\n")}`).toEqual([]);
+
+    // The check sees a missing indicator: with the focus styles taken away, the button is reported.
+    await page.goto("/");
+    await expect
+      .poll(() => page.getByRole("button", { name: /start research/i }).isEnabled(), { timeout: 30_000 })
+      .toBe(true);
+    await page.addStyleTag({
+      content:
+        "*:focus, *:focus-visible, *:focus-within { outline: none !important; box-shadow: none !important; }",
+    });
+    await tabTo(/^button:Start research/);
+    expect(invisible.at(-1)).toMatch(/^button "Start research/);
   }, 300_000);
 });

@@ -119,7 +119,13 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
   const [error, setError] = useState<string | null>(null);
   const status = task.status;
 
+  // While an action is under way the buttons are marked busy with
+  // `aria-disabled`, not `disabled`: a disabled button drops the keyboard
+  // focus, and the person who pressed Pause would have to find their place
+  // again (docs/ARCHITECTURE.md, "Accessibility").
+  const busy = pending !== null;
   async function run(action: TaskAction) {
+    if (busy) return;
     setPending(action);
     setError(null);
     try {
@@ -151,7 +157,12 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
     <div className="controls">
       <div className="button-group" role="group" aria-label="Task controls">
         {status === "paused" ? (
-          <button type="button" className="button" onClick={() => run("resume")} disabled={pending !== null}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => run("resume")}
+            aria-disabled={busy || undefined}
+          >
             <Icon name="play" /> {pending === "resume" ? "Resuming…" : "Resume"}
           </button>
         ) : (
@@ -159,7 +170,8 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
             type="button"
             className="button"
             onClick={() => run("pause")}
-            disabled={!canPause || pending !== null}
+            disabled={!canPause}
+            aria-disabled={busy || undefined}
           >
             <Icon name="pause" /> {pending === "pause" ? "Pausing…" : "Pause"}
           </button>
@@ -168,7 +180,8 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
           type="button"
           className="button"
           onClick={() => run("finish")}
-          disabled={status !== "running" || finishing || pending !== null}
+          disabled={status !== "running" || finishing}
+          aria-disabled={busy || undefined}
           title="Stop searching and write the report from what has been found so far"
         >
           <Icon name="flag" /> {pending === "finish" ? "Finishing…" : finishing ? "Finishing" : "Finish now"}
@@ -177,7 +190,7 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
           type="button"
           className="button button-danger"
           onClick={() => run("cancel")}
-          disabled={pending !== null}
+          aria-disabled={busy || undefined}
           data-action="cancel"
         >
           <Icon name="stop" /> {pending === "cancel" ? "Cancelling…" : "Cancel"}
