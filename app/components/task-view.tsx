@@ -226,7 +226,7 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
         </div>
         <h1 className="task-title">{taskTitle(request)}</h1>
         <div className="task-meta">
-          <StatusPill status={task.status} />
+          <StatusPill status={task.status} live />
           {isIndexRequest(request) ? null : (
             <>
               <span className="meta-item">
