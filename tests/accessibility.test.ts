@@ -49,7 +49,7 @@ interface Fixtures {
   open: TestServer;
   /** A server protected by FATHOM_API_TOKEN (its pages ask to sign in). */
   protected: TestServer;
-  /** A server whose storage fails under the pages that read it (the error views). */
+  /** A server whose storage fails under the pages that read it (the error views): see `beforeAll`. */
   broken: TestServer;
   completedId: string;
   followUpId: string;
@@ -80,6 +80,9 @@ const TOKEN = "accessibility-token-0123456789";
 const SLOW_ENV = { OUTPUT_CHUNK_DELAY_MS: "150", LOG_LEVEL: "warn" };
 /** A long task: it is still running when it is checked, and is cancelled afterwards. */
 const LONG = { depth: 2, breadth: 3 };
+
+/** A task id whose state file, on the broken server, is a link to itself: reading it fails (ELOOP). */
+const BROKEN_TASK_ID = "a".repeat(32);
 
 let uniqueQuestion = 0;
 
@@ -249,7 +252,28 @@ const pages: PageSetup[] = [
     server: (fixtures) => fixtures.broken,
     open: () => "/collections",
     status: null,
-    ready: (page) => page.getByRole("button", { name: /try again/i }).waitFor(),
+    ready: (page) => page.getByRole("heading", { name: "This page could not be loaded" }).waitFor(),
+  },
+  {
+    name: "error view (a collection whose storage fails)",
+    server: (fixtures) => fixtures.broken,
+    open: (fixtures) => `/collections/${fixtures.collection}`,
+    status: null,
+    ready: (page) => page.getByRole("heading", { name: "This page could not be loaded" }).waitFor(),
+  },
+  {
+    name: "error view (a document whose storage fails)",
+    server: (fixtures) => fixtures.broken,
+    open: (fixtures) => `/collections/${fixtures.collection}/documents/${fixtures.documentId}`,
+    status: null,
+    ready: (page) => page.getByRole("heading", { name: "This page could not be loaded" }).waitFor(),
+  },
+  {
+    name: "error view (a task whose storage fails)",
+    server: (fixtures) => fixtures.broken,
+    open: () => `/tasks/${BROKEN_TASK_ID}`,
+    status: null,
+    ready: (page) => page.getByRole("heading", { name: "This task could not be loaded" }).waitFor(),
   },
 ];
 
@@ -327,6 +351,7 @@ describeUi("accessibility (axe-core, WCAG 2.1 A/AA, real Chromium)", () => {
     const collections = path.join(broken.dataDir, "tasks", "collections");
     fs.rmSync(collections, { recursive: true, force: true });
     fs.symlinkSync("collections", collections);
+    fs.symlinkSync(`${BROKEN_TASK_ID}.json`, path.join(broken.dataDir, "tasks", `${BROKEN_TASK_ID}.json`));
 
     // A completed task with a follow-up (completed too).
     fixtures.completedId = await createTask(open, { query: "Louisiana Purchase", depth: 1, breadth: 1 });

@@ -10,9 +10,11 @@ interface Props {
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { name } = await params;
-  const loaded = await loadCollection(name);
+  // A store that fails here fails the page too, which shows the error view;
+  // the metadata only keeps that view titled (docs/ARCHITECTURE.md, "Accessibility").
+  const loaded = await loadCollection(name).catch(() => null);
+  if (loaded === null || loaded.kind === "protected") return { title: "Collection" };
   if (loaded.kind === "found") return { title: `${loaded.collection.name} · Collections` };
-  if (loaded.kind === "protected") return { title: "Collection" };
   return { title: "Collection not found" };
 }
 

@@ -21,10 +21,12 @@ function single(value: string | string[] | undefined): string | undefined {
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { name, id } = await params;
-  const loaded = await loadDocument(name, id);
+  // A store that fails here fails the page too, which shows the error view;
+  // the metadata only keeps that view titled (docs/ARCHITECTURE.md, "Accessibility").
+  const loaded = await loadDocument(name, id).catch(() => null);
+  if (loaded === null || loaded.kind === "protected") return { title: "Document" };
   if (loaded.kind === "found")
     return { title: `${loaded.document.title || loaded.document.filename} · ${name}` };
-  if (loaded.kind === "protected") return { title: "Document" };
   return { title: "Document not found" };
 }
 
