@@ -14,10 +14,15 @@ export function statusLabel(status: TaskStatus): string {
   return labels[status] ?? status;
 }
 
-export function StatusPill({ status }: { status: TaskStatus }) {
+/**
+ * A task's status as a pill. `live`: a polite live region, so a screen
+ * reader says the new status when it changes (the task page's own pill; a
+ * list of pills stays quiet).
+ */
+export function StatusPill({ status, live = false }: { status: TaskStatus; live?: boolean }) {
   const t = useTranslations("format.taskStatus");
   return (
-    <span className={`pill pill-${status}`} data-status={status}>
+    <span className={`pill pill-${status}`} data-status={status} role={live ? "status" : undefined}>
       <span className="pill-dot" aria-hidden="true" />
       {status in labels ? t(status) : status}
     </span>

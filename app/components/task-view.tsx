@@ -143,7 +143,13 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
   const [error, setError] = useState<string | null>(null);
   const status = task.status;
 
+  // While an action is under way the buttons are marked busy with
+  // `aria-disabled`, not `disabled`: a disabled button drops the keyboard
+  // focus, and the person who pressed Pause would have to find their place
+  // again (docs/ARCHITECTURE.md, "Accessibility").
+  const busy = pending !== null;
   async function run(action: TaskAction) {
+    if (busy) return;
     setPending(action);
     setError(null);
     try {
@@ -171,7 +177,12 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
     <div className="controls">
       <div className="button-group" role="group" aria-label={t("controls")}>
         {status === "paused" ? (
-          <button type="button" className="button" onClick={() => run("resume")} disabled={pending !== null}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => run("resume")}
+            aria-disabled={busy || undefined}
+          >
             <Icon name="play" /> {pending === "resume" ? t("resuming") : t("resume")}
           </button>
         ) : (
@@ -179,7 +190,8 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
             type="button"
             className="button"
             onClick={() => run("pause")}
-            disabled={!canPause || pending !== null}
+            disabled={!canPause}
+            aria-disabled={busy || undefined}
           >
             <Icon name="pause" /> {pending === "pause" ? t("pausing") : t("pause")}
           </button>
@@ -188,7 +200,8 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
           type="button"
           className="button"
           onClick={() => run("finish")}
-          disabled={status !== "running" || finishing || pending !== null}
+          disabled={status !== "running" || finishing}
+          aria-disabled={busy || undefined}
           title={t("finishTitle")}
         >
           <Icon name="flag" />{" "}
@@ -198,7 +211,7 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
           type="button"
           className="button button-danger"
           onClick={() => run("cancel")}
-          disabled={pending !== null}
+          aria-disabled={busy || undefined}
           data-action="cancel"
         >
           <Icon name="stop" /> {pending === "cancel" ? t("cancelling") : t("cancel")}
@@ -238,7 +251,7 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
         </div>
         <h1 className="task-title">{taskTitle(request)}</h1>
         <div className="task-meta">
-          <StatusPill status={task.status} />
+          <StatusPill status={task.status} live />
           {isIndexRequest(request) ? null : (
             <>
               <span className="meta-item">

@@ -11,10 +11,12 @@ interface Props {
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { name } = await params;
-  const loaded = await loadCollection(name);
+  // A store that fails here fails the page too, which shows the error view;
+  // the metadata only keeps that view titled (docs/ARCHITECTURE.md, "Accessibility").
+  const loaded = await loadCollection(name).catch(() => null);
   const t = await getTranslations("titles");
+  if (loaded === null || loaded.kind === "protected") return { title: t("collection") };
   if (loaded.kind === "found") return { title: t("collectionPage", { name: loaded.collection.name }) };
-  if (loaded.kind === "protected") return { title: t("collection") };
   return { title: t("collectionNotFound") };
 }
 

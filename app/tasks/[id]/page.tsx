@@ -13,10 +13,14 @@ interface Props {
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { id } = await params;
-  const loaded = await loadTask(id);
-  if (loaded.kind === "found") return { title: taskTitle(loaded.task.request).slice(0, 80) };
+  // A store that fails here fails the page too (the same cached load), and the
+  // error view reports it; the metadata only keeps the page titled, which a
+  // thrown error here would leave without a <title> (docs/ARCHITECTURE.md,
+  // "Accessibility").
+  const loaded = await loadTask(id).catch(() => null);
   const t = await getTranslations("titles");
-  if (loaded.kind === "protected") return { title: t("researchTask") };
+  if (loaded === null || loaded.kind === "protected") return { title: t("researchTask") };
+  if (loaded.kind === "found") return { title: taskTitle(loaded.task.request).slice(0, 80) };
   return { title: t("taskNotFound") };
 }
 

@@ -22,11 +22,13 @@ function single(value: string | string[] | undefined): string | undefined {
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { name, id } = await params;
-  const loaded = await loadDocument(name, id);
+  // A store that fails here fails the page too, which shows the error view;
+  // the metadata only keeps that view titled (docs/ARCHITECTURE.md, "Accessibility").
+  const loaded = await loadDocument(name, id).catch(() => null);
+  const t = await getTranslations("titles");
+  if (loaded === null || loaded.kind === "protected") return { title: t("document") };
   if (loaded.kind === "found")
     return { title: `${loaded.document.title || loaded.document.filename} · ${name}` };
-  const t = await getTranslations("titles");
-  if (loaded.kind === "protected") return { title: t("document") };
   return { title: t("documentNotFound") };
 }
 
