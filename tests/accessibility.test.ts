@@ -74,6 +74,8 @@ interface PageSetup {
    * decides it (an error view rendered after the response has started).
    */
   status?: number | null;
+  /** How many Tab presses the focus walk allows before it must have come round the page (150 unless said). */
+  focusStops?: number;
   /** Undoes what `open` made (stops a running task). */
   after?: (fixtures: Fixtures, path: string) => Promise<void>;
 }
@@ -226,6 +228,13 @@ const pages: PageSetup[] = [
   {
     name: "a schedule (/schedules/:id)",
     open: (fixtures) => `/schedules/${fixtures.scheduleId}`,
+    ready: heading,
+  },
+  {
+    name: "API page (/docs/api)",
+    open: () => "/docs/api",
+    // Every operation, field list and schema unfolds: hundreds of controls.
+    focusStops: 2000,
     ready: heading,
   },
   {
@@ -465,7 +474,7 @@ describeUi("accessibility (axe-core, WCAG 2.1 A/AA, real Chromium)", () => {
           failures.push(...describeViolations(variant.name, blocking));
           // Every control shows where the focus is (checked once: the keyboard is a desktop's).
           if (variant.name === "desktop light") {
-            const walk = await focusWalk(page);
+            const walk = await focusWalk(page, setup.focusStops);
             // At least the skip link and the navigation.
             expect(walk.visited, `${setup.name}: focus stops`).toBeGreaterThan(3);
             for (const control of walk.invisible) {
