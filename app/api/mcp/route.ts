@@ -1,0 +1,256 @@
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { z } from "zod";
+import { getConfig } from "@/lib/config";
+import { AppError } from "@/lib/errors";
+import { getLogger, getTaskManager } from "@/lib/server/manager-instance";
+import type { TaskManager } from "@/lib/tasks/task-manager";
+import { errorResponse, otherMethods, preflight, readJson, route } from "../_lib/http";
+import { acquireStreamSlot } from "../_lib/limits";
+import { createMcpServer, researchToolSchema } from "../_lib/mcp/create-mcp-server";
+import { decodeMcpEventId, encodeMcpEventId, type McpEventId } from "../_lib/mcp/event-id";
+import { progressNotification, toolError, waitForTask } from "../_lib/mcp/task-call";
+import { TaskLogEventStore } from "../_lib/mcp/task-log-event-store";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+/**
+ * The MCP endpoint (README, "MCP"): Streamable HTTP, stateless. Each request
+ * gets its own server and transport and no `Mcp-Session-Id` is issued, so no
+ * process needs to have seen a client before: every process of the
+ * deployment answers every request. A call that waits (`research` or
+ * `follow_up` with `wait: true`) streams its notifications and result over
+ * SSE, each event id naming the task and its log position
+ * (`_lib/mcp/event-id.ts`); a client that lost the stream sends
+ * `GET /api/mcp` with `Last-Event-ID` — to any process — and receives what
+ * it missed from the task's log, then the rest live, then the result.
+ *
+ * Access, the cross-site refusal of POST (a browser page on another site is
+ * refused; programs and same-origin pages are not), the JSON body limit and
+ * the error form are the API's `route()`.
+ */
+
+const rpcIdSchema = z.union([z.string().max(200), z.number().int()]);
+
+/** A single `tools/call` of a tool that may wait; other messages are the SDK's to check. */
+const waitingCallSchema = z.looseObject({
+  jsonrpc: z.literal("2.0"),
+  id: rpcIdSchema,
+  method: z.literal("tools/call"),
+  params: z.looseObject({
+    name: z.enum(["research", "follow_up"]),
+    arguments: z.looseObject({ wait: z.literal(true) }),
+    _meta: z.looseObject({ progressToken: z.union([z.string().max(200), z.number()]).optional() }).optional(),
+  }),
+});
+
+/**
+ * Where a waiting call starts, before the SDK sees it: its first (priming)
+ * event id must already name the task when it can, so a client cut off
+ * before any progress resumes the right task. A research request's task is
+ * its fingerprint; a follow-up's is known once it was submitted.
+ */
+async function waitingCallStart(manager: TaskManager, body: unknown): Promise<McpEventId | null> {
+  const call = waitingCallSchema.safeParse(body);
+  if (!call.success) return null;
+  const { id, params } = call.data;
+  let task: string | null = null;
+  if (params.name === "research") {
+    const parsed = researchToolSchema.safeParse(params.arguments);
+    if (parsed.success) {
+      const { wait: _wait, ...request } = parsed.data;
+      // An invalid request gets its refusal from the tool itself.
+      task = await manager.identify(request).then(
+        (identified) => identified.id,
+        () => null,
+      );
+    }
+  }
+  return { task, after: 0, request: id, progress: params._meta?.progressToken };
+}
+
+/** True when the body holds a call that waits (it then streams, whatever else it holds). */
+function hasWaitingCall(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.some((message) => {
+    const call = z
+      .looseObject({
+        method: z.literal("tools/call"),
+        params: z.looseObject({ arguments: z.looseObject({ wait: z.literal(true) }) }),
+      })
+      .safeParse(message);
+    return call.success;
+  });
+}
+
+/**
+ * The response's body, with `onEnd` called once when it ends or the client
+ * cancels it: a call that waits stops following its task when nobody reads
+ * (the request's signal alone does not always tell, docs/ARCHITECTURE.md, "Exposure").
+ */
+function watched(response: Response, onEnd: () => void): Response {
+  if (!response.body) {
+    onEnd();
+    return response;
+  }
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    onEnd();
+  };
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          end();
+        } else controller.enqueue(value);
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+export const POST = route(async (request, _context, requestId) => {
+  const body = await readJson(request, z.unknown());
+  const manager = await getTaskManager();
+  const config = getConfig();
+  const start = await waitingCallStart(manager, body);
+  const eventStore = start ? new TaskLogEventStore(start) : null;
+  const disconnected = new AbortController();
+  const server = createMcpServer({ manager, request, requestId, eventStore, signal: disconnected.signal });
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    // A call that waits streams (SSE); everything else is one JSON answer.
+    enableJsonResponse: !hasWaitingCall(body),
+    ...(eventStore ? { eventStore } : {}),
+    retryInterval: config.SSE_RETRY_MS,
+  });
+  await server.connect(transport);
+  const response = await transport.handleRequest(request, { parsedBody: body });
+  return watched(response, () => {
+    disconnected.abort();
+    void server.close();
+  });
+});
+
+/**
+ * Resumes a call that waits, from the `Last-Event-ID` of its stream, on any
+ * process. Without `Last-Event-ID` it is 405: this server sends nothing
+ * outside a call (no session-wide stream), which MCP clients accept.
+ */
+export const GET = route(async (request, _context, requestId) => {
+  const lastEventId = request.headers.get("last-event-id");
+  if (!lastEventId) {
+    return errorResponse(
+      new AppError(
+        "method_not_allowed",
+        "GET /api/mcp only resumes a call's stream (send Last-Event-ID); this server opens no stream outside a call.",
+      ),
+      requestId,
+      request,
+      { Allow: "GET, POST, OPTIONS" },
+    );
+  }
+  const decoded = decodeMcpEventId(lastEventId);
+  if ("error" in decoded) throw new AppError("invalid_request", decoded.error);
+  const from = decoded.id;
+  const manager = await getTaskManager();
+  const release = acquireStreamSlot(manager, request);
+  const eventStore = new TaskLogEventStore(from);
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    eventStore,
+    retryInterval: getConfig().SSE_RETRY_MS,
+  });
+  await transport.start();
+  let response: Response;
+  try {
+    response = await transport.handleRequest(request);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const send = eventStore.resumed?.send;
+  if (response.status !== 200 || !send) {
+    release();
+    return response;
+  }
+  const disconnected = new AbortController();
+  void resume(manager, from, send, disconnected.signal, requestId).finally(() => void transport.close());
+  return watched(response, () => {
+    disconnected.abort();
+    release();
+  });
+});
+
+/**
+ * The rest of a call after `from`: the task's events from the log, then
+ * live, as the call would have sent them, then its result (answering the
+ * call's JSON-RPC id). A call cut off before it named its task cannot be
+ * resumed: the answer says to call again (an identical request joins the
+ * same task, so nothing runs twice).
+ */
+async function resume(
+  manager: TaskManager,
+  from: McpEventId,
+  send: (eventId: string, message: JSONRPCMessage) => Promise<void>,
+  signal: AbortSignal,
+  requestId: string,
+): Promise<void> {
+  const logger = getLogger().child({ requestId, ownerId: manager.ownerId });
+  let position = { ...from };
+  const answer = (result: unknown) =>
+    send(encodeMcpEventId(position), { jsonrpc: "2.0", id: from.request, result } as JSONRPCMessage);
+  logger.info("mcp.resumed", { taskId: from.task, from: from.after });
+  try {
+    if (from.task === null) {
+      await answer(
+        toolError(
+          new AppError(
+            "conflict",
+            "The connection was lost before this call had started its task. Call it again: an identical request joins the same task.",
+          ),
+          requestId,
+        ),
+      );
+      return;
+    }
+    const result = await waitForTask({
+      manager,
+      taskId: from.task,
+      cursor: from.after,
+      signal,
+      onEvent: async (event) => {
+        position = { ...position, after: event.id };
+        const notification = from.progress === undefined ? null : progressNotification(event, from.progress);
+        if (notification) await send(encodeMcpEventId(position), { jsonrpc: "2.0", ...notification });
+      },
+    });
+    if (result) await answer(result);
+  } catch (error) {
+    if (signal.aborted) return;
+    await answer(toolError(error, requestId)).catch((sendError: unknown) =>
+      logger.warn("mcp.resume_answer_failed", { error: String(sendError) }),
+    );
+  }
+}
+
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { PUT, PATCH, DELETE } = otherMethods("GET, POST, OPTIONS");
