@@ -3,6 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { encodeMcpEventId } from "@/app/api/_lib/mcp/event-id";
 import { startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, readSse, waitFor } from "./support/sse";
 
@@ -411,7 +412,7 @@ describe("MCP resumption on another process", () => {
     }
   });
 
-  it("a new client resumes a call from its resumption token on another server", async () => {
+  it("a new client resumes a call from its first event id on another server", async () => {
     const dataDir = tempDir();
     const [first, second] = await Promise.all([startServer({ dataDir, env }), startServer({ dataDir, env })]);
     servers.push(first!, second!);
@@ -423,7 +424,8 @@ describe("MCP resumption on another process", () => {
         timeout: 170_000,
         onprogress: () => {},
         onresumptiontoken: (value) => {
-          token = value;
+          // The first event (priming): the call has sent nothing else yet.
+          token ??= value;
         },
       })
       .catch(() => null);
@@ -440,5 +442,13 @@ describe("MCP resumption on another process", () => {
     const id = (resumed.structuredContent as { taskId: string }).taskId;
     const task = await completed(second!, id);
     expect(text(resumed)).toBe(task.result.report);
+
+    // A call whose task was never created (its process died at once) says to call again.
+    const never = encodeMcpEventId({ task: "f".repeat(32), after: 0, request: 1 });
+    const lost = (await other.callTool({ name: "research", arguments: request }, undefined, {
+      resumptionToken: never,
+    })) as CallToolResult;
+    expect(lost.isError).toBe(true);
+    expect(text(lost)).toMatch(/Call it again/);
   });
 });

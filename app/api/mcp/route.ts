@@ -1,5 +1,5 @@
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
@@ -7,7 +7,7 @@ import { getLogger, getTaskManager } from "@/lib/server/manager-instance";
 import type { TaskManager } from "@/lib/tasks/task-manager";
 import { errorResponse, otherMethods, preflight, readJson, route } from "../_lib/http";
 import { acquireStreamSlot } from "../_lib/limits";
-import { createMcpServer, researchToolSchema } from "../_lib/mcp/create-mcp-server";
+import { createMcpServer, followUpToolSchema, researchToolSchema } from "../_lib/mcp/create-mcp-server";
 import { decodeMcpEventId, encodeMcpEventId, type McpEventId } from "../_lib/mcp/event-id";
 import { progressNotification, toolError, waitForTask } from "../_lib/mcp/task-call";
 import { TaskLogEventStore } from "../_lib/mcp/task-log-event-store";
@@ -48,23 +48,31 @@ const waitingCallSchema = z.looseObject({
 /**
  * Where a waiting call starts, before the SDK sees it: its first (priming)
  * event id must already name the task when it can, so a client cut off
- * before any progress resumes the right task. A research request's task is
- * its fingerprint; a follow-up's is known once it was submitted.
+ * before any progress resumes the right task: the request's fingerprint,
+ * computed as the tool will (`identify`, `identifyFollowUp`), creating nothing.
  */
 async function waitingCallStart(manager: TaskManager, body: unknown): Promise<McpEventId | null> {
   const call = waitingCallSchema.safeParse(body);
   if (!call.success) return null;
   const { id, params } = call.data;
+  // An invalid request, or a parent that cannot be followed up, gets its refusal from the tool itself.
+  const idOrNull = (identified: Promise<{ id: string }>) =>
+    identified.then(
+      (value) => value.id,
+      () => null,
+    );
   let task: string | null = null;
   if (params.name === "research") {
     const parsed = researchToolSchema.safeParse(params.arguments);
     if (parsed.success) {
       const { wait: _wait, ...request } = parsed.data;
-      // An invalid request gets its refusal from the tool itself.
-      task = await manager.identify(request).then(
-        (identified) => identified.id,
-        () => null,
-      );
+      task = await idOrNull(manager.identify(request));
+    }
+  } else {
+    const parsed = followUpToolSchema.safeParse(params.arguments);
+    if (parsed.success) {
+      const { taskId, wait: _wait, ...body } = parsed.data;
+      task = await idOrNull(manager.identifyFollowUp(taskId, body));
     }
   }
   return { task, after: 0, request: id, progress: params._meta?.progressToken };
@@ -202,7 +210,7 @@ export const GET = route(async (request, _context, requestId) => {
 /**
  * The rest of a call after `from`: the task's events from the log, then
  * live, as the call would have sent them, then its result (answering the
- * call's JSON-RPC id). A call cut off before it named its task cannot be
+ * call's JSON-RPC id). A call cut off before its task existed cannot be
  * resumed: the answer says to call again (an identical request joins the
  * same task, so nothing runs twice).
  */
@@ -218,17 +226,28 @@ async function resume(
   const answer = (result: unknown) =>
     send(encodeMcpEventId(position), { jsonrpc: "2.0", id: from.request, result } as JSONRPCMessage);
   logger.info("mcp.resumed", { taskId: from.task, from: from.after });
+  const notStarted = () =>
+    answer(
+      toolError(
+        new AppError(
+          "conflict",
+          "The connection was lost before this call had started its task. Call it again: an identical request joins the same task.",
+        ),
+        requestId,
+      ),
+    );
   try {
     if (from.task === null) {
-      await answer(
-        toolError(
-          new AppError(
-            "conflict",
-            "The connection was lost before this call had started its task. Call it again: an identical request joins the same task.",
-          ),
-          requestId,
-        ),
-      );
+      await notStarted();
+      return;
+    }
+    // Cut off before the task was created (the process died at once): nothing to follow yet.
+    if (
+      from.after === 0 &&
+      !(await manager.lookupTask(from.task)) &&
+      !(await manager.wasDeleted(from.task))
+    ) {
+      await notStarted();
       return;
     }
     const result = await waitForTask({
@@ -243,6 +262,11 @@ async function resume(
       },
     });
     if (result) await answer(result);
+    logger.info("mcp.resume_ended", {
+      taskId: from.task,
+      lastEventId: position.after,
+      answered: result !== null,
+    });
   } catch (error) {
     if (signal.aborted) return;
     await answer(toolError(error, requestId)).catch((sendError: unknown) =>

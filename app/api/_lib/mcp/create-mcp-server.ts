@@ -3,12 +3,11 @@ import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mc
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { AppError, isAppError } from "@/lib/errors";
+import { AppError } from "@/lib/errors";
 import { followUpBodySchema, researchRequestSchema } from "@/lib/model/request";
 import { TASK_ID_PATTERN, taskStatuses } from "@/lib/model/task-json";
 import { taskSummary, taskView } from "@/lib/model/task-view";
-import { redactorFor } from "@/lib/redact";
-import { getConfig } from "@/lib/config";
+import { getLogger } from "@/lib/server/manager-instance";
 import type { TaskManager } from "@/lib/tasks/task-manager";
 import { findTask } from "../find-task";
 import { acquireStreamSlot, admission } from "../limits";
@@ -76,6 +75,12 @@ export interface McpServerContext {
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
+/** The text of a tool result (its first content). */
+function text(result: CallToolResult): string {
+  const first = result.content[0];
+  return first?.type === "text" ? first.text : "";
+}
+
 /**
  * The MCP server of one HTTP request (README, "MCP"). Tools and resources
  * call the same services as the HTTP API — `TaskManager.submit` and
@@ -110,6 +115,9 @@ export function createMcpServer(context: McpServerContext): McpServer {
     const store = context.eventStore;
     if (store) store.position = { ...store.position, task: taskId };
     const progressToken = extra._meta?.progressToken;
+    const logger = getLogger().child({ requestId, ownerId: manager.ownerId });
+    logger.info("mcp.waiting", { taskId });
+    let sent = 0;
     try {
       const result = await waitForTask({
         manager,
@@ -120,9 +128,13 @@ export function createMcpServer(context: McpServerContext): McpServer {
           if (store) store.position = { ...store.position, after: event.id };
           const notification =
             progressToken === undefined ? null : progressNotification(event, progressToken);
-          if (notification) await extra.sendNotification(notification);
+          if (notification) {
+            await extra.sendNotification(notification);
+            sent += 1;
+          }
         },
       });
+      logger.info("mcp.wait_ended", { taskId, notifications: sent, answered: result !== null });
       return result ?? toolError(new AppError("gone", "The client went away."), requestId);
     } catch (error) {
       if (signal.aborted) return toolError(new AppError("gone", "The client went away."), requestId);
@@ -245,7 +257,7 @@ export function createMcpServer(context: McpServerContext): McpServer {
         return { contents: [{ uri: uri.href, mimeType: "text/markdown", text: report }] };
       } catch (error) {
         // A resource read has no tool-error form: a JSON-RPC error with the same redacted text.
-        throw new Error(isAppError(error) ? redactorFor(getConfig())(error.message) : "Internal error.");
+        throw new Error(text(toolError(error, requestId)));
       }
     },
   );
