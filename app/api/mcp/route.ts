@@ -148,6 +148,7 @@ export const POST = route(async (request, _context, requestId) => {
     enableJsonResponse: !hasWaitingCall(body),
     ...(eventStore ? { eventStore } : {}),
     retryInterval: config.SSE_RETRY_MS,
+    keepAliveMs: config.SSE_HEARTBEAT_MS,
   });
   await server.connect(transport);
   const response = await transport.handleRequest(request, { parsedBody: body });
@@ -181,10 +182,12 @@ export const GET = route(async (request, _context, requestId) => {
   const manager = await getTaskManager();
   const release = acquireStreamSlot(manager, request);
   const eventStore = new TaskLogEventStore(from);
+  const config = getConfig();
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     eventStore,
-    retryInterval: getConfig().SSE_RETRY_MS,
+    retryInterval: config.SSE_RETRY_MS,
+    keepAliveMs: config.SSE_HEARTBEAT_MS,
   });
   await transport.start();
   let response: Response;
