@@ -371,46 +371,67 @@ describe("MCP resumption on another process", () => {
     servers = [];
   });
 
-  it("a call cut off mid-research resumes with Last-Event-ID on the other server and misses nothing", async () => {
-    const dataDir = tempDir();
-    const [first, second] = await Promise.all([startServer({ dataDir, env }), startServer({ dataDir, env })]);
-    servers.push(first!, second!);
-    const proxy = await startProxy(first!.port);
-    try {
-      const client = await connect(proxy.url);
-      const progress: Progress[] = [];
-      let cut = false;
-      const result = await call(
-        client,
-        "research",
-        { query: "MCP resume: the transcontinental railroad", depth: 2, breadth: 2, wait: true },
-        (p) => {
-          progress.push(p);
-          if (!cut && progress.length === 2) {
-            // The process that runs the research and holds the stream dies; the
-            // address now leads to the other one, which has never seen this client.
-            cut = true;
-            first!.signal("SIGKILL");
-            proxy.switchTo(second!.port);
-          }
-        },
-      );
-      expect(cut).toBe(true);
-      expect(result.isError).toBeFalsy();
-      const id = (result.structuredContent as { taskId: string }).taskId;
-      const task = await completed(second!, id);
-      expect(text(result)).toBe(task.result.report);
-      // The other process took the task over and finished it.
-      expect(task.attempts.length).toBeGreaterThan(1);
-      // Every notification once, in order: exactly those of the task's log.
-      const received = progress.map((p) => p.progress);
-      expect(received).toEqual(await expectedProgress(second!, id));
-      expect(received.length).toBeGreaterThan(2);
-      expect(second!.output()).toMatch(/mcp\.resumed/);
-    } finally {
-      await proxy.close();
-    }
-  });
+  it.each([
+    { dies: true, what: "the process holding the stream and running the task dies" },
+    { dies: false, what: "only the connection is cut" },
+  ])(
+    "a call cut off mid-research resumes with Last-Event-ID on the other server and misses nothing: $what",
+    async ({ dies }) => {
+      const dataDir = tempDir();
+      const [first, second] = await Promise.all([
+        startServer({ dataDir, env }),
+        startServer({ dataDir, env }),
+      ]);
+      servers.push(first!, second!);
+      const proxy = await startProxy(first!.port);
+      try {
+        const client = await connect(proxy.url);
+        const progress: Progress[] = [];
+        let cut = false;
+        const result = await call(
+          client,
+          "research",
+          {
+            query: `MCP resume (${dies ? "dies" : "cut"}): the transcontinental railroad`,
+            depth: 2,
+            breadth: 2,
+            wait: true,
+          },
+          (p) => {
+            progress.push(p);
+            if (!cut && progress.length === 2) {
+              // The address now leads to the other process, which has never seen this client.
+              cut = true;
+              if (dies) first!.signal("SIGKILL");
+              proxy.switchTo(second!.port);
+            }
+          },
+        );
+        expect(cut).toBe(true);
+        expect(result.isError).toBeFalsy();
+        const id = (result.structuredContent as { taskId: string }).taskId;
+        const task = await completed(second!, id);
+        expect(text(result)).toBe(task.result.report);
+        // Every notification once, in order: exactly those of the task's log.
+        const received = progress.map((p) => p.progress);
+        expect(received).toEqual(await expectedProgress(second!, id));
+        expect(received.length).toBeGreaterThan(2);
+        expect(second!.output()).toMatch(/mcp\.resumed/);
+        if (dies) {
+          // The other process took the task over and finished it.
+          expect(task.attempts.length).toBeGreaterThan(1);
+        } else {
+          // The first process ran the task to its end and stopped following it for the client that left.
+          expect(task.attempts.length).toBe(1);
+          await waitFor("the abandoned call to stop following", async () =>
+            /mcp\.wait_ended[^\n]*"answered":false/.test(first!.output()),
+          );
+        }
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 
   it("a new client resumes a call from its first event id on another server", async () => {
     const dataDir = tempDir();
