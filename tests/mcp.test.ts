@@ -84,9 +84,13 @@ async function expectedProgress(server: TestServer, id: string): Promise<number[
 
 describe("MCP on one server", () => {
   let server: TestServer;
+  /** A browser-based MCP client's page, allowed by CORS_ORIGINS. */
+  const inspector = "https://inspector.example";
 
   beforeAll(async () => {
-    server = await startServer({ env: { RATE_LIMIT_TASKS_PER_MINUTE: "0", OUTPUT_CHUNK_DELAY_MS: "5" } });
+    server = await startServer({
+      env: { RATE_LIMIT_TASKS_PER_MINUTE: "0", OUTPUT_CHUNK_DELAY_MS: "5", CORS_ORIGINS: inspector },
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -273,6 +277,31 @@ describe("MCP on one server", () => {
     expect(own.status).toBe(200);
     const answer = await own.json();
     expect(answer.result.structuredContent.taskId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("lets a page listed in CORS_ORIGINS call it: the preflight allows the MCP headers", async () => {
+    const preflight = await fetch(`${server.url}/api/mcp`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: inspector,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, mcp-protocol-version",
+      },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(inspector);
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/Mcp-Protocol-Version/);
+    const listed = await fetch(`${server.url}/api/mcp`, {
+      method: "POST",
+      headers: {
+        Origin: inspector,
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get("access-control-allow-origin")).toBe(inspector);
+    expect((await listed.json()).result.tools).toHaveLength(5);
   });
 
   it("answers GET without Last-Event-ID with 405 and a foreign Last-Event-ID with 400", async () => {

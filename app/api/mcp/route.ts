@@ -278,6 +278,13 @@ async function resume(
   }
 }
 
-export const OPTIONS = async (request: Request) => preflight(request);
+/** The API's CORS preflight, also allowing the headers MCP clients send (a browser-based client on a CORS_ORIGINS page). */
+export const OPTIONS = async (request: Request) => {
+  const response = preflight(request);
+  const allowed = response.headers.get("Access-Control-Allow-Headers");
+  if (allowed)
+    response.headers.set("Access-Control-Allow-Headers", `${allowed}, Mcp-Protocol-Version, Mcp-Session-Id`);
+  return response;
+};
 
 export const { PUT, PATCH, DELETE } = otherMethods("GET, POST, OPTIONS");
