@@ -157,9 +157,14 @@ describe("MCP on one server", () => {
     expect(got.structuredContent).toMatchObject({ id: answer.taskId, status: "completed" });
     expect((got.structuredContent as { result: { report: string } }).result.report).toBe(task.result.report);
 
-    const listed = await call(client, "list_tasks", { status: "completed", q: "Erie Canal" });
-    const page = listed.structuredContent as { tasks: { id: string }[]; total: number };
-    expect(page.tasks.map((entry) => entry.id)).toContain(answer.taskId);
+    // The listing is the index of GET /api/tasks, which may show the final status a moment after the task.
+    const page = await waitFor("the task in the completed listing", async () => {
+      const listed = await call(client, "list_tasks", { status: "completed", q: "Erie Canal" });
+      const value = listed.structuredContent as { tasks: { id: string; status: string }[]; total: number };
+      return value.tasks.some((entry) => entry.id === answer.taskId) ? value : null;
+    });
+    expect(page.tasks.every((entry) => entry.status === "completed")).toBe(true);
+    expect(page.total).toBe(page.tasks.length);
 
     const resource = await client.readResource({ uri: `fathom://tasks/${answer.taskId}/report` });
     expect(resource.contents[0]).toMatchObject({ mimeType: "text/markdown", text: task.result.report });
