@@ -461,6 +461,13 @@ describe("MCP resumption on another process", () => {
             /mcp\.wait_ended[^\n]*"answered":false/.test(first!.output()),
           );
         }
+      } catch (error) {
+        // What each process logged: a failure here is about two processes and a client.
+        const tail = (server: TestServer) => server.output().split("\n").slice(-60).join("\n");
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}\n--- first ---\n${tail(first!)}\n--- second ---\n${tail(second!)}`,
+          { cause: error },
+        );
       } finally {
         await proxy.close();
       }
