@@ -68,6 +68,7 @@ export const tags = {
   Collections: "Named sets of documents research can search.",
   Schedules: "Research that runs again on a cron expression.",
   Service: "Health, providers, metrics, sign-in and this document.",
+  MCP: "The Model Context Protocol endpoint (Streamable HTTP) for assistants and IDEs: tools research, follow_up, get_task, list_tasks, cancel_task and report resources.",
 } as const;
 export type Tag = keyof typeof tags;
 
@@ -529,6 +530,40 @@ export const operations: readonly ApiOperation[] = [
     query: querySchemas.scheduleRuns,
     responses: { 200: { description: "A page of run records.", json: "ScheduleRunPage" } },
     errors: [400, 404],
+  },
+  {
+    method: "post",
+    path: "/api/mcp",
+    operationId: "mcpMessage",
+    tag: "MCP",
+    summary: "Send an MCP JSON-RPC message (initialize, tools/list, tools/call…)",
+    description:
+      "Stateless Streamable HTTP: no `Mcp-Session-Id` is issued. A call that waits (`research` or `follow_up` with `wait: true`) answers as an event stream of progress notifications then the result, each event's id naming the task and its log position, so a client resumes it on any server; other messages answer as one JSON message.",
+    auth: true,
+    changes: true,
+    body: { json: "McpRequest", example: { jsonrpc: "2.0", id: 1, method: "tools/list" } },
+    responses: {
+      200: {
+        description: "The answer: one JSON-RPC message, or an event stream of them.",
+        json: "McpMessage",
+      },
+      202: { description: "A notification or a response was accepted.", empty: true },
+    },
+    errors: [400, 413, 415, 429],
+  },
+  {
+    method: "get",
+    path: "/api/mcp",
+    operationId: "mcpResume",
+    tag: "MCP",
+    summary: "Resume a waiting call's MCP event stream after its last event",
+    description:
+      "Needs `Last-Event-ID` (an id this endpoint wrote); replays the task log after it, then follows the task live and ends with the call's result. Without it: 405, as this server opens no stream outside a call.",
+    auth: true,
+    changes: false,
+    lastEventId: true,
+    responses: { 200: { description: "The rest of the call's stream.", stream: { message: "McpMessage" } } },
+    errors: [400, 405, 429],
   },
   {
     method: "get",

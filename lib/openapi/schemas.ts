@@ -22,6 +22,7 @@ import {
 import { exportFormatSchema } from "@/lib/model/export-format";
 import { followUpsSchema } from "@/lib/model/follow-ups";
 import { healthSchema } from "@/lib/model/health";
+import { mcpMessageSchema } from "@/lib/model/mcp-message";
 import { taskActionSchema } from "@/lib/model/lifecycle";
 import { providersInfoSchema } from "@/lib/model/providers-info";
 import { followUpBodySchema, researchQueryParamsSchema, researchRequestSchema } from "@/lib/model/request";
@@ -84,6 +85,7 @@ export const responseSchemas = {
   ScheduleList: scheduleListSchema,
   ScheduleRunPage: scheduleRunPageSchema,
   ScheduleRunStarted: scheduleRunStartedSchema,
+  McpMessage: mcpMessageSchema,
 } as const satisfies Record<string, z.ZodType>;
 export type ResponseSchemaName = keyof typeof responseSchemas;
 
@@ -101,6 +103,7 @@ export const requestSchemas = {
   UploadByUrl: uploadByUrlSchema,
   ScheduleCreate: scheduleCreateSchema({ minIntervalS: 0 }),
   SchedulePatch: schedulePatchSchema,
+  McpRequest: mcpMessageSchema,
 } as const satisfies Record<string, z.ZodType>;
 export type RequestSchemaName = keyof typeof requestSchemas;
 

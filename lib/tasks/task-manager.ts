@@ -409,6 +409,19 @@ export class TaskManager {
     requestId: string,
     options: SubmitOptions = {},
   ): Promise<SubmitResult> {
+    const { id, request } = await this.identifyFollowUp(parentId, body);
+    return this.#submitOnce(id, request, {}, requestId, options);
+  }
+
+  /**
+   * The id and request of a follow-up, without submitting it (`identify`
+   * for follow-ups). Throws as `followUp` does for a parent that cannot be
+   * followed up.
+   */
+  async identifyFollowUp(
+    parentId: string,
+    body: FollowUpBody,
+  ): Promise<{ id: string; request: NormalizedRequest }> {
     const parent = await this.getTask(parentId);
     if (!parent) throw new AppError("not_found", `No task ${parentId}.`);
     if (isIndexRequest(parent.request))
@@ -424,7 +437,7 @@ export class TaskManager {
     }
     const identified = await this.identify(followUpRequestBody(parent.request, body));
     const request: NormalizedRequest = { ...identified.request, parent: parentId };
-    return this.#submitOnce(fingerprint(request), request, {}, requestId, options);
+    return { id: fingerprint(request), request };
   }
 
   /** The follow-ups of a task (research tasks whose parent it is), oldest first. */
