@@ -621,7 +621,11 @@ describeUi("keyboard only (real Chromium)", () => {
   const invisible: string[] = [];
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer({ env: SLOW_ENV }), launchChromium()]);
+    // Slower output than the page checks: the task this walk starts must still be running when it cancels it.
+    [server, browser] = await Promise.all([
+      startServer({ env: { ...SLOW_ENV, OUTPUT_CHUNK_DELAY_MS: "400" } }),
+      launchChromium(),
+    ]);
     completedId = await createTask(server, { query: "Louisiana Purchase", depth: 1, breadth: 1 });
     await waitForStatus(server, completedId, "completed");
     context = await browser.newContext({
@@ -683,6 +687,10 @@ describeUi("keyboard only (real Chromium)", () => {
     await expectVisibleFocus();
     await page.keyboard.press("Space");
     await waitForStatus(server, id, "running");
+    // The page has the server's answer to Resume: its controls are no longer busy (a press while busy is ignored).
+    await expect
+      .poll(() => page.locator('[data-action="cancel"]').getAttribute("aria-disabled"), { timeout: 15_000 })
+      .toBeNull();
 
     await tabTo(/^button:Cancel$/);
     await page.keyboard.press("Enter");

@@ -210,9 +210,17 @@ function OperationCard({ entry, schemas }: { entry: Entry; schemas: Record<strin
         </li>
       </ul>
       <h4 className={styles.label}>Example</h4>
-      <pre className={styles.curl}>
-        <code>{curlOf(entry)}</code>
-      </pre>
+      {/* A region that scrolls sideways takes the focus, so a keyboard can scroll it (WCAG 2.1.1). */}
+      <div
+        className={styles.curl}
+        role="region"
+        aria-label={`Example: ${entry.operation.operationId}`}
+        tabIndex={0}
+      >
+        <pre>
+          <code>{curlOf(entry)}</code>
+        </pre>
+      </div>
     </article>
   );
 }
