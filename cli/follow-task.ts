@@ -4,27 +4,9 @@ import { backoffDelay } from "../lib/backoff";
 import { ApiError } from "../lib/client/api-error";
 import type { FathomClient } from "../lib/client/fathom-client";
 import type { TaskStatus } from "../lib/model/task-json";
+import { sleep } from "../lib/sleep";
 import { EXIT, type ExitCode } from "./exit-codes";
 import type { ProgressReporter } from "./progress-reporter";
-
-/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** Seconds with one decimal, for "retrying in 2.3 s". */
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

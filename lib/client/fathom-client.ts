@@ -7,6 +7,7 @@ import type { FollowUpBody, ResearchRequestInput } from "../model/request";
 import { type ResearchCreated, researchCreatedSchema } from "../model/research-created";
 import type { TaskStatus } from "../model/task-json";
 import { type TaskListPage, type TaskView, taskListPageSchema, taskViewSchema } from "../model/task-view";
+import { sleep } from "../sleep";
 import { ApiError, type ErrorMessages, readApiError } from "./api-error";
 import { type StreamItem, type StreamOptions, streamTaskEvents } from "./event-stream";
 
@@ -49,24 +50,6 @@ export interface ExportFile {
 }
 
 const UNREACHABLE = "The Fathom server can't be reached.";
-
-function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
@@ -246,7 +229,7 @@ export class FathomClient {
         headers: () => this.#headers(),
         messages: this.#messages,
         backoff: { baseMs: backoff.baseMs ?? 500, maxMs: backoff.maxMs ?? 30_000, random: backoff.random },
-        sleep: this.#options.sleep ?? timerSleep,
+        sleep: this.#options.sleep ?? sleep,
         now: this.#options.now ?? (() => performance.now()),
       },
       taskId,
