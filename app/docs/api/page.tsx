@@ -210,11 +210,11 @@ function OperationCard({ entry, schemas }: { entry: Entry; schemas: Record<strin
         </li>
       </ul>
       <h4 className={styles.label}>Example</h4>
-      {/* A region that scrolls sideways takes the focus, so a keyboard can scroll it (WCAG 2.1.1). */}
       <div
         className={styles.curl}
         role="region"
         aria-label={`Example: ${entry.operation.operationId}`}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls sideways takes the focus, so a keyboard can scroll it (WCAG 2.1.1)
         tabIndex={0}
       >
         <pre>
