@@ -97,14 +97,14 @@ describe("the report's own phrases in the request's language", () => {
 
   it("writes the What's new section in Chinese", () => {
     const empty = { since: "2026-03-01 12:00:05 UTC", sources: [], learnings: [] };
-    expect(whatsNewSection(empty, "zh")).toBe(
+    expect(whatsNewSection(empty, { language: "zh" })).toBe(
       "## 新内容（自 2026-03-01 12:00:05 UTC 以来）\n\n自 2026-03-01 12:00:05 UTC 以来没有新内容。\n",
     );
     const some = { ...empty, learnings: [{ text: "A canal was dug.", citations: [2] }] };
-    expect(whatsNewSection(some, "zh-Hans")).toContain(
+    expect(whatsNewSection(some, { language: "zh-Hans" })).toContain(
       "没有新来源。\n\n新发现（1）：\n\n- A canal was dug. [2]\n",
     );
-    expect(whatsNewSection(empty, "en")).toBe(
+    expect(whatsNewSection(empty, { language: "en" })).toBe(
       "## What's new since 2026-03-01 12:00:05 UTC\n\nNothing new since 2026-03-01 12:00:05 UTC.\n",
     );
   });

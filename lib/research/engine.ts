@@ -527,7 +527,10 @@ async function writeReport(
           }
         })
       : "";
-  const tail = [whatsNew ? whatsNewSection(whatsNew, summary, language) : "", sourcesSection(sourceList, language)]
+  const tail = [
+    whatsNew ? whatsNewSection(whatsNew, { summary, language }) : "",
+    sourcesSection(sourceList, language),
+  ]
     .filter((part) => part !== "")
     .join("\n");
 

@@ -51,7 +51,10 @@ export function hasNews(whatsNew: WhatsNew): boolean {
  * words in `language` (report-phrases.ts; default English). A model's
  * `summary` of the news (one paragraph), when given, comes first.
  */
-export function whatsNewSection(whatsNew: WhatsNew, summary = "", language?: string): string {
+export function whatsNewSection(
+  whatsNew: WhatsNew,
+  { summary = "", language }: { summary?: string; language?: string } = {},
+): string {
   const phrases = reportPhrases(language);
   const heading = `${phrases.whatsNewHeadingStart}${whatsNew.since}${phrases.whatsNewHeadingEnd}
 
