@@ -78,3 +78,19 @@ describe("questions set in a time", () => {
     expect(year).toBeLessThanOrEqual(to);
   });
 });
+
+// Presidents called by a nickname the addresses' titles do not use (not in
+// the evaluation set): the search adds the full name (`withPresidentNames`).
+const NICKNAMED: [string, string][] = [
+  ["What did LBJ say about Medicare?", "lyndon-b-johnson"],
+  ["What did FDR say about Social Security?", "franklin-d-roosevelt"],
+  ["What did Ike say about the interstate highways?", "dwight-d-eisenhower"],
+];
+
+describe("questions that call a president by a nickname", () => {
+  it.each(NICKNAMED)("leads the sources with that president's address: %s", async (query, president) => {
+    const run = await runEngineInMemory(engine, testRequest({ query }));
+    const first = run.result.sources.find((source) => source.number === 1)!;
+    expect(first.documentRef).toMatch(new RegExp(`^sotu:\\d{4}-${president}$`));
+  });
+});

@@ -1,6 +1,7 @@
 import type { CorpusSource } from "../../corpus/corpus-document";
 import type { PassageHit, PassageIndex, PassageIndexCache } from "../../corpus/passage-index";
 import { eraCues, titleYear } from "../../text/era-cues";
+import { withPresidentNames } from "../../text/president-aliases";
 import { proximity } from "../../text/proximity";
 import { termSequence } from "../../text/question-match";
 import type { SearchProvider, SearchResult } from "./search-provider";
@@ -26,7 +27,8 @@ export function createLocalSearch(options: LocalSearchOptions): SearchProvider {
       const index = await options.indexes.get(options.corpus);
       return new Map(terms.map((term) => [term, index.inverseDocumentFrequency(term)]));
     },
-    async search(query, { maxResults, signal }) {
+    async search(asked, { maxResults, signal }) {
+      const query = withPresidentNames(asked);
       const index = await options.indexes.get(options.corpus);
       signal?.throwIfAborted();
       const hits = raiseByEra(
