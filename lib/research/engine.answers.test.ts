@@ -61,7 +61,7 @@ describe("answers of the offline engine", () => {
 
 // Questions set in a time that their words alone do not name (not in the
 // evaluation set): the search reads the year, decade or period and prefers
-// the addresses of that time (`eraCues`, README "Offline answers").
+// the addresses of that time (`eraCues`, README "How it works").
 const TIMED_QUESTIONS: [string, number, number][] = [
   ["What did the president report about the Navy in 1898?", 1898, 1899],
   ["How did farm prices change in the 1920s?", 1920, 1930],

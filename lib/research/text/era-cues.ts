@@ -4,7 +4,7 @@
  * their year) can then prefer the documents of that time, which the words
  * alone do not tell: "the 1930s" is not the word "1930", "the Great
  * Depression" names no year, and an address reports on the year before it
- * was given (README, "Offline answers").
+ * was given (README, "How it works").
  */
 
 /** A span of years, both ends included. */

@@ -2,7 +2,7 @@
  * Presidents by the names people call them and the addresses' titles do not
  * use ("FDR", "Ike", "Bill Clinton"): a search for a nickname finds the
  * word, never the president. General knowledge of the names, the same for
- * any question (README, "Offline answers").
+ * any question (README, "How it works").
  */
 const ALIASES: readonly { pattern: RegExp; names: string }[] = [
   { pattern: /\bFDR\b/, names: "Franklin Roosevelt" },
