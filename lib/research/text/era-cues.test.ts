@@ -25,6 +25,8 @@ describe("eraCues", () => {
   it("leaves out years that bound the question, quantities and questions without a time", () => {
     expect(eraCues("Which states abolished slavery before 1900?")).toEqual([]);
     expect(eraCues("What changed since the 1940s?")).toEqual([]);
+    expect(eraCues("Was it the worst slump since the Great Depression?")).toEqual([]);
+    expect(eraCues("How were veterans helped after World War II?")).toEqual([]);
     expect(eraCues("Why were 2500 troops sent, and 1200 more?")).toEqual([]);
     expect(eraCues("Why did Clinton say the era of big government is over?")).toEqual([]);
   });

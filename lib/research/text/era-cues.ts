@@ -69,9 +69,9 @@ export function isTimeWord(words: readonly string[], at: number): boolean {
  * The spans of years a question points to, in order of appearance,
  * duplicates left out: a year ("in 1941": 1941 and 1942, whose address looks
  * back on it), a decade ("the 1930s": 1930–1940) and the named periods
- * above. A year or decade after "before", "after", "since", "until"… bounds
- * the question rather than sets it and is left out, as is every number
- * outside 1700–2099.
+ * above. A year, decade or period after "before", "after", "since",
+ * "until"… bounds the question rather than sets it and is left out, as is
+ * every number outside 1700–2099.
  */
 export function eraCues(question: string): YearSpan[] {
   const text = question.toLowerCase().replace(/’/g, "'");
@@ -87,7 +87,13 @@ export function eraCues(question: string): YearSpan[] {
   });
   for (const { pattern, span } of NAMED_ERAS) {
     const match = pattern.exec(text);
-    if (match) found.push({ ...span, at: match.index });
+    if (match === null) continue;
+    // "since the Great Depression" compares with the period, it is not set in it.
+    const before = text.slice(0, match.index).match(/(\S+)\s+(?:(\S+)\s+)?$/);
+    const [previous, last] = before?.[2] === undefined ? [undefined, before?.[1]] : [before[1], before[2]];
+    const bounding = (word: string | undefined) => word !== undefined && BOUNDING_WORDS.has(word);
+    if (bounding(last) || (last === "the" && bounding(previous))) continue;
+    found.push({ ...span, at: match.index });
   }
   found.sort((a, b) => a.at - b.at);
   const spans: YearSpan[] = [];
