@@ -58,3 +58,39 @@ describe("answers of the offline engine", () => {
     expect(run.result.report).toContain(`\n1. ${first.title} — ${question.expected}\n`);
   });
 });
+
+// Questions set in a time that their words alone do not name (not in the
+// evaluation set): the search reads the year, decade or period and prefers
+// the addresses of that time (`eraCues`, README "How it works").
+const TIMED_QUESTIONS: [string, number, number][] = [
+  ["What did the president report about the Navy in 1898?", 1898, 1899],
+  ["How did farm prices change in the 1920s?", 1920, 1930],
+  ["What did the president say about trusts in the 1900s?", 1900, 1910],
+  ["What was said about the national debt during the Civil War?", 1861, 1866],
+];
+
+describe("questions set in a time", () => {
+  it.each(TIMED_QUESTIONS)("leads the sources with an address of that time: %s", async (query, from, to) => {
+    const run = await runEngineInMemory(engine, testRequest({ query }));
+    const first = run.result.sources.find((source) => source.number === 1)!;
+    const year = Number(/^sotu:(\d{4})-/.exec(first.documentRef ?? "")?.[1]);
+    expect(year).toBeGreaterThanOrEqual(from);
+    expect(year).toBeLessThanOrEqual(to);
+  });
+});
+
+// Presidents called by a nickname the addresses' titles do not use (not in
+// the evaluation set): the search adds the full name (`withPresidentNames`).
+const NICKNAMED: [string, string][] = [
+  ["What did LBJ say about Medicare?", "lyndon-b-johnson"],
+  ["What did FDR say about Social Security?", "franklin-d-roosevelt"],
+  ["What did Ike say about the interstate highways?", "dwight-d-eisenhower"],
+];
+
+describe("questions that call a president by a nickname", () => {
+  it.each(NICKNAMED)("leads the sources with that president's address: %s", async (query, president) => {
+    const run = await runEngineInMemory(engine, testRequest({ query }));
+    const first = run.result.sources.find((source) => source.number === 1)!;
+    expect(first.documentRef).toMatch(new RegExp(`^sotu:\\d{4}-${president}$`));
+  });
+});

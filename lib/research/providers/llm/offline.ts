@@ -1,3 +1,4 @@
+import { isTimeWord } from "../../text/era-cues";
 import { distinctKeyTerms, keyTerms } from "../../text/key-terms";
 import {
   createQuestionMatcher,
@@ -255,11 +256,17 @@ function selectByMmr<T extends Candidate & { selection: number }>(
   return chosen;
 }
 
-/** The question's key words, as written ("Louisiana Purchase"). */
+/**
+ * The question's key words, as written ("Louisiana Purchase"), with the
+ * years and decades that set it ("1941", "1930s"): the search matches a year
+ * against the titles of dated documents and reads the time a query is set
+ * in from them (`eraCues`).
+ */
 function coreLabel(query: string): string {
-  const words = tokenize(query)
-    .map((token) => token.surface)
-    .filter((surface) => contentTerms(surface, QUESTION_STOPWORDS).length > 0);
+  const surfaces = tokenize(query).map((token) => token.surface);
+  const words = surfaces.filter(
+    (surface, at) => contentTerms(surface, QUESTION_STOPWORDS).length > 0 || isTimeWord(surfaces, at),
+  );
   const label = words.join(" ");
   return label === "" ? query.trim() : label.charAt(0).toUpperCase() + label.slice(1);
 }
