@@ -276,6 +276,13 @@ const pages: PageSetup[] = [
     ready: (page) => page.getByRole("heading", { name: "This page could not be loaded" }).waitFor(),
   },
   {
+    name: "error view (schedules whose storage fails)",
+    server: (fixtures) => fixtures.broken,
+    open: () => "/schedules",
+    status: null,
+    ready: (page) => page.getByRole("heading", { name: "This page could not be loaded" }).waitFor(),
+  },
+  {
     name: "error view (a document whose storage fails)",
     server: (fixtures) => fixtures.broken,
     open: (fixtures) => `/collections/${fixtures.collection}/documents/${fixtures.documentId}`,
@@ -365,6 +372,10 @@ describeUi("accessibility (axe-core, WCAG 2.1 A/AA, real Chromium)", () => {
     const collections = path.join(broken.dataDir, "tasks", "collections");
     fs.rmSync(collections, { recursive: true, force: true });
     fs.symlinkSync("collections", collections);
+    // …and so does its schedules folder.
+    const schedules = path.join(broken.dataDir, "tasks", "schedules");
+    fs.rmSync(schedules, { recursive: true, force: true });
+    fs.symlinkSync("schedules", schedules);
     fs.symlinkSync(`${BROKEN_TASK_ID}.json`, path.join(broken.dataDir, "tasks", `${BROKEN_TASK_ID}.json`));
 
     // A completed task with a follow-up (completed too).
