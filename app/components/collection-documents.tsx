@@ -5,14 +5,15 @@ import { useTranslations } from "next-intl";
 import { useCallback, useMemo, useState } from "react";
 import type { CollectionView, DocumentView } from "@/lib/model/collection";
 import { deleteDocument } from "./collections-api";
+import { ConfirmDelete } from "./confirm-delete";
 import { isSettled } from "./document-format";
-import { useErrorText } from "./error-text";
-import { useFormat } from "./use-format";
 import { DocumentStatusDetail } from "./document-status";
+import { useErrorText } from "./error-text";
 import { Icon } from "./icons";
 import { RelativeTime } from "./relative-time";
 import { UploadArea } from "./upload-area";
 import { type IndexingProgress, useDocumentIndexing } from "./use-document-indexing";
+import { useFormat } from "./use-format";
 
 /** Follows one unsettled document's indexing; renders nothing. */
 function IndexingFollower({
@@ -87,29 +88,19 @@ function DocumentRow({
       </div>
       <DocumentStatusDetail document={document} progress={progress} />
       <div className="document-row-actions">
-        {confirming ? (
-          <span
-            className="confirm"
-            role="group"
-            aria-label={t("confirmDeleteLabel", { name: document.filename })}
-          >
-            <button type="button" className="button button-danger" onClick={remove} disabled={deleting}>
-              {deleting ? t("deleting") : t("delete")}
-            </button>
-            <button type="button" className="button" onClick={() => setConfirming(false)} disabled={deleting}>
-              {t("keep")}
-            </button>
-          </span>
-        ) : (
-          <button
-            type="button"
-            className="button button-danger"
-            onClick={() => setConfirming(true)}
-            aria-label={t("deleteLabel", { name: document.filename })}
-          >
-            <Icon name="trash" /> {t("delete")}
-          </button>
-        )}
+        <ConfirmDelete
+          confirming={confirming}
+          onConfirming={setConfirming}
+          deleting={deleting}
+          onDelete={remove}
+          words={{
+            delete: t("delete"),
+            deleting: t("deleting"),
+            keep: t("keep"),
+            deleteLabel: t("deleteLabel", { name: document.filename }),
+            confirmLabel: t("confirmDeleteLabel", { name: document.filename }),
+          }}
+        />
       </div>
     </li>
   );

@@ -7,6 +7,7 @@ import { type FormEvent, useId, useState } from "react";
 import { COLLECTION_LIMITS, type CollectionView, collectionNameSchema } from "@/lib/model/collection";
 import { sentence } from "./api-error";
 import { createCollection, deleteCollection } from "./collections-api";
+import { ConfirmDelete } from "./confirm-delete";
 import { useErrorText } from "./error-text";
 import { Icon } from "./icons";
 import { useFormat } from "./use-format";
@@ -133,34 +134,24 @@ function CollectionRow({ collection, onDeleted }: { collection: CollectionView; 
         <Link href={`/?collection=${encodeURIComponent(collection.name)}`} className="button">
           <Icon name="search" /> {t("research")}
         </Link>
-        {collection.builtIn ? null : confirming ? (
-          <span
-            className="confirm"
-            role="group"
-            aria-label={t("confirmDeleteLabel", { name: collection.name })}
-          >
-            <span className="small">
-              {t("confirmDelete", {
-                name: collection.name,
-                documents: format.count("document", collection.documents),
-              })}
-            </span>
-            <button type="button" className="button button-danger" onClick={remove} disabled={deleting}>
-              {deleting ? t("deleting") : t("delete")}
-            </button>
-            <button type="button" className="button" onClick={() => setConfirming(false)} disabled={deleting}>
-              {t("keep")}
-            </button>
-          </span>
-        ) : (
-          <button
-            type="button"
-            className="button button-danger"
-            onClick={() => setConfirming(true)}
-            aria-label={t("deleteLabel", { name: collection.name })}
-          >
-            <Icon name="trash" /> {t("delete")}
-          </button>
+        {collection.builtIn ? null : (
+          <ConfirmDelete
+            confirming={confirming}
+            onConfirming={setConfirming}
+            deleting={deleting}
+            onDelete={remove}
+            words={{
+              delete: t("delete"),
+              deleting: t("deleting"),
+              keep: t("keep"),
+              deleteLabel: t("deleteLabel", { name: collection.name }),
+              confirmLabel: t("confirmDeleteLabel", { name: collection.name }),
+            }}
+            prompt={t("confirmDelete", {
+              name: collection.name,
+              documents: format.count("document", collection.documents),
+            })}
+          />
         )}
       </div>
       {error ? (
