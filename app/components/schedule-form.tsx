@@ -185,40 +185,20 @@ export function ScheduleForm({
           />
           {errorOf("query")}
         </div>
-        <div className="field">
-          <label className="field-label" htmlFor={`${id}-depth`}>
-            {t("depth")}
-          </label>
-          <select
-            id={`${id}-depth`}
-            className="select"
-            value={depth}
-            onChange={(event) => setDepth(Number(event.target.value))}
-          >
-            {range(REQUEST_LIMITS.depth.min, REQUEST_LIMITS.depth.max).map((value) => (
-              <option key={value} value={value}>
-                {value}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field-label" htmlFor={`${id}-breadth`}>
-            {t("breadth")}
-          </label>
-          <select
-            id={`${id}-breadth`}
-            className="select"
-            value={breadth}
-            onChange={(event) => setBreadth(Number(event.target.value))}
-          >
-            {range(REQUEST_LIMITS.breadth.min, REQUEST_LIMITS.breadth.max).map((value) => (
-              <option key={value} value={value}>
-                {value}
-              </option>
-            ))}
-          </select>
-        </div>
+        <RangeSelect
+          id={`${id}-depth`}
+          label={t("depth")}
+          value={depth}
+          limits={REQUEST_LIMITS.depth}
+          onChange={setDepth}
+        />
+        <RangeSelect
+          id={`${id}-breadth`}
+          label={t("breadth")}
+          value={breadth}
+          limits={REQUEST_LIMITS.breadth}
+          onChange={setBreadth}
+        />
         <div className="field">
           <label className="field-label" htmlFor={`${id}-cron`}>
             {t("cron")} <span className="field-hint">{t("cronHint")}</span>
@@ -342,4 +322,39 @@ export function ScheduleForm({
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, index) => from + index);
+}
+
+/** A labelled select of the whole numbers within a request limit (depth, breadth). */
+function RangeSelect({
+  id,
+  label,
+  value,
+  limits,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: number;
+  limits: { min: number; max: number };
+  onChange: (value: number) => void;
+}) {
+  return (
+    <div className="field">
+      <label className="field-label" htmlFor={id}>
+        {label}
+      </label>
+      <select
+        id={id}
+        className="select"
+        value={value}
+        onChange={(event) => onChange(Number(event.target.value))}
+      >
+        {range(limits.min, limits.max).map((option) => (
+          <option key={option} value={option}>
+            {option}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
 }
