@@ -9,7 +9,7 @@ import type { ScheduleView } from "@/lib/model/schedule-view";
 import { useErrorText } from "./error-text";
 import { ScheduleActions } from "./schedule-actions";
 import { ScheduleForm } from "./schedule-form";
-import { FireTime, RunOutcome, RunReportLink, ScheduleState } from "./schedule-parts";
+import { CronAndNextFire, FireTime, RunOutcome, RunReportLink, ScheduleState } from "./schedule-parts";
 import { getSchedule, listScheduleRuns } from "./schedules-api";
 import { useFormat } from "./use-format";
 import { useNow, usePolling } from "./use-now";
@@ -145,22 +145,7 @@ export function ScheduleDetail({
       </div>
       <section className="card schedule-summary" aria-label={t("schedule")}>
         <dl className="schedule-facts">
-          <div>
-            <dt>{t("cron")}</dt>
-            <dd>
-              <code className="mono">{schedule.cron}</code> <span className="muted">{schedule.timezone}</span>
-            </dd>
-          </div>
-          <div>
-            <dt>{t("nextFire")}</dt>
-            <dd data-testid="schedule-next-fire">
-              {schedule.nextFireAt ? (
-                <FireTime iso={schedule.nextFireAt} now={now} />
-              ) : (
-                <span className="muted">{t("paused")}</span>
-              )}
-            </dd>
-          </div>
+          <CronAndNextFire schedule={schedule} now={now} noNextFire={t("paused")} />
           <div>
             <dt>{t("missed")}</dt>
             <dd>{schedule.missed === "once" ? t("missedOnce") : t("missedSkip")}</dd>

@@ -7,7 +7,7 @@ import type { ScheduleView } from "@/lib/model/schedule-view";
 import { useErrorText } from "./error-text";
 import { ScheduleActions } from "./schedule-actions";
 import { ScheduleForm } from "./schedule-form";
-import { FireTime, RunOutcome, RunReportLink, ScheduleState } from "./schedule-parts";
+import { CronAndNextFire, FireTime, RunOutcome, RunReportLink, ScheduleState } from "./schedule-parts";
 import { listSchedules } from "./schedules-api";
 import { useNow, usePolling } from "./use-now";
 
@@ -37,22 +37,7 @@ function ScheduleRow({
         </div>
         <p className="muted small schedule-query-line">{schedule.request.query}</p>
         <dl className="schedule-facts small">
-          <div>
-            <dt>{t("cron")}</dt>
-            <dd>
-              <code className="mono">{schedule.cron}</code> <span className="muted">{schedule.timezone}</span>
-            </dd>
-          </div>
-          <div>
-            <dt>{t("nextFire")}</dt>
-            <dd data-testid="schedule-next-fire">
-              {schedule.nextFireAt ? (
-                <FireTime iso={schedule.nextFireAt} now={now} />
-              ) : (
-                <span className="muted">—</span>
-              )}
-            </dd>
-          </div>
+          <CronAndNextFire schedule={schedule} now={now} noNextFire="—" />
           <div>
             <dt>{t("lastRun")}</dt>
             <dd data-testid="schedule-last-run">

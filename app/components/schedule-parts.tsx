@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useLocale, useTranslations } from "next-intl";
 import type { ScheduleRunJson } from "@/lib/model/schedule";
+import type { ScheduleView } from "@/lib/model/schedule-view";
 import { formatAbsolute, formatRelative, runOutcome, runTaskHref } from "./schedule-format";
 
 /** An instant as "in 3 minutes" with the absolute time beside it (both in the reader's zone). */
@@ -63,5 +64,42 @@ export function ScheduleState({ enabled }: { enabled: boolean }) {
       <span className="pill-dot" aria-hidden="true" />
       {enabled ? t("active") : t("paused")}
     </span>
+  );
+}
+
+/**
+ * The cron fact and the next-fire fact of a schedule's `<dl>` (the list's
+ * rows and the schedule's page): `noNextFire` stands where a paused schedule
+ * has no next fire.
+ */
+export function CronAndNextFire({
+  schedule,
+  now,
+  noNextFire,
+}: {
+  schedule: ScheduleView;
+  now: number | null;
+  noNextFire: string;
+}) {
+  const t = useTranslations("schedules");
+  return (
+    <>
+      <div>
+        <dt>{t("cron")}</dt>
+        <dd>
+          <code className="mono">{schedule.cron}</code> <span className="muted">{schedule.timezone}</span>
+        </dd>
+      </div>
+      <div>
+        <dt>{t("nextFire")}</dt>
+        <dd data-testid="schedule-next-fire">
+          {schedule.nextFireAt ? (
+            <FireTime iso={schedule.nextFireAt} now={now} />
+          ) : (
+            <span className="muted">{noNextFire}</span>
+          )}
+        </dd>
+      </div>
+    </>
   );
 }
