@@ -97,6 +97,11 @@ export async function benchAnswers(): Promise<SectionResult> {
         "",
         { note: `MRR ${run.paraphrased.meanReciprocalRank.toFixed(2)}` },
       ),
+      ...[...run.rounds].map(([round, figures]) =>
+        figure(`written in round ${round}, ${figures.questions}: summary cites / MRR`, figures.summaryCites, "", {
+          note: `MRR ${figures.meanReciprocalRank.toFixed(2)}`,
+        }),
+      ),
       figure("one research, mean", run.meanResearchMs, "ms"),
     ],
     notes: [
@@ -113,16 +118,17 @@ export async function benchAnswers(): Promise<SectionResult> {
 
 function line(outcome: QuestionOutcome, elapsedMs: number): string {
   const mark = outcome.summaryCites ? (outcome.summaryLeads ? "lead" : "cite") : "MISS";
-  return `${mark}  rank ${String(outcome.rank ?? "-").padStart(2)}  ${outcome.split.padEnd(8)} ${outcome.paraphrased ? "P" : " "} ${outcome.id.padEnd(28)} ${Math.round(elapsedMs)} ms  summary → ${outcome.summaryRefs.join(", ")}`;
+  return `${mark}  rank ${String(outcome.rank ?? "-").padStart(2)}  ${outcome.split.padEnd(8)} r${outcome.round} ${outcome.paraphrased ? "P" : " "} ${outcome.id.padEnd(28)} ${Math.round(elapsedMs)} ms  summary → ${outcome.summaryRefs.join(", ")}`;
 }
 
 if (/bench[\\/]answers\.ts$/.test(process.argv[1] ?? "")) {
   const verbose = process.argv.includes("--verbose");
   runAnswers({ onOutcome: verbose ? (outcome, ms) => console.log(line(outcome, ms)) : undefined }).then(
     (run) => {
-      const { outcomes, ...figures } = run;
+      const { outcomes, rounds, ...figures } = run;
       void outcomes;
-      process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+      const output = { ...figures, rounds: Object.fromEntries(rounds) };
+      process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     },
     (error: unknown) => {
       process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);

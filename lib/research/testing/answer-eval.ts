@@ -26,6 +26,12 @@ export const evalQuestionSchema = z.strictObject({
   split: z.enum(["tune", "held-out"]),
   /** The wording differs from the document's beyond names. */
   paraphrased: z.boolean(),
+  /**
+   * When the question was written: 1 (default) with the first ranking work;
+   * 2 later, by hand from the texts, without running the engine on it — so
+   * its figures show how the engine does on questions nobody tuned it with.
+   */
+  round: z.number().int().min(1).optional(),
 });
 export type EvalQuestion = z.infer<typeof evalQuestionSchema>;
 
@@ -86,6 +92,7 @@ export interface QuestionOutcome {
   id: string;
   split: EvalQuestion["split"];
   paraphrased: boolean;
+  round: number;
   /** The summary cites the expected document. */
   summaryCites: boolean;
   /** The summary's first citation is the expected document. */
@@ -107,6 +114,7 @@ export function scoreResult(question: EvalQuestion, result: ResearchResult): Que
     id: question.id,
     split: question.split,
     paraphrased: question.paraphrased,
+    round: question.round ?? 1,
     summaryCites: summaryRefs.includes(question.expected),
     summaryLeads: summaryRefs[0] === question.expected,
     rank: position < 0 ? null : position + 1,
@@ -161,6 +169,8 @@ export interface AnswerEvalRun {
   tune: EvalFigures;
   heldOut: EvalFigures;
   paraphrased: EvalFigures;
+  /** The questions of each writing round (`round`), by round. */
+  rounds: Map<number, EvalFigures>;
   /** Mean time of one research (ms). */
   meanResearchMs: number;
 }
@@ -192,6 +202,11 @@ export async function runAnswerEval(options: AnswerEvalOptions): Promise<AnswerE
     tune: evalFigures(outcomes.filter((outcome) => outcome.split === "tune")),
     heldOut: evalFigures(outcomes.filter((outcome) => outcome.split === "held-out")),
     paraphrased: evalFigures(outcomes.filter((outcome) => outcome.paraphrased)),
+    rounds: new Map(
+      [...new Set(outcomes.map((outcome) => outcome.round))]
+        .sort((a, b) => a - b)
+        .map((round) => [round, evalFigures(outcomes.filter((outcome) => outcome.round === round))]),
+    ),
     meanResearchMs: outcomes.length === 0 ? 0 : totalMs / outcomes.length,
   };
 }
