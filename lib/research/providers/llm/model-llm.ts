@@ -63,7 +63,11 @@ export interface ModelLlmOptions {
   /** Retries of a call that failed transiently. Default 4. */
   maxRetries?: number;
   runtime: ClientRuntime;
-  /** Times a report interrupted mid-stream is continued before the step fails. Default 2. */
+  /**
+   * Times a report interrupted mid-stream is continued before the step fails
+   * (and a report cut by the output token cap is continued before it is kept
+   * as it is). Default 2.
+   */
   maxContinuations?: number;
 }
 
@@ -315,7 +319,7 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
           await input.emit(text);
         });
         try {
-          await withRetries(
+          const result = await withRetries(
             () =>
               call(input, {
                 messages,
@@ -336,6 +340,8 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
             },
           );
           await filter.end();
+          // Stopped by the server's output token cap: the rest is asked for like a broken stream's.
+          if (result.truncated && receivedThisRound && round < maxContinuations) continue;
           return;
         } catch (error) {
           if (refusalKind(error) === "context_length" && !receivedThisRound) {
