@@ -40,7 +40,7 @@ const QUIRK_WIRES: Record<keyof ModelServerQuirks, Wire[]> = {
   echoKey: ALL_WIRES,
   knownModels: OPENAI_WIRES,
   htmlErrors: OPENAI_WIRES,
-  vllmErrors: OPENAI_WIRES,
+  contextErrorStyle: OPENAI_WIRES,
   refuseSchemaGrammar: OPENAI_WIRES,
   llamaCppChunks: OPENAI_WIRES,
   finishReason: OPENAI_WIRES,
@@ -98,6 +98,56 @@ function validate(options: ModelServerOptions): void {
     if (value !== undefined && !(Number.isInteger(value) && value >= minimum)) {
       throw new Error(`expected ${name} to be an integer ≥ ${minimum}, got ${value}`);
     }
+  }
+}
+
+/** The context-length refusal of `contextErrorStyle`, in that server's words and shape. */
+function contextError(
+  style: ModelServerQuirks["contextErrorStyle"],
+  promptTokens: number,
+  limit: number,
+): WireError | undefined {
+  switch (style) {
+    case undefined:
+      return undefined;
+    case "vllm":
+      // vLLM counts the completion it would reserve too, and puts its message at the top.
+      return {
+        status: 400,
+        body: {
+          object: "error",
+          message:
+            `This model's maximum context length is ${limit} tokens. However, you requested ${limit + promptTokens} ` +
+            `tokens (${promptTokens} in the messages, ${limit} in the completion). Please reduce the length of the ` +
+            "messages or completion.",
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        },
+      };
+    case "tgi":
+      return {
+        status: 422,
+        body: {
+          error:
+            `Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= ${limit}. Given: ` +
+            `${promptTokens} \`inputs\` tokens and ${limit} \`max_new_tokens\``,
+          error_type: "validation",
+        },
+      };
+    case "llama.cpp":
+      return {
+        status: 400,
+        body: {
+          error: {
+            code: 400,
+            message: "the request exceeds the available context size, try increasing it",
+            type: "exceed_context_size_error",
+            n_prompt_tokens: promptTokens,
+            n_ctx: limit,
+          },
+        },
+      };
   }
 }
 
@@ -220,23 +270,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }
     const promptTokens = estimateTokens(`${call.system}${prompt}`);
     if (quirks.contextLimitTokens !== undefined && promptTokens > quirks.contextLimitTokens) {
-      if (quirks.vllmErrors) {
-        // vLLM counts the completion it would reserve too, and puts its message at the top.
-        const limit = quirks.contextLimitTokens;
-        return refuse({
-          status: 400,
-          body: {
-            object: "error",
-            message:
-              `This model's maximum context length is ${limit} tokens. However, you requested ${limit + promptTokens} ` +
-              `tokens (${promptTokens} in the messages, ${limit} in the completion). Please reduce the length of the ` +
-              "messages or completion.",
-            type: "BadRequestError",
-            param: null,
-            code: 400,
-          },
-        });
-      }
+      const styled = contextError(quirks.contextErrorStyle, promptTokens, quirks.contextLimitTokens);
+      if (styled) return refuse(styled);
       return refuse(protocol.errors.contextLength(promptTokens, quirks.contextLimitTokens, call.model));
     }
     const refusal = protocol.refuse(call, quirks);

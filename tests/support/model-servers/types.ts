@@ -111,11 +111,15 @@ export interface ModelServerQuirks {
    */
   htmlErrors?: { status: number; times: number };
   /**
-   * vLLM's error body: `{"object":"error","message":…,"type":"BadRequestError","param":null,"code":400}`
-   * (the message at the top, not inside `error`), with vLLM's context-length
-   * message that counts the completion too. Wires `openai` and `azure`.
+   * The context-length refusal (with `contextLimitTokens`) in another
+   * server's words and shape instead of OpenAI's:
+   * - `vllm`: 400 `{"object":"error","message":"This model's maximum context length is … tokens. However, you requested …","type":"BadRequestError",…}`
+   *   (the message at the top of the body, the completion counted too);
+   * - `tgi`: 422 `{"error":"Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= …","error_type":"validation"}`;
+   * - `llama.cpp`: 400 `{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error",…}}`.
+   * Wires `openai` and `azure`.
    */
-  vllmErrors?: boolean;
+  contextErrorStyle?: "vllm" | "tgi" | "llama.cpp";
   /**
    * llama.cpp's server: `response_format` `json_schema` is refused with 400
    * "JSON schema conversion failed" (its grammar converter rejects the schema).
@@ -138,10 +142,11 @@ export interface ModelServerQuirks {
    * The first streamed answer of `step` (default `report`) stops after
    * `afterChars` characters of text with an error inside the stream:
    * `vllm` sends `data: {"error": {…}}` then `[DONE]`; `openrouter` sends a
-   * chunk with an `error` field and `finish_reason: "error"`, then ends.
-   * Wires `openai` and `azure`.
+   * chunk with an `error` field and `finish_reason: "error"`, then ends;
+   * `tgi` sends `data:{"error":"Request failed during generation: …","error_type":"generation"}`
+   * (the error a string), then ends. Wires `openai` and `azure`.
    */
-  midStreamErrorOnce?: { afterChars: number; style: "vllm" | "openrouter"; step?: ResearchStep };
+  midStreamErrorOnce?: { afterChars: number; style: "vllm" | "openrouter" | "tgi"; step?: ResearchStep };
   /**
    * The first streamed report stops after `afterChars` characters of text
    * with `finish_reason: "length"` (the output token cap), then `[DONE]`: a

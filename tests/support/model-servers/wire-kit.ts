@@ -60,7 +60,7 @@ export interface AnswerContext {
    * in a well-formed way: `length` (the output cap), or an error inside the
    * stream in the style of `vllm` or `openrouter`. Wires `openai` and `azure`.
    */
-  interruption?: { afterChars: number; kind: "length" | "vllm" | "openrouter" };
+  interruption?: { afterChars: number; kind: "length" | "vllm" | "openrouter" | "tgi" };
   nextId(prefix: string): string;
 }
 

@@ -45,8 +45,14 @@ export interface ModelCallOptions {
 /** Why a model refused a request, when it is something Fathom can answer by changing the request. */
 export type RefusalKind = "context_length" | "response_format";
 
+/**
+ * Refusals of the prompt's length, in the words of OpenAI, vLLM, Anthropic,
+ * Gemini, LM Studio, llama.cpp's server ("exceeds the available context
+ * size") and text-generation-inference ("`inputs` tokens + `max_new_tokens`
+ * must be <= 4096", "`inputs` must have less than 4096 tokens").
+ */
 const CONTEXT_LENGTH =
-  /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|input token count|reduce the length|exceeds? the (maximum|max) (number of )?tokens|context_length_exceeded|string_above_max_length|n_ctx/i;
+  /context[ _-]?(length|window|size)|inputs` tokens|`inputs` must have less than|max_new_tokens` must be|maximum context|too many tokens|prompt is too long|input token count|reduce the length|exceeds? the (maximum|max) (number of )?tokens|context_length_exceeded|string_above_max_length|n_ctx/i;
 /** Refusals of the answer format; llama.cpp's server says "JSON schema conversion failed" when its grammar converter gives up. */
 const RESPONSE_FORMAT =
   /response_format|response[ _]?schema|json[ _-]?schema|json_object|json mode|structured output|responseMimeType|output_format|'format'|grammar/i;
@@ -219,8 +225,10 @@ function streamedError(error: unknown): string | undefined {
   const messageOf = (value: unknown): string | undefined => {
     if (!value || typeof value !== "object" || value instanceof Error) return undefined;
     const record = value as Record<string, unknown>;
-    if (typeof record.message === "string" && record.message.trim() !== "") {
-      return record.message.replace(/\s+/g, " ").trim().slice(0, 500);
+    for (const text of [record.message, record.error]) {
+      // text-generation-inference sends `{"error": "…", "error_type": "generation"}`: the error is the message.
+      if (typeof text === "string" && text.trim() !== "")
+        return text.replace(/\s+/g, " ").trim().slice(0, 500);
     }
     return messageOf(record.error);
   };

@@ -198,13 +198,17 @@ describe("self-hosted model servers: what Fathom copes with", () => {
     );
   });
 
-  it("vLLM: its context-length 400 (message at the top of the body) is answered with fewer passages", async () => {
-    const server = await serve({ vllmErrors: true, contextLimitTokens: 500 });
+  it.each([
+    ["vllm", "vLLM: 400, the message at the top of the body, the completion counted too"],
+    ["tgi", "text-generation-inference: 422 input validation error"],
+    ["llama.cpp", "llama.cpp: 400 exceed_context_size_error"],
+  ] as const)("%s context-length refusal (%s) is answered with fewer passages", async (style, _shape) => {
+    const server = await serve({ contextErrorStyle: style, contextLimitTokens: 500 });
     const { report, learned } = await research(writerFor(server));
     expectWholeReport(report);
     expect(learned.learnings.length).toBeGreaterThan(0);
     const learn = server.requests.filter((request) => request.step === "learn");
-    expect(learn[0]!.status).toBe(400);
+    expect(learn[0]!.status).toBe(style === "tgi" ? 422 : 400);
     expect(learn.at(-1)!.status).toBe(200);
   });
 
@@ -225,6 +229,7 @@ describe("self-hosted model servers: what Fathom copes with", () => {
   it.each([
     ["vllm", "The engine encountered an unexpected error: CUDA out of memory."],
     ["openrouter", "Provider disconnected unexpectedly"],
+    ["tgi", "Request failed during generation: Server error: CUDA out of memory. Tried to allocate 2.00 GiB"],
   ] as const)("%s: an error inside a structured answer's stream is retried", async (style, message) => {
     const quirks: ModelServerQuirks = { midStreamErrorOnce: { afterChars: 20, style, step: "plan" } };
     const run = writerFor(await serve(quirks));

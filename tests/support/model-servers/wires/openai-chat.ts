@@ -335,6 +335,19 @@ async function answerChat(wire: Wire, context: AnswerContext): Promise<void> {
         undefined,
       );
     }
+    if (interruption?.kind === "tgi") {
+      // text-generation-inference: the error is a string, and `data:` has no space after it.
+      frames.push({
+        text: `data:${JSON.stringify({ error: "Request failed during generation: Server error: CUDA out of memory. Tried to allocate 2.00 GiB", error_type: "generation" })}\n\n`,
+        textChars: 0,
+      });
+      return writeStream(
+        context.response,
+        { "content-type": "text/event-stream; charset=utf-8" },
+        frames,
+        undefined,
+      );
+    }
     if (interruption?.kind === "openrouter") {
       // OpenRouter: a chunk with `error` beside the choices and `finish_reason: "error"`, then the end.
       data({
