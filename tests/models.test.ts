@@ -101,6 +101,58 @@ const CASES = {
   noStreamOptions: { provider: "openai-compatible", model: "strict-proxy-model", wire: "openai" },
   noTemperature: { provider: "openai-compatible", model: "o-style-reasoner", wire: "openai" },
   leaky: { provider: "openai-compatible", model: "leaky-model", wire: "openai", quirks: { echoKey: true } },
+  ollamaNotPulled: {
+    provider: "openai-compatible",
+    model: "llama3.3:70b",
+    wire: "openai",
+    quirks: { knownModels: ["qwen3:8b"] },
+  },
+  llamaCpp: {
+    provider: "openai-compatible",
+    model: "ggml-org/gpt-oss-20b-GGUF",
+    wire: "openai",
+    quirks: { llamaCppChunks: true, reasoningField: "reasoning_content", refuseSchemaGrammar: true },
+  },
+  vllmMidStreamError: {
+    provider: "openai-compatible",
+    model: "Qwen/Qwen3-8B",
+    wire: "openai",
+    quirks: { midStreamErrorOnce: { afterChars: 150, style: "vllm" }, contextErrorStyle: "vllm" },
+  },
+  openrouterMidStreamError: {
+    provider: "openai-compatible",
+    model: "meta-llama/llama-3.3-70b-instruct",
+    wire: "openai",
+    quirks: {
+      midStreamErrorOnce: { afterChars: 150, style: "openrouter" },
+      sseComments: ["OPENROUTER PROCESSING"],
+      reasoningField: "reasoning",
+    },
+  },
+  tgi: {
+    provider: "openai-compatible",
+    model: "tgi",
+    wire: "openai",
+    quirks: { finishReason: "eos_token", noDone: true, refuseJsonSchema: true, refuseJsonObject: true },
+  },
+  lengthCap: {
+    provider: "openai-compatible",
+    model: "capped-output-model",
+    wire: "openai",
+    quirks: { lengthCapOnce: { afterChars: 150 } },
+  },
+  nginxBadGateway: {
+    provider: "openai-compatible",
+    model: "behind-nginx-model",
+    wire: "openai",
+    quirks: { htmlErrors: { status: 502, times: 1 } },
+  },
+  emptyOnce: {
+    provider: "openai-compatible",
+    model: "quiet-model",
+    wire: "openai",
+    quirks: { emptyStructured: { times: 1 } },
+  },
 } satisfies Record<string, Case>;
 type CaseName = keyof typeof CASES;
 
@@ -378,6 +430,44 @@ describe("models: every provider and the server behaviours people meet", () => {
     expect(fathom.output()).not.toContain(COMPATIBLE_KEY);
     // The server did see the key: the redactor, not luck, kept it out.
     expect(run.server.requests.some((request) => request.apiKey === COMPATIBLE_KEY)).toBe(true);
+  });
+
+  it("Ollama: a model that is not pulled fails the task with the server's reason, asked once", async () => {
+    const run = await research("ollamaNotPulled");
+    expect(run.task.status).toBe("failed");
+    expect(run.task.error.message).toContain(
+      'openai-compatible answered HTTP 404: model "llama3.3:70b" not found, try pulling it first',
+    );
+    expect(run.server.requests).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      "llamaCpp",
+      "llama.cpp: null content, timings chunk, reasoning_content, a JSON schema its grammar refuses",
+    ],
+    ["tgi", "text-generation-inference: eos_token, no [DONE], JSON read out of prose and fences"],
+    ["emptyOnce", "an empty structured answer, asked for again"],
+  ] as [CaseName, string][])("%s: %s", async (name) => {
+    const run = await research(name);
+    expectCleanReport(run);
+  });
+
+  it.each([
+    ["vllmMidStreamError", "vLLM's error object inside the report's stream"],
+    ["openrouterMidStreamError", "OpenRouter's error chunk (finish_reason error) after its comment lines"],
+    ["lengthCap", "the output token cap (finish_reason length)"],
+  ] as [CaseName, string][])("%s: a report stopped by %s is continued", async (name) => {
+    const run = await research(name);
+    expectCleanReport(run);
+    expect(run.server.requests.some((request) => request.step === "continuation")).toBe(true);
+    expect(run.task.result.report).not.toMatch(/CUDA|disconnected/);
+  });
+
+  it("nginx's 502 page in front of the server is retried, and the research completes", async () => {
+    const run = await research("nginxBadGateway");
+    expectCleanReport(run);
+    expect(run.server.requests[0]!.status).toBe(502);
   });
 
   it("counts tokens per step, attempt and task, prices them, and shows them in metrics", async () => {
