@@ -151,7 +151,7 @@ const CASES = {
     provider: "openai-compatible",
     model: "quiet-model",
     wire: "openai",
-    quirks: { emptyStructured: { times: 1 } },
+    quirks: { emptyAnswers: { times: 1 } },
   },
 } satisfies Record<string, Case>;
 type CaseName = keyof typeof CASES;

@@ -48,7 +48,7 @@ const QUIRK_WIRES: Record<keyof ModelServerQuirks, Wire[]> = {
   sseComments: OPENAI_WIRES,
   midStreamErrorOnce: OPENAI_WIRES,
   lengthCapOnce: OPENAI_WIRES,
-  emptyStructured: OPENAI_WIRES,
+  emptyAnswers: OPENAI_WIRES,
 };
 
 /** nginx's error pages, as it serves them when the server behind it fails. */
@@ -92,7 +92,7 @@ function validate(options: ModelServerOptions): void {
     ["htmlErrors.times", quirks.htmlErrors?.times, 1],
     ["midStreamErrorOnce.afterChars", quirks.midStreamErrorOnce?.afterChars, 0],
     ["lengthCapOnce.afterChars", quirks.lengthCapOnce?.afterChars, 0],
-    ["emptyStructured.times", quirks.emptyStructured?.times, 1],
+    ["emptyAnswers.times", quirks.emptyAnswers?.times, 1],
   ];
   for (const [name, value, minimum] of numbers) {
     if (value !== undefined && !(Number.isInteger(value) && value >= minimum)) {
@@ -287,9 +287,9 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       step: record.step,
     });
     if (
-      quirks.emptyStructured &&
-      emptySent < quirks.emptyStructured.times &&
-      (record.step === "plan" || record.step === "learn")
+      quirks.emptyAnswers &&
+      emptySent < quirks.emptyAnswers.times &&
+      (quirks.emptyAnswers.steps ?? ["plan", "learn"]).includes(record.step)
     ) {
       emptySent += 1;
       answer = { text: "" };

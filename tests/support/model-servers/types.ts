@@ -153,8 +153,11 @@ export interface ModelServerQuirks {
    * well-formed stream. Wires `openai` and `azure`.
    */
   lengthCapOnce?: { afterChars: number };
-  /** The first `times` answers of the structured steps (plan, learn) are empty (`content: ""`). Wires `openai` and `azure`. */
-  emptyStructured?: { times: number };
+  /**
+   * The first `times` answers of `steps` (default: the structured steps,
+   * plan and learn) are empty (`content: ""`, a normal finish). Wires `openai` and `azure`.
+   */
+  emptyAnswers?: { times: number; steps?: ResearchStep[] };
 }
 
 /** One request as the server received it. */

@@ -1,7 +1,7 @@
 import type { LanguageModel, ModelMessage } from "ai";
 import { z } from "zod";
 import type { ModelProviderName } from "../../../model/request";
-import { type ClientRuntime, type ProviderError, withRetries } from "../provider-http";
+import { type ClientRuntime, ProviderError, withRetries } from "../provider-http";
 import { contextWindow, estimateTokens } from "./context-window";
 import type {
   CitedLearning,
@@ -320,8 +320,8 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
         });
         try {
           const result = await withRetries(
-            () =>
-              call(input, {
+            async () => {
+              const answer = await call(input, {
                 messages,
                 language: input.language,
                 signal: input.signal,
@@ -330,7 +330,13 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
                   receivedThisRound = true;
                   return filter.write(text);
                 },
-              }),
+              });
+              // A server that ends the stream at once (a stop token first) would leave a report with no body.
+              if (written === "" && answer.text.trim() === "") {
+                throw new ProviderError(`${label} returned an empty report`, { retryable: true });
+              }
+              return answer;
+            },
             {
               maxRetries,
               runtime: options.runtime,

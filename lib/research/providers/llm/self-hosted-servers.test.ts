@@ -274,14 +274,27 @@ describe("self-hosted model servers: what Fathom copes with", () => {
   });
 
   it("an empty structured answer is asked for again", async () => {
-    const server = await serve({ emptyStructured: { times: 1 } });
+    const server = await serve({ emptyAnswers: { times: 1 } });
     const { report, plan } = await research(writerFor(server));
     expectWholeReport(report);
     expect(plan.length).toBeGreaterThan(0);
   });
 
+  it("an empty report is asked for again, not kept as a report without a body", async () => {
+    const server = await serve({ emptyAnswers: { times: 1, steps: ["report"] } });
+    const run = writerFor(server);
+    const { report } = await research(run);
+    expectWholeReport(report);
+    expect(server.requests.filter((request) => request.step === "report")).toHaveLength(2);
+    expect(run.waits).toHaveLength(1);
+
+    const silent = await serve({ emptyAnswers: { times: 1000, steps: ["report"] } });
+    const error = await failure(research(writerFor(silent)));
+    expect(error.message).toBe("openai-compatible returned an empty report");
+  });
+
   it("structured answers that stay empty fail with a message that says so", async () => {
-    const server = await serve({ emptyStructured: { times: 1000 } });
+    const server = await serve({ emptyAnswers: { times: 1000 } });
     const run = writerFor(server);
     const error = await failure(research(run));
     expect(error.message).toBe("openai-compatible did not return a usable answer: the answer was empty");
