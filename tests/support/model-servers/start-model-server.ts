@@ -40,6 +40,7 @@ const QUIRK_WIRES: Record<keyof ModelServerQuirks, Wire[]> = {
   echoKey: ALL_WIRES,
   knownModels: OPENAI_WIRES,
   htmlErrors: OPENAI_WIRES,
+  outOfCredits: OPENAI_WIRES,
   contextErrorStyle: OPENAI_WIRES,
   refuseSchemaGrammar: OPENAI_WIRES,
   llamaCppChunks: OPENAI_WIRES,
@@ -259,6 +260,20 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
             type: "api_error",
             param: null,
             code: null,
+          },
+        },
+      });
+    }
+    if (quirks.outOfCredits) {
+      return refuse({
+        status: 402,
+        body: {
+          error: {
+            code: 402,
+            message:
+              "Insufficient credits. This account never purchased credits. Make sure your key is on the correct " +
+              "account or org, and if so, purchase more at https://openrouter.ai/settings/credits",
+            metadata: {},
           },
         },
       });

@@ -105,6 +105,12 @@ export interface ModelServerQuirks {
    */
   knownModels?: string[];
   /**
+   * OpenRouter with an account out of credits: every request is answered 402
+   * `{"error":{"code":402,"message":"Insufficient credits. …","metadata":{}}}`.
+   * Wires `openai` and `azure`.
+   */
+  outOfCredits?: boolean;
+  /**
    * A proxy in front of the model server (nginx): the first `times` requests
    * are answered with its HTML error page and `status` (500, 502, 503, 504).
    * Wires `openai` and `azure`.

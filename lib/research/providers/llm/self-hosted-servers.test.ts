@@ -243,6 +243,16 @@ describe("self-hosted model servers: what Fathom copes with", () => {
     expect(error.retryable).toBe(true);
   });
 
+  it("OpenRouter: 402 out of credits fails at once with the server's reason", async () => {
+    const server = await serve({ outOfCredits: true });
+    const run = writerFor(server);
+    const error = await failure(research(run));
+    expect(error.message).toMatch(/^openai-compatible answered HTTP 402: Insufficient credits\./);
+    expect(error.retryable).toBe(false);
+    expect(server.requests).toHaveLength(1);
+    expect(run.waits).toEqual([]);
+  });
+
   it("OpenRouter: `: OPENROUTER PROCESSING` comment lines before the data are ignored", async () => {
     const server = await serve({
       sseComments: ["OPENROUTER PROCESSING", "OPENROUTER PROCESSING"],
