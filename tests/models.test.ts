@@ -101,6 +101,12 @@ const CASES = {
   noStreamOptions: { provider: "openai-compatible", model: "strict-proxy-model", wire: "openai" },
   noTemperature: { provider: "openai-compatible", model: "o-style-reasoner", wire: "openai" },
   leaky: { provider: "openai-compatible", model: "leaky-model", wire: "openai", quirks: { echoKey: true } },
+  ollamaNoKey: {
+    provider: "openai-compatible",
+    model: "qwen3:14b",
+    wire: "openai",
+    quirks: { reasoningField: "reasoning" },
+  },
   ollamaNotPulled: {
     provider: "openai-compatible",
     model: "llama3.3:70b",
@@ -191,6 +197,7 @@ describe("models: every provider and the server behaviours people meet", () => {
   const servers = new Map<CaseName, ModelServer>();
   const forwarded: Forwarded[] = [];
   let router: http.Server;
+  let routerUrl: string;
   let fathom: TestServer;
 
   const modelOf = (path: string, body: string): string | undefined => {
@@ -248,6 +255,7 @@ describe("models: every provider and the server behaviours people meet", () => {
     });
     await new Promise<void>((resolve) => router.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(router.address() as AddressInfo).port}`;
+    routerUrl = url;
     fathom = await startServer({
       env: {
         OPENAI_BASE_URL: `${url}/v1`,
@@ -276,9 +284,9 @@ describe("models: every provider and the server behaviours people meet", () => {
   });
 
   /** Runs one research with the case's provider and model; returns the stream and the finished task. */
-  async function research(name: CaseName) {
+  async function research(name: CaseName, server: TestServer = fathom) {
     const { provider, model } = CASES[name];
-    const stream = await readSse(`${fathom.url}/api/research`, {
+    const stream = await readSse(`${server.url}/api/research`, {
       method: "POST",
       body: { query: QUERY, depth: 1, breadth: 2, llm: { provider, model } },
       timeoutMs: 120_000,
@@ -286,7 +294,7 @@ describe("models: every provider and the server behaviours people meet", () => {
     expect(stream.status).toBe(200);
     expect(stream.headers.get("x-model-name")).toBe(model);
     const id = stream.headers.get("x-task-id")!;
-    const { body: task } = await getJson(`${fathom.url}/api/tasks/${id}`);
+    const { body: task } = await getJson(`${server.url}/api/tasks/${id}`);
     return { stream, task, server: servers.get(name)! };
   }
 
@@ -430,6 +438,21 @@ describe("models: every provider and the server behaviours people meet", () => {
     expect(fathom.output()).not.toContain(COMPATIBLE_KEY);
     // The server did see the key: the redactor, not luck, kept it out.
     expect(run.server.requests.some((request) => request.apiKey === COMPATIBLE_KEY)).toBe(true);
+  });
+
+  it("Ollama: no key configured and the base URL given as the bare origin with a slash", async () => {
+    const ollama = await startServer({ env: { OPENAI_COMPATIBLE_BASE_URL: `${routerUrl}/` } });
+    try {
+      const run = await research("ollamaNoKey", ollama);
+      expectCleanReport(run);
+      expect(run.server.requests.length).toBeGreaterThan(0);
+      for (const request of run.server.requests) {
+        expect(request.path).toBe("/v1/chat/completions");
+        expect(request.headers.authorization).toBeUndefined();
+      }
+    } finally {
+      await ollama.stop();
+    }
   });
 
   it("Ollama: a model that is not pulled fails the task with the server's reason, asked once", async () => {
