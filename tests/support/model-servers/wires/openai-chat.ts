@@ -7,7 +7,9 @@
  * Azure's leading `prompt_filter_results` chunk with `created: 0` and empty
  * ids, and `content_filter_results` on each choice (recorded from gpt-5.2-chat
  * and gpt-4.1 deployments); vLLM/DeepSeek `reasoning_content` and
- * OpenRouter/Ollama `reasoning` deltas.
+ * OpenRouter/Ollama `reasoning` deltas; llama.cpp's role-only first delta and
+ * `timings` chunk; OpenRouter's SSE comments; TGI's finish reasons and
+ * missing `[DONE]`; the errors vLLM, OpenRouter and TGI send inside a stream.
  */
 import type { BrainMessage, JsonMode, Wire } from "../types";
 import {
