@@ -126,6 +126,7 @@ export async function callModel(options: ModelCallOptions): Promise<ModelCallRes
     });
     let usage: CallUsage | undefined;
     let truncated = false;
+    let failedFinish = false;
     for await (const part of result.fullStream) {
       arm();
       switch (part.type) {
@@ -141,6 +142,7 @@ export async function callModel(options: ModelCallOptions): Promise<ModelCallRes
           throw fail(signal.reason ?? new Error("aborted"));
         case "finish":
           truncated = part.finishReason === "length";
+          failedFinish = part.rawFinishReason === "error";
           usage = {
             inputTokens: part.totalUsage.inputTokens ?? 0,
             outputTokens: part.totalUsage.outputTokens ?? 0,
@@ -152,6 +154,14 @@ export async function callModel(options: ModelCallOptions): Promise<ModelCallRes
     reasoning += await guard.end();
     if (usage) options.onUsage?.(usage);
     if (signal.aborted) throw fail(signal.reason);
+    if (failedFinish) {
+      // A server that ends a stream with `finish_reason: "error"` and no error object (some
+      // routed providers) stopped generating: what came is not the whole answer.
+      throw new ProviderError(`${options.label} ended its answer with an error (finish_reason "error")`, {
+        retryable: true,
+        details: emitted ? { partial: true } : {},
+      });
+    }
     return { text, reasoning, usage, truncated };
   } catch (error) {
     throw error instanceof ProviderError ? error : fail(error);

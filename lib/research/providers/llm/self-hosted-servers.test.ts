@@ -244,6 +244,15 @@ describe("self-hosted model servers: what Fathom copes with", () => {
     expect(error.retryable).toBe(true);
   });
 
+  it('finish_reason "error" without an error object is a failed answer, retried, not a whole one', async () => {
+    const server = await serve({ finishReason: "error" });
+    const run = writerFor(server);
+    const error = await failure(research(run));
+    expect(error.message).toBe('openai-compatible ended its answer with an error (finish_reason "error")');
+    expect(error.retryable).toBe(true);
+    expect(run.waits).toHaveLength(2);
+  });
+
   it("OpenRouter: 402 out of credits fails at once with the server's reason", async () => {
     const server = await serve({ outOfCredits: true });
     const run = writerFor(server);
