@@ -101,6 +101,64 @@ const CASES = {
   noStreamOptions: { provider: "openai-compatible", model: "strict-proxy-model", wire: "openai" },
   noTemperature: { provider: "openai-compatible", model: "o-style-reasoner", wire: "openai" },
   leaky: { provider: "openai-compatible", model: "leaky-model", wire: "openai", quirks: { echoKey: true } },
+  ollamaNoKey: {
+    provider: "openai-compatible",
+    model: "qwen3:14b",
+    wire: "openai",
+    quirks: { reasoningField: "reasoning" },
+  },
+  ollamaNotPulled: {
+    provider: "openai-compatible",
+    model: "llama3.3:70b",
+    wire: "openai",
+    quirks: { knownModels: ["qwen3:8b"] },
+  },
+  llamaCpp: {
+    provider: "openai-compatible",
+    model: "ggml-org/gpt-oss-20b-GGUF",
+    wire: "openai",
+    quirks: { llamaCppChunks: true, reasoningField: "reasoning_content", refuseSchemaGrammar: true },
+  },
+  vllmMidStreamError: {
+    provider: "openai-compatible",
+    model: "Qwen/Qwen3-8B",
+    wire: "openai",
+    quirks: { midStreamErrorOnce: { afterChars: 150, style: "vllm" }, contextErrorStyle: "vllm" },
+  },
+  openrouterMidStreamError: {
+    provider: "openai-compatible",
+    model: "meta-llama/llama-3.3-70b-instruct",
+    wire: "openai",
+    quirks: {
+      midStreamErrorOnce: { afterChars: 150, style: "openrouter" },
+      sseComments: ["OPENROUTER PROCESSING"],
+      reasoningField: "reasoning",
+    },
+  },
+  tgi: {
+    provider: "openai-compatible",
+    model: "tgi",
+    wire: "openai",
+    quirks: { finishReason: "eos_token", noDone: true, refuseJsonSchema: true, refuseJsonObject: true },
+  },
+  lengthCap: {
+    provider: "openai-compatible",
+    model: "capped-output-model",
+    wire: "openai",
+    quirks: { lengthCapOnce: { afterChars: 150 } },
+  },
+  nginxBadGateway: {
+    provider: "openai-compatible",
+    model: "behind-nginx-model",
+    wire: "openai",
+    quirks: { htmlErrors: { status: 502, times: 1 } },
+  },
+  emptyOnce: {
+    provider: "openai-compatible",
+    model: "quiet-model",
+    wire: "openai",
+    quirks: { emptyAnswers: { times: 1 } },
+  },
 } satisfies Record<string, Case>;
 type CaseName = keyof typeof CASES;
 
@@ -139,6 +197,7 @@ describe("models: every provider and the server behaviours people meet", () => {
   const servers = new Map<CaseName, ModelServer>();
   const forwarded: Forwarded[] = [];
   let router: http.Server;
+  let routerUrl: string;
   let fathom: TestServer;
 
   const modelOf = (path: string, body: string): string | undefined => {
@@ -196,6 +255,7 @@ describe("models: every provider and the server behaviours people meet", () => {
     });
     await new Promise<void>((resolve) => router.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(router.address() as AddressInfo).port}`;
+    routerUrl = url;
     fathom = await startServer({
       env: {
         OPENAI_BASE_URL: `${url}/v1`,
@@ -224,9 +284,9 @@ describe("models: every provider and the server behaviours people meet", () => {
   });
 
   /** Runs one research with the case's provider and model; returns the stream and the finished task. */
-  async function research(name: CaseName) {
+  async function research(name: CaseName, server: TestServer = fathom) {
     const { provider, model } = CASES[name];
-    const stream = await readSse(`${fathom.url}/api/research`, {
+    const stream = await readSse(`${server.url}/api/research`, {
       method: "POST",
       body: { query: QUERY, depth: 1, breadth: 2, llm: { provider, model } },
       timeoutMs: 120_000,
@@ -234,7 +294,7 @@ describe("models: every provider and the server behaviours people meet", () => {
     expect(stream.status).toBe(200);
     expect(stream.headers.get("x-model-name")).toBe(model);
     const id = stream.headers.get("x-task-id")!;
-    const { body: task } = await getJson(`${fathom.url}/api/tasks/${id}`);
+    const { body: task } = await getJson(`${server.url}/api/tasks/${id}`);
     return { stream, task, server: servers.get(name)! };
   }
 
@@ -378,6 +438,59 @@ describe("models: every provider and the server behaviours people meet", () => {
     expect(fathom.output()).not.toContain(COMPATIBLE_KEY);
     // The server did see the key: the redactor, not luck, kept it out.
     expect(run.server.requests.some((request) => request.apiKey === COMPATIBLE_KEY)).toBe(true);
+  });
+
+  it("Ollama: no key configured and the base URL given as the bare origin with a slash", async () => {
+    const ollama = await startServer({ env: { OPENAI_COMPATIBLE_BASE_URL: `${routerUrl}/` } });
+    try {
+      const run = await research("ollamaNoKey", ollama);
+      expectCleanReport(run);
+      expect(run.server.requests.length).toBeGreaterThan(0);
+      for (const request of run.server.requests) {
+        expect(request.path).toBe("/v1/chat/completions");
+        expect(request.headers.authorization).toBeUndefined();
+      }
+    } finally {
+      await ollama.stop();
+    }
+  });
+
+  it("Ollama: a model that is not pulled fails the task with the server's reason, asked once", async () => {
+    const run = await research("ollamaNotPulled");
+    expect(run.task.status).toBe("failed");
+    expect(run.task.error.message).toContain(
+      'openai-compatible answered HTTP 404: model "llama3.3:70b" not found, try pulling it first',
+    );
+    expect(run.server.requests).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      "llamaCpp",
+      "llama.cpp: null content, timings chunk, reasoning_content, a JSON schema its grammar refuses",
+    ],
+    ["tgi", "text-generation-inference: eos_token, no [DONE], JSON read out of prose and fences"],
+    ["emptyOnce", "an empty structured answer, asked for again"],
+  ] as [CaseName, string][])("%s: %s", async (name) => {
+    const run = await research(name);
+    expectCleanReport(run);
+  });
+
+  it.each([
+    ["vllmMidStreamError", "vLLM's error object inside the report's stream"],
+    ["openrouterMidStreamError", "OpenRouter's error chunk (finish_reason error) after its comment lines"],
+    ["lengthCap", "the output token cap (finish_reason length)"],
+  ] as [CaseName, string][])("%s: a report stopped by %s is continued", async (name) => {
+    const run = await research(name);
+    expectCleanReport(run);
+    expect(run.server.requests.some((request) => request.step === "continuation")).toBe(true);
+    expect(run.task.result.report).not.toMatch(/CUDA|disconnected/);
+  });
+
+  it("nginx's 502 page in front of the server is retried, and the research completes", async () => {
+    const run = await research("nginxBadGateway");
+    expectCleanReport(run);
+    expect(run.server.requests[0]!.status).toBe(502);
   });
 
   it("counts tokens per step, attempt and task, prices them, and shows them in metrics", async () => {

@@ -447,6 +447,156 @@ describe("OpenAI-compatible servers (the openai wire with quirks)", () => {
   });
 });
 
+describe("self-hosted servers' quirks, as they appear on the wire", () => {
+  /** One chat request to the server, as the raw HTTP answer. */
+  async function post(
+    server: ModelServer,
+    options: { model?: string; prompt?: string; usage?: boolean } = {},
+  ) {
+    const response = await fetch(`${server.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: options.model ?? "qwen3:8b",
+        stream: true,
+        ...(options.usage ? { stream_options: { include_usage: true } } : {}),
+        messages: [{ role: "user", content: options.prompt ?? REPORT_PROMPT }],
+      }),
+    });
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      text: await response.text(),
+    };
+  }
+  /** The JSON of each `data:` line of an event stream. */
+  const dataOf = (text: string) =>
+    text
+      .split("\n\n")
+      .filter((event) => /^data: ?\{/.test(event))
+      .map((event) => JSON.parse(event.replace(/^data: ?/, "")) as Record<string, unknown>);
+
+  it("llamaCppChunks: a role-only first delta with null content, a last chunk with timings and no choices", async () => {
+    const server = await serve({ wire: "openai", quirks: { llamaCppChunks: true } });
+    const events = dataOf((await post(server)).text);
+    expect(events[0]).toMatchObject({ choices: [{ delta: { role: "assistant", content: null } }] });
+    expect(events.at(-1)).toMatchObject({ choices: [], timings: { predicted_n: expect.any(Number) } });
+    expect(events.at(-1)!.usage).toBeUndefined();
+    const withUsage = dataOf((await post(server, { usage: true })).text);
+    expect(withUsage.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: expect.any(Number) } });
+  });
+
+  it("sseComments, finishReason, noDone: comment lines first, eos_token, no [DONE]; the SDK reads it whole", async () => {
+    const quirks = { sseComments: ["OPENROUTER PROCESSING"], finishReason: "eos_token", noDone: true };
+    const server = await serve({ wire: "openai", quirks });
+    const { text } = await post(server);
+    expect(text.startsWith(": OPENROUTER PROCESSING\n\n")).toBe(true);
+    expect(text).toContain('"finish_reason":"eos_token"');
+    expect(text).not.toContain("[DONE]");
+    const streamed = await drain(
+      streamText({ model: modelOf("openai", server), prompt: REPORT_PROMPT, maxRetries: 0 }),
+    );
+    expect(streamed.errors).toEqual([]);
+    expect(streamed.text).toContain("## Findings");
+  });
+
+  it.each([
+    ["vllm", /data: \{"error":\{"object":"error","message":"The engine[^\n]*\n\ndata: \[DONE\]\n\n$/],
+    ["openrouter", /"finish_reason":"error"[^\n]*"error":\{"code":"server_error"[^\n]*\n\n$/],
+    ["tgi", /data:\{"error":"Request failed during generation[^\n]*"error_type":"generation"\}\n\n$/],
+  ] as const)("midStreamErrorOnce %s: the text so far, then the error, once", async (style, ending) => {
+    const server = await serve({ wire: "openai", quirks: { midStreamErrorOnce: { afterChars: 40, style } } });
+    const first = await post(server);
+    expect(first.text).toMatch(ending);
+    const text = dataOf(first.text)
+      .map(
+        (event) =>
+          (event.choices as { delta?: { content?: string } }[] | undefined)?.[0]?.delta?.content ?? "",
+      )
+      .join("");
+    expect(text).toHaveLength(40);
+    expect((await post(server)).text).toMatch(/data: \[DONE\]\n\n$/);
+  });
+
+  it("lengthCapOnce: the first report stops with finish_reason length, well-formed", async () => {
+    const server = await serve({ wire: "openai", quirks: { lengthCapOnce: { afterChars: 60 } } });
+    const streamed = await drain(
+      streamText({ model: modelOf("openai", server), prompt: REPORT_PROMPT, maxRetries: 0 }),
+    );
+    expect(streamed.text).toHaveLength(60);
+    expect(streamed.finish?.finishReason).toBe("length");
+    const again = await drain(
+      streamText({ model: modelOf("openai", server), prompt: REPORT_PROMPT, maxRetries: 0 }),
+    );
+    expect(again.finish?.finishReason).toBe("stop");
+  });
+
+  it("knownModels, outOfCredits, htmlErrors: Ollama's 404, OpenRouter's 402, nginx's page", async () => {
+    const ollama = await serve({ wire: "openai", quirks: { knownModels: ["qwen3:8b"] } });
+    expect((await post(ollama)).status).toBe(200);
+    const missing = await post(ollama, { model: "llama3.3" });
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.text)).toMatchObject({
+      error: { message: 'model "llama3.3" not found, try pulling it first', type: "api_error" },
+    });
+    const broke = await post(await serve({ wire: "openai", quirks: { outOfCredits: true } }));
+    expect(broke.status).toBe(402);
+    expect(JSON.parse(broke.text)).toMatchObject({ error: { code: 402 } });
+    const proxied = await serve({ wire: "openai", quirks: { htmlErrors: { status: 502, times: 1 } } });
+    const page = await post(proxied);
+    expect(page).toMatchObject({ status: 502, type: "text/html" });
+    expect(page.text).toContain("<title>502 Bad Gateway</title>");
+    expect((await post(proxied)).status).toBe(200);
+  });
+
+  it.each([
+    [
+      "vllm",
+      400,
+      { object: "error", message: expect.stringMatching(/^This model's maximum context length is 10/) },
+    ],
+    ["tgi", 422, { error: expect.stringMatching(/must be <= 10\./), error_type: "validation" }],
+    ["llama.cpp", 400, { error: { type: "exceed_context_size_error", n_ctx: 10 } }],
+  ] as const)(
+    "contextErrorStyle %s: the server's own context-length refusal",
+    async (style, status, body) => {
+      const server = await serve({
+        wire: "openai",
+        quirks: { contextLimitTokens: 10, contextErrorStyle: style },
+      });
+      const answer = await post(server);
+      expect(answer.status).toBe(status);
+      expect(JSON.parse(answer.text)).toMatchObject(body);
+    },
+  );
+
+  it("refuseSchemaGrammar, emptyAnswers: llama.cpp's grammar refusal; an empty structured answer", async () => {
+    const server = await serve({
+      wire: "openai",
+      quirks: { refuseSchemaGrammar: true, emptyAnswers: { times: 1 } },
+    });
+    const model = createOpenAICompatible({
+      name: "local",
+      baseURL: server.baseURL,
+      supportsStructuredOutputs: true,
+    }).chatModel("qwen3:8b");
+    const error = await callError(
+      generateText({
+        model,
+        prompt: planPrompt(2),
+        output: Output.object({ schema: planSchema }),
+        maxRetries: 0,
+      }),
+    );
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toMatch(/^JSON schema conversion failed/);
+    const plain = () =>
+      drain(streamText({ model: modelOf("openai", server), prompt: planPrompt(2), maxRetries: 0 }));
+    expect((await plain()).text).toBe("");
+    expect((await plain()).text).toContain('"queries"');
+  });
+});
+
 describe("the anthropic wire", () => {
   const anthropic = (server: ModelServer) => createAnthropic({ baseURL: server.baseURL, apiKey: KEY });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { detectStep, researchBrain } from "./research-brain";
 import type { ModelServer, ModelServerOptions, ModelServerQuirks, RecordedRequest, Wire } from "./types";
 import {
+  type AnswerContext,
   estimateTokens,
   isWireError,
   jsonBody,
@@ -37,7 +38,35 @@ const QUIRK_WIRES: Record<keyof ModelServerQuirks, Wire[]> = {
   usage: ALL_WIRES,
   azurePromptFilter: ["azure"],
   echoKey: ALL_WIRES,
+  knownModels: OPENAI_WIRES,
+  htmlErrors: OPENAI_WIRES,
+  outOfCredits: OPENAI_WIRES,
+  contextErrorStyle: OPENAI_WIRES,
+  refuseSchemaGrammar: OPENAI_WIRES,
+  llamaCppChunks: OPENAI_WIRES,
+  finishReason: OPENAI_WIRES,
+  noDone: OPENAI_WIRES,
+  sseComments: OPENAI_WIRES,
+  midStreamErrorOnce: OPENAI_WIRES,
+  lengthCapOnce: OPENAI_WIRES,
+  emptyAnswers: OPENAI_WIRES,
 };
+
+/** nginx's error pages, as it serves them when the server behind it fails. */
+const NGINX_REASONS: Record<number, string> = {
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Temporarily Unavailable",
+  504: "Gateway Time-out",
+};
+
+function nginxPage(status: number): string {
+  const title = `${status} ${NGINX_REASONS[status] ?? "Error"}`;
+  return (
+    `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n` +
+    "<hr><center>nginx/1.27.4</center>\r\n</body>\r\n</html>\r\n"
+  );
+}
 
 function validate(options: ModelServerOptions): void {
   if (!ALL_WIRES.includes(options.wire)) {
@@ -61,11 +90,65 @@ function validate(options: ModelServerOptions): void {
     ["rateLimitOnce.retryAfterSeconds", quirks.rateLimitOnce?.retryAfterSeconds, 0],
     ["contextLimitTokens", quirks.contextLimitTokens, 1],
     ["cutReportOnce.afterChars", quirks.cutReportOnce?.afterChars, 0],
+    ["htmlErrors.times", quirks.htmlErrors?.times, 1],
+    ["midStreamErrorOnce.afterChars", quirks.midStreamErrorOnce?.afterChars, 0],
+    ["lengthCapOnce.afterChars", quirks.lengthCapOnce?.afterChars, 0],
+    ["emptyAnswers.times", quirks.emptyAnswers?.times, 1],
   ];
   for (const [name, value, minimum] of numbers) {
     if (value !== undefined && !(Number.isInteger(value) && value >= minimum)) {
       throw new Error(`expected ${name} to be an integer ≥ ${minimum}, got ${value}`);
     }
+  }
+}
+
+/** The context-length refusal of `contextErrorStyle`, in that server's words and shape. */
+function contextError(
+  style: ModelServerQuirks["contextErrorStyle"],
+  promptTokens: number,
+  limit: number,
+): WireError | undefined {
+  switch (style) {
+    case undefined:
+      return undefined;
+    case "vllm":
+      // vLLM counts the completion it would reserve too, and puts its message at the top.
+      return {
+        status: 400,
+        body: {
+          object: "error",
+          message:
+            `This model's maximum context length is ${limit} tokens. However, you requested ${limit + promptTokens} ` +
+            `tokens (${promptTokens} in the messages, ${limit} in the completion). Please reduce the length of the ` +
+            "messages or completion.",
+          type: "BadRequestError",
+          param: null,
+          code: 400,
+        },
+      };
+    case "tgi":
+      return {
+        status: 422,
+        body: {
+          error:
+            `Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= ${limit}. Given: ` +
+            `${promptTokens} \`inputs\` tokens and ${limit} \`max_new_tokens\``,
+          error_type: "validation",
+        },
+      };
+    case "llama.cpp":
+      return {
+        status: 400,
+        body: {
+          error: {
+            code: 400,
+            message: "the request exceeds the available context size, try increasing it",
+            type: "exceed_context_size_error",
+            n_prompt_tokens: promptTokens,
+            n_ctx: limit,
+          },
+        },
+      };
   }
 }
 
@@ -106,6 +189,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const requests: RecordedRequest[] = [];
   let rateLimited = false;
   let reportCut = false;
+  let htmlErrorsSent = 0;
+  let emptySent = 0;
+  let midStreamErrorSent = false;
+  let lengthCapSent = false;
   let idCounter = 0;
   const nextId = (prefix: string) => {
     idCounter += 1;
@@ -157,6 +244,40 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     record.stream = call.stream;
     record.step = detectStep(`${call.system}\n\n${prompt}`);
 
+    if (quirks.htmlErrors && htmlErrorsSent < quirks.htmlErrors.times) {
+      htmlErrorsSent += 1;
+      record.status = quirks.htmlErrors.status;
+      response.writeHead(quirks.htmlErrors.status, { "content-type": "text/html", server: "nginx/1.27.4" });
+      response.end(nginxPage(quirks.htmlErrors.status));
+      return;
+    }
+    if (quirks.knownModels && !quirks.knownModels.includes(call.model)) {
+      return refuse({
+        status: 404,
+        body: {
+          error: {
+            message: `model "${call.model}" not found, try pulling it first`,
+            type: "api_error",
+            param: null,
+            code: null,
+          },
+        },
+      });
+    }
+    if (quirks.outOfCredits) {
+      return refuse({
+        status: 402,
+        body: {
+          error: {
+            code: 402,
+            message:
+              "Insufficient credits. This account never purchased credits. Make sure your key is on the correct " +
+              "account or org, and if so, purchase more at https://openrouter.ai/settings/credits",
+            metadata: {},
+          },
+        },
+      });
+    }
     if (quirks.echoKey) return refuse(protocol.errors.authentication(record.apiKey));
     if (quirks.rateLimitOnce && !rateLimited) {
       rateLimited = true;
@@ -164,12 +285,14 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }
     const promptTokens = estimateTokens(`${call.system}${prompt}`);
     if (quirks.contextLimitTokens !== undefined && promptTokens > quirks.contextLimitTokens) {
+      const styled = contextError(quirks.contextErrorStyle, promptTokens, quirks.contextLimitTokens);
+      if (styled) return refuse(styled);
       return refuse(protocol.errors.contextLength(promptTokens, quirks.contextLimitTokens, call.model));
     }
     const refusal = protocol.refuse(call, quirks);
     if (refusal) return refuse(refusal);
 
-    const answer = brain({
+    let answer = brain({
       wire: options.wire,
       model: call.model,
       system: call.system,
@@ -178,6 +301,29 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       jsonMode: call.jsonMode,
       step: record.step,
     });
+    if (
+      quirks.emptyAnswers &&
+      emptySent < quirks.emptyAnswers.times &&
+      (quirks.emptyAnswers.steps ?? ["plan", "learn"]).includes(record.step)
+    ) {
+      emptySent += 1;
+      answer = { text: "" };
+    }
+    let interruption: AnswerContext["interruption"];
+    const midStream = quirks.midStreamErrorOnce;
+    if (midStream && !midStreamErrorSent && call.stream && record.step === (midStream.step ?? "report")) {
+      midStreamErrorSent = true;
+      interruption = {
+        afterChars: Math.min(midStream.afterChars, answer.text.length),
+        kind: midStream.style,
+      };
+    } else if (quirks.lengthCapOnce && !lengthCapSent && call.stream && record.step === "report") {
+      lengthCapSent = true;
+      interruption = {
+        afterChars: Math.min(quirks.lengthCapOnce.afterChars, answer.text.length),
+        kind: "length",
+      };
+    }
     let cutAfterChars: number | undefined;
     if (quirks.cutReportOnce && !reportCut && call.stream && record.step === "report") {
       reportCut = true;
@@ -194,6 +340,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       chunkSize,
       promptTokens,
       cutAfterChars,
+      interruption,
       nextId,
     });
   };

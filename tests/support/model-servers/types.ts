@@ -98,6 +98,72 @@ export interface ModelServerQuirks {
   azurePromptFilter?: boolean;
   /** Every request is refused as unauthenticated, with the received API key in the error message. */
   echoKey?: boolean;
+  /**
+   * Ollama: only these models are installed; any other is answered 404
+   * `{"error":{"message":"model \"x\" not found, try pulling it first","type":"api_error",…}}`.
+   * Wires `openai` and `azure`.
+   */
+  knownModels?: string[];
+  /**
+   * OpenRouter with an account out of credits: every request is answered 402
+   * `{"error":{"code":402,"message":"Insufficient credits. …","metadata":{}}}`.
+   * Wires `openai` and `azure`.
+   */
+  outOfCredits?: boolean;
+  /**
+   * A proxy in front of the model server (nginx): the first `times` requests
+   * are answered with its HTML error page and `status` (500, 502, 503, 504).
+   * Wires `openai` and `azure`.
+   */
+  htmlErrors?: { status: number; times: number };
+  /**
+   * The context-length refusal (with `contextLimitTokens`) in another
+   * server's words and shape instead of OpenAI's:
+   * - `vllm`: 400 `{"object":"error","message":"This model's maximum context length is … tokens. However, you requested …","type":"BadRequestError",…}`
+   *   (the message at the top of the body, the completion counted too);
+   * - `tgi`: 422 `{"error":"Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= …","error_type":"validation"}`;
+   * - `llama.cpp`: 400 `{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error",…}}`.
+   * Wires `openai` and `azure`.
+   */
+  contextErrorStyle?: "vllm" | "tgi" | "llama.cpp";
+  /**
+   * llama.cpp's server: `response_format` `json_schema` is refused with 400
+   * "JSON schema conversion failed" (its grammar converter rejects the schema).
+   * Wires `openai` and `azure`.
+   */
+  refuseSchemaGrammar?: boolean;
+  /**
+   * llama.cpp's server streams: the first delta is `{"role":"assistant","content":null}`,
+   * and a last chunk has `choices: []` with its `timings` (and `usage` only
+   * when asked). Wires `openai` and `azure`.
+   */
+  llamaCppChunks?: boolean;
+  /** The finish reason sent instead of `stop` (TGI: `eos_token`). Wires `openai` and `azure`. */
+  finishReason?: string;
+  /** Streams end without `data: [DONE]` (TGI, LocalAI). Wires `openai` and `azure`. */
+  noDone?: boolean;
+  /** SSE comment lines sent before the first chunk (OpenRouter: `: OPENROUTER PROCESSING`). Wires `openai` and `azure`. */
+  sseComments?: string[];
+  /**
+   * The first streamed answer of `step` (default `report`) stops after
+   * `afterChars` characters of text with an error inside the stream:
+   * `vllm` sends `data: {"error": {…}}` then `[DONE]`; `openrouter` sends a
+   * chunk with an `error` field and `finish_reason: "error"`, then ends;
+   * `tgi` sends `data:{"error":"Request failed during generation: …","error_type":"generation"}`
+   * (the error a string), then ends. Wires `openai` and `azure`.
+   */
+  midStreamErrorOnce?: { afterChars: number; style: "vllm" | "openrouter" | "tgi"; step?: ResearchStep };
+  /**
+   * The first streamed report stops after `afterChars` characters of text
+   * with `finish_reason: "length"` (the output token cap), then `[DONE]`: a
+   * well-formed stream. Wires `openai` and `azure`.
+   */
+  lengthCapOnce?: { afterChars: number };
+  /**
+   * The first `times` answers of `steps` (default: the structured steps,
+   * plan and learn) are empty (`content: ""`, a normal finish). Wires `openai` and `azure`.
+   */
+  emptyAnswers?: { times: number; steps?: ResearchStep[] };
 }
 
 /** One request as the server received it. */

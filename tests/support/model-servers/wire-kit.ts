@@ -55,6 +55,12 @@ export interface AnswerContext {
   promptTokens: number;
   /** Set when this stream must be cut after so many characters of answer text. */
   cutAfterChars: number | undefined;
+  /**
+   * Set when this stream must stop after so many characters of answer text
+   * in a well-formed way: `length` (the output cap), or an error inside the
+   * stream in the style of `vllm` or `openrouter`. Wires `openai` and `azure`.
+   */
+  interruption?: { afterChars: number; kind: "length" | "vllm" | "openrouter" | "tgi" };
   nextId(prefix: string): string;
 }
 

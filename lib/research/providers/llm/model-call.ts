@@ -1,4 +1,11 @@
-import { APICallError, type LanguageModel, type ModelMessage, Output, streamText } from "ai";
+import {
+  APICallError,
+  type LanguageModel,
+  type ModelMessage,
+  Output,
+  streamText,
+  TypeValidationError,
+} from "ai";
 import type { z } from "zod";
 import { MAX_RETRY_AFTER_MS, ProviderError, parseRetryAfter } from "../provider-http";
 import type { CallUsage } from "./llm-provider";
@@ -12,6 +19,8 @@ export interface ModelCallResult {
   text: string;
   reasoning: string;
   usage?: CallUsage;
+  /** The server stopped at its output token cap (`finish_reason: "length"`): the answer is cut short. */
+  truncated: boolean;
 }
 
 /** Options of `callModel`. */
@@ -36,10 +45,17 @@ export interface ModelCallOptions {
 /** Why a model refused a request, when it is something Fathom can answer by changing the request. */
 export type RefusalKind = "context_length" | "response_format";
 
+/**
+ * Refusals of the prompt's length, in the words of OpenAI, vLLM, Anthropic,
+ * Gemini, LM Studio, llama.cpp's server ("exceeds the available context
+ * size") and text-generation-inference ("`inputs` tokens + `max_new_tokens`
+ * must be <= 4096", "`inputs` must have less than 4096 tokens").
+ */
 const CONTEXT_LENGTH =
-  /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|input token count|reduce the length|exceeds? the (maximum|max) (number of )?tokens|context_length_exceeded|string_above_max_length|n_ctx/i;
+  /context[ _-]?(length|window|size)|inputs` tokens|`inputs` must have less than|max_new_tokens` must be|maximum context|too many tokens|prompt is too long|input token count|reduce the length|exceeds? the (maximum|max) (number of )?tokens|context_length_exceeded|string_above_max_length|n_ctx/i;
+/** Refusals of the answer format; llama.cpp's server says "JSON schema conversion failed" when its grammar converter gives up. */
 const RESPONSE_FORMAT =
-  /response_format|response[ _]?schema|json_schema|json_object|json mode|structured output|responseMimeType|output_format|'format'|grammar/i;
+  /response_format|response[ _]?schema|json[ _-]?schema|json_object|json mode|structured output|responseMimeType|output_format|'format'|grammar/i;
 
 /** A provider error with what the refusal was about, when it is one Fathom can work around. */
 export function refusalKind(error: unknown): RefusalKind | undefined {
@@ -109,6 +125,8 @@ export async function callModel(options: ModelCallOptions): Promise<ModelCallRes
       onError: () => {},
     });
     let usage: CallUsage | undefined;
+    let truncated = false;
+    let failedFinish = false;
     for await (const part of result.fullStream) {
       arm();
       switch (part.type) {
@@ -123,6 +141,8 @@ export async function callModel(options: ModelCallOptions): Promise<ModelCallRes
         case "abort":
           throw fail(signal.reason ?? new Error("aborted"));
         case "finish":
+          truncated = part.finishReason === "length";
+          failedFinish = part.rawFinishReason === "error";
           usage = {
             inputTokens: part.totalUsage.inputTokens ?? 0,
             outputTokens: part.totalUsage.outputTokens ?? 0,
@@ -134,7 +154,15 @@ export async function callModel(options: ModelCallOptions): Promise<ModelCallRes
     reasoning += await guard.end();
     if (usage) options.onUsage?.(usage);
     if (signal.aborted) throw fail(signal.reason);
-    return { text, reasoning, usage };
+    if (failedFinish) {
+      // A server that ends a stream with `finish_reason: "error"` and no error object (some
+      // routed providers) stopped generating: what came is not the whole answer.
+      throw new ProviderError(`${options.label} ended its answer with an error (finish_reason "error")`, {
+        retryable: true,
+        details: emitted ? { partial: true } : {},
+      });
+    }
+    return { text, reasoning, usage, truncated };
   } catch (error) {
     throw error instanceof ProviderError ? error : fail(error);
   } finally {
@@ -180,11 +208,44 @@ export function toProviderError(
       details: partial,
     });
   }
+  const reported = streamedError(error);
+  if (reported !== undefined) {
+    // The server itself said the generation failed (vLLM's `data: {"error": …}`, OpenRouter's
+    // chunk with `error` and `finish_reason: "error"`): a transient failure of that answer.
+    return new ProviderError(`${label} reported an error in its answer: ${reported}`, {
+      retryable: true,
+      cause: error,
+      details: partial,
+    });
+  }
   const reason = (error as Error)?.message ?? String(error);
   return new ProviderError(
     state.partial ? `${label}'s answer broke off: ${reason}` : `${label} could not be reached: ${reason}`,
     { retryable: true, cause: error, details: partial },
   );
+}
+
+/**
+ * The message of an error a server sent inside its stream: the SDK passes
+ * such an error object on as it came, and a chunk that matches no known
+ * shape (an error object of another shape) as a TypeValidationError holding
+ * the chunk. Undefined for network and other failures.
+ */
+function streamedError(error: unknown): string | undefined {
+  const messageOf = (value: unknown): string | undefined => {
+    if (!value || typeof value !== "object" || value instanceof Error) return undefined;
+    const record = value as Record<string, unknown>;
+    for (const text of [record.message, record.error]) {
+      // text-generation-inference sends `{"error": "…", "error_type": "generation"}`: the error is the message.
+      if (typeof text === "string" && text.trim() !== "")
+        return text.replace(/\s+/g, " ").trim().slice(0, 500);
+    }
+    return messageOf(record.error);
+  };
+  if (TypeValidationError.isInstance(error)) {
+    return messageOf(error.value) ?? "a stream chunk Fathom could not read";
+  }
+  return messageOf(error);
 }
 
 /**
@@ -221,5 +282,26 @@ export function providerMessage(body: string | undefined): string {
   } catch (error) {
     void error; // Not JSON: the raw text is the message.
   }
-  return body.replace(/\s+/g, " ").trim().slice(0, 500);
+  return htmlMessage(body) ?? body.replace(/\s+/g, " ").trim().slice(0, 500);
+}
+
+/**
+ * The gist of an HTML error page (a proxy such as nginx in front of the model
+ * server answers 502/503/504 with one): its title, else its first heading,
+ * else its text without tags. Undefined when the body is not HTML.
+ */
+function htmlMessage(body: string): string | undefined {
+  if (!/^\s*<(!doctype\s+html|html|head|body)\b/i.test(body)) return undefined;
+  const text = (html: string) =>
+    html
+      .replace(/<[^>]*>/g, " ")
+      .replace(/&nbsp;/g, " ")
+      .replace(/\s+/g, " ")
+      .trim();
+  for (const pattern of [/<title[^>]*>([\s\S]*?)<\/title>/i, /<h1[^>]*>([\s\S]*?)<\/h1>/i]) {
+    const match = pattern.exec(body);
+    const found = match ? text(match[1]!) : "";
+    if (found !== "") return found.slice(0, 200);
+  }
+  return text(body.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, "")).slice(0, 200) || "an HTML error page";
 }

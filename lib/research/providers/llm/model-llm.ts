@@ -1,7 +1,7 @@
 import type { LanguageModel, ModelMessage } from "ai";
 import { z } from "zod";
 import type { ModelProviderName } from "../../../model/request";
-import { type ClientRuntime, type ProviderError, withRetries } from "../provider-http";
+import { type ClientRuntime, ProviderError, withRetries } from "../provider-http";
 import { contextWindow, estimateTokens } from "./context-window";
 import type {
   CitedLearning,
@@ -63,7 +63,11 @@ export interface ModelLlmOptions {
   /** Retries of a call that failed transiently. Default 4. */
   maxRetries?: number;
   runtime: ClientRuntime;
-  /** Times a report interrupted mid-stream is continued before the step fails. Default 2. */
+  /**
+   * Times a report interrupted mid-stream is continued before the step fails
+   * (and a report cut by the output token cap is continued before it is kept
+   * as it is). Default 2.
+   */
   maxContinuations?: number;
 }
 
@@ -315,9 +319,9 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
           await input.emit(text);
         });
         try {
-          await withRetries(
-            () =>
-              call(input, {
+          const result = await withRetries(
+            async () => {
+              const answer = await call(input, {
                 messages,
                 language: input.language,
                 signal: input.signal,
@@ -326,7 +330,13 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
                   receivedThisRound = true;
                   return filter.write(text);
                 },
-              }),
+              });
+              // A server that ends the stream at once (a stop token first) would leave a report with no body.
+              if (written === "" && answer.text.trim() === "") {
+                throw new ProviderError(`${label} returned an empty report`, { retryable: true });
+              }
+              return answer;
+            },
             {
               maxRetries,
               runtime: options.runtime,
@@ -336,6 +346,8 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
             },
           );
           await filter.end();
+          // Stopped by the server's output token cap: the rest is asked for like a broken stream's.
+          if (result.truncated && receivedThisRound && round < maxContinuations) continue;
           return;
         } catch (error) {
           if (refusalKind(error) === "context_length" && !receivedThisRound) {

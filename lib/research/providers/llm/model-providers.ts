@@ -37,6 +37,26 @@ export function isOpenAiHost(baseUrl: string): boolean {
   }
 }
 
+/**
+ * The base URL of an OpenAI-style API as the SDK wants it (it appends
+ * `/chat/completions`): trailing slashes go, and a bare origin
+ * (`http://localhost:11434`) gets `/v1`, where Ollama, vLLM, llama.cpp's
+ * server, LM Studio, LocalAI and DeepSeek all serve the API. A URL with any
+ * other path (`https://openrouter.ai/api/v1`, `…/openai/v1`) is kept as given.
+ */
+export function chatBaseUrl(baseUrl: string): string {
+  const trimmed = baseUrl.replace(/\/+$/, "");
+  try {
+    const url = new URL(trimmed);
+    if ((url.pathname === "/" || url.pathname === "") && url.search === "" && url.hash === "") {
+      return `${trimmed}/v1`;
+    }
+  } catch (error) {
+    void error; // configSchema already validated the URL; an unparsable one is passed on as it is.
+  }
+  return trimmed;
+}
+
 const settings: Record<ModelProviderName, ModelProviderSettings> = {
   openai: {
     missing: (config) =>
@@ -44,10 +64,10 @@ const settings: Record<ModelProviderName, ModelProviderSettings> = {
         ? "OPENAI_API_KEY (or OPENAI_BASE_URL pointing to another server that speaks OpenAI's API)"
         : undefined,
     modelVariable: "OPENAI_MODEL",
-    endpoint: (config) => config.OPENAI_BASE_URL,
+    endpoint: (config) => chatBaseUrl(config.OPENAI_BASE_URL),
     create: (config, model, fetch) =>
       createOpenAI({
-        baseURL: config.OPENAI_BASE_URL,
+        baseURL: chatBaseUrl(config.OPENAI_BASE_URL),
         // A server without keys (a local one) still gets a syntactically valid header.
         apiKey: config.OPENAI_API_KEY ?? "none",
         fetch,
@@ -101,11 +121,11 @@ const settings: Record<ModelProviderName, ModelProviderSettings> = {
   "openai-compatible": {
     missing: (config) => (config.OPENAI_COMPATIBLE_BASE_URL ? undefined : "OPENAI_COMPATIBLE_BASE_URL"),
     modelVariable: "OPENAI_COMPATIBLE_MODEL",
-    endpoint: (config) => config.OPENAI_COMPATIBLE_BASE_URL ?? "",
+    endpoint: (config) => chatBaseUrl(config.OPENAI_COMPATIBLE_BASE_URL ?? ""),
     create: (config, model, fetch, structured) =>
       createOpenAICompatible({
         name: "openai-compatible",
-        baseURL: config.OPENAI_COMPATIBLE_BASE_URL!,
+        baseURL: chatBaseUrl(config.OPENAI_COMPATIBLE_BASE_URL!),
         apiKey: config.OPENAI_COMPATIBLE_API_KEY,
         includeUsage: true,
         supportsStructuredOutputs: structured,

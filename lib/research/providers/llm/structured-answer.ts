@@ -61,6 +61,8 @@ export function readAnswer<T>(
   text: string,
   schema: z.ZodType<T>,
 ): { success: true; data: T } | { success: false; problem: string } {
+  // Some servers end a stream with nothing in it (a stop token first, a model that crashed quietly).
+  if (text.trim() === "") return { success: false, problem: "the answer was empty" };
   let value: unknown;
   try {
     value = parseJsonAnswer(text);

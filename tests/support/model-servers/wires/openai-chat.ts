@@ -7,7 +7,9 @@
  * Azure's leading `prompt_filter_results` chunk with `created: 0` and empty
  * ids, and `content_filter_results` on each choice (recorded from gpt-5.2-chat
  * and gpt-4.1 deployments); vLLM/DeepSeek `reasoning_content` and
- * OpenRouter/Ollama `reasoning` deltas.
+ * OpenRouter/Ollama `reasoning` deltas; llama.cpp's role-only first delta and
+ * `timings` chunk; OpenRouter's SSE comments; TGI's finish reasons and
+ * missing `[DONE]`; the errors vLLM, OpenRouter and TGI send inside a stream.
  */
 import type { BrainMessage, JsonMode, Wire } from "../types";
 import {
@@ -136,6 +138,20 @@ function refuse(call: WireCall, quirks: ResolvedQuirks): WireError | undefined {
       "invalid_request_error",
     );
   }
+  if (quirks.refuseSchemaGrammar && call.jsonMode === "schema") {
+    // llama.cpp's server: its JSON-schema-to-grammar converter gave up on the schema.
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 400,
+          message:
+            'JSON schema conversion failed:\nUnrecognized schema: {"additionalProperties":false,"properties":{}}',
+          type: "invalid_request_error",
+        },
+      },
+    };
+  }
   if (quirks.requireJsonWord && call.jsonMode === "object") {
     const all = `${call.system}\n${call.messages.map((message) => message.text).join("\n")}`;
     if (!/json/i.test(all)) {
@@ -180,7 +196,7 @@ async function answerChat(wire: Wire, context: AnswerContext): Promise<void> {
   const id = context.nextId("chatcmpl-");
   const created = Math.floor(Date.now() / 1000);
   const fingerprint = "fp_7e1a3b2c4d";
-  const finishReason = isTool ? "tool_calls" : "stop";
+  const finishReason = isTool ? "tool_calls" : (quirks.finishReason ?? "stop");
   const toolCallId = isTool ? context.nextId("call_") : "";
   const requestIdHeaders: Record<string, string> =
     wire === "azure"
@@ -265,7 +281,15 @@ async function answerChat(wire: Wire, context: AnswerContext): Promise<void> {
       prompt_filter_results: PROMPT_FILTER_RESULTS,
     });
   }
-  data(chunk({ role: "assistant", content: "", refusal: null }, null));
+  for (const comment of quirks.sseComments ?? []) frames.push({ text: `: ${comment}\n\n`, textChars: 0 });
+  data(
+    chunk(
+      quirks.llamaCppChunks
+        ? { role: "assistant", content: null }
+        : { role: "assistant", content: "", refusal: null },
+      null,
+    ),
+  );
   if (field !== undefined) {
     for (const piece of chunkText(reasoning, chunkSize)) data(contentChunk({ [field]: piece }));
   }
@@ -289,12 +313,81 @@ async function answerChat(wire: Wire, context: AnswerContext): Promise<void> {
       data(contentChunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }), piece.length);
     }
   } else {
-    for (const piece of chunkText(answer.text, chunkSize, context.cutAfterChars)) {
+    const interruption = context.interruption;
+    const text = interruption ? answer.text.slice(0, interruption.afterChars) : answer.text;
+    for (const piece of chunkText(text, chunkSize, context.cutAfterChars)) {
       data(contentChunk({ content: piece }), piece.length);
     }
+    if (interruption?.kind === "vllm") {
+      // vLLM reports a failure during generation as an error object in the stream, then ends it.
+      data({
+        error: {
+          object: "error",
+          message: "The engine encountered an unexpected error: CUDA out of memory.",
+          type: "InternalServerError",
+          param: null,
+          code: 500,
+        },
+      });
+      frames.push({ text: "data: [DONE]\n\n", textChars: 0 });
+      return writeStream(
+        context.response,
+        { "content-type": "text/event-stream; charset=utf-8" },
+        frames,
+        undefined,
+      );
+    }
+    if (interruption?.kind === "tgi") {
+      // text-generation-inference: the error is a string, and `data:` has no space after it.
+      frames.push({
+        text: `data:${JSON.stringify({ error: "Request failed during generation: Server error: CUDA out of memory. Tried to allocate 2.00 GiB", error_type: "generation" })}\n\n`,
+        textChars: 0,
+      });
+      return writeStream(
+        context.response,
+        { "content-type": "text/event-stream; charset=utf-8" },
+        frames,
+        undefined,
+      );
+    }
+    if (interruption?.kind === "openrouter") {
+      // OpenRouter: a chunk with `error` beside the choices and `finish_reason: "error"`, then the end.
+      data({
+        ...chunk({ content: "" }, "error"),
+        provider: "Chutes",
+        error: { code: "server_error", message: "Provider disconnected unexpectedly" },
+      });
+      return writeStream(
+        context.response,
+        { "content-type": "text/event-stream; charset=utf-8" },
+        frames,
+        undefined,
+      );
+    }
   }
-  data(chunk({}, finishReason));
-  if (call.includeUsage && quirks.usage) {
+  data(chunk({}, context.interruption?.kind === "length" ? "length" : finishReason));
+  if (quirks.llamaCppChunks) {
+    // llama.cpp's last chunk: no choices, its timings, and usage only when asked for.
+    data({
+      choices: [],
+      created,
+      id,
+      model: call.model,
+      system_fingerprint: "b6120-1d72c841",
+      object: "chat.completion.chunk",
+      ...(call.includeUsage && quirks.usage ? { usage } : {}),
+      timings: {
+        prompt_n: context.promptTokens,
+        prompt_ms: 41.2,
+        prompt_per_token_ms: 0.2,
+        prompt_per_second: 4800,
+        predicted_n: completionTokens,
+        predicted_ms: 310.5,
+        predicted_per_token_ms: 12.4,
+        predicted_per_second: 80.5,
+      },
+    });
+  } else if (call.includeUsage && quirks.usage) {
     data({
       id,
       object: "chat.completion.chunk",
@@ -305,7 +398,7 @@ async function answerChat(wire: Wire, context: AnswerContext): Promise<void> {
       usage,
     });
   }
-  frames.push({ text: "data: [DONE]\n\n", textChars: 0 });
+  if (!quirks.noDone) frames.push({ text: "data: [DONE]\n\n", textChars: 0 });
   await writeStream(
     context.response,
     { "content-type": "text/event-stream; charset=utf-8", ...requestIdHeaders },
