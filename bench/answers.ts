@@ -68,7 +68,8 @@ export async function benchAnswers(): Promise<SectionResult> {
   const run = await runAnswers();
   const share = { op: ">=", target: ANSWER_GOALS.summaryCites } as const;
   const mrr = { op: ">=", target: ANSWER_GOALS.meanReciprocalRank } as const;
-  const before = (value: number) => ({ note: `before: ${value.toFixed(2)}` });
+  // The before figures were measured on the first round's 65 questions (32 held out).
+  const before = (value: number) => ({ note: `round 1 before the ranking work: ${value.toFixed(2)}` });
   return {
     figures: [
       figure(`summary cites the answer, all ${run.all.questions}`, run.all.summaryCites, "", {
@@ -97,10 +98,23 @@ export async function benchAnswers(): Promise<SectionResult> {
         "",
         { note: `MRR ${run.paraphrased.meanReciprocalRank.toFixed(2)}` },
       ),
+      figure(
+        `in the words of the address ${run.literal.questions}: summary cites / MRR`,
+        run.literal.summaryCites,
+        "",
+        {
+          note: `MRR ${run.literal.meanReciprocalRank.toFixed(2)}`,
+        },
+      ),
       ...[...run.rounds].map(([round, figures]) =>
-        figure(`written in round ${round}, ${figures.questions}: summary cites / MRR`, figures.summaryCites, "", {
-          note: `MRR ${figures.meanReciprocalRank.toFixed(2)}`,
-        }),
+        figure(
+          `written in round ${round}, ${figures.questions}: summary cites / MRR`,
+          figures.summaryCites,
+          "",
+          {
+            note: `MRR ${figures.meanReciprocalRank.toFixed(2)}`,
+          },
+        ),
       ),
       figure("one research, mean", run.meanResearchMs, "ms"),
     ],
@@ -109,9 +123,12 @@ export async function benchAnswers(): Promise<SectionResult> {
       `missed by the summary: ${
         run.outcomes
           .filter((outcome) => !outcome.summaryCites)
-          .map((outcome) => `${outcome.id}${outcome.split === "held-out" ? "*" : ""}`)
+          .map(
+            (outcome) =>
+              `${outcome.id}${outcome.split === "held-out" ? "*" : ""}${outcome.paraphrased ? "~" : ""}`,
+          )
           .join(", ") || "none"
-      } (* held-out)`,
+      } (* held-out, ~ paraphrased)`,
     ],
   };
 }

@@ -169,6 +169,8 @@ export interface AnswerEvalRun {
   tune: EvalFigures;
   heldOut: EvalFigures;
   paraphrased: EvalFigures;
+  /** The questions in the words of their address (not paraphrased). */
+  literal: EvalFigures;
   /** The questions of each writing round (`round`), by round. */
   rounds: Map<number, EvalFigures>;
   /** Mean time of one research (ms). */
@@ -202,6 +204,7 @@ export async function runAnswerEval(options: AnswerEvalOptions): Promise<AnswerE
     tune: evalFigures(outcomes.filter((outcome) => outcome.split === "tune")),
     heldOut: evalFigures(outcomes.filter((outcome) => outcome.split === "held-out")),
     paraphrased: evalFigures(outcomes.filter((outcome) => outcome.paraphrased)),
+    literal: evalFigures(outcomes.filter((outcome) => !outcome.paraphrased)),
     rounds: new Map(
       [...new Set(outcomes.map((outcome) => outcome.round))]
         .sort((a, b) => a - b)
