@@ -600,4 +600,19 @@ server {
     const task = await completed(nginx!.url, taskId);
     expect(reportText(followed.events)).toBe(task.result.report);
   });
+
+  it("does not forward Host: a same-origin browser write through it is refused (the config requirement)", async () => {
+    const { status, body } = await getJson(`${nginx!.url}/api/research`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        Origin: nginx!.url,
+        "Sec-Fetch-Site": "same-origin",
+      },
+      body: JSON.stringify({ query: "Naive nginx, same origin", depth: 1, breadth: 1 }),
+    });
+    expect(status).toBe(403);
+    expect(body.error.message).toContain(nginx!.url);
+  });
 });
