@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -347,6 +348,84 @@ describe.skipIf(!nginxBinary)("Fathom behind the shipped nginx config", () => {
     expect(progress.map((value) => value.progress)).toEqual(expected);
   });
 
+  it.each([
+    { signal: "SIGKILL" as const, what: "killed" },
+    { signal: "SIGSTOP" as const, what: "frozen" },
+  ])(
+    "MCP through nginx: the backend serving a waiting call is $what mid-call; the SDK resumes through nginx and misses nothing",
+    {
+      timeout: 300_000,
+    },
+    async ({ signal }) => {
+      const upstreams: { method: string; upstream: string | null }[] = [];
+      const client = new Client({ name: "fathom-nginx-test", version: "1.0.0" });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL("/api/mcp", cluster.nginx.url), {
+          fetch: async (input, init) => {
+            const response = await fetch(input, init);
+            upstreams.push({ method: init?.method ?? "GET", upstream: response.headers.get("x-upstream") });
+            return response;
+          },
+        }),
+      );
+      clients.push(client);
+      const progress: Progress[] = [];
+      let victim: TestServer | undefined;
+      let requestsBeforeSignal = 0;
+      const result = (await client.callTool(
+        {
+          name: "research",
+          arguments: {
+            query: `MCP through nginx, ${signal}: the Gold Rush`,
+            // Long enough that the call is still running when its backend goes.
+            depth: 2,
+            breadth: 3,
+            wait: true,
+          },
+        },
+        undefined,
+        {
+          timeout: 280_000,
+          onprogress: (value) => {
+            progress.push(value);
+            if (!victim && progress.length === 2) {
+              // The call's own POST: the backend whose stream carries these notifications.
+              victim = backendOf(cluster, upstreams.at(-1)!.upstream);
+              victim!.signal(signal);
+            }
+          },
+        },
+      )) as CallToolResult;
+      try {
+        expect(victim).toBeDefined();
+        expect(result.isError).toBeFalsy();
+        const other = cluster.backends.find((backend) => backend !== victim)!;
+        const taskId = (result.structuredContent as { taskId: string }).taskId;
+        const task = await completed(other.url, taskId);
+        const first = result.content[0];
+        expect(first?.type === "text" ? first.text : null).toBe(task.result.report);
+        const stream = await readSse(`${other.url}/api/tasks/${taskId}/events`);
+        const expected = stream.numbered
+          .filter((event) => event.event === "progress" || (event.event === "status" && event.data.status))
+          .filter(
+            (event) =>
+              event.event === "status" ||
+              typeof event.data.percentage === "number" ||
+              Boolean(event.data.message) ||
+              Boolean(event.data.step),
+          )
+          .map((event) => event.id);
+        expect(progress.map((value) => value.progress)).toEqual(expected);
+        // The resumption (GET with Last-Event-ID) was answered by the other backend.
+        const resumed = upstreams.slice(requestsBeforeSignal).filter((entry) => entry.method === "GET");
+        expect(resumed.length).toBeGreaterThanOrEqual(1);
+        expect(backendOf(cluster, resumed.at(-1)!.upstream)).toBe(other);
+      } finally {
+        if (signal === "SIGSTOP") victim?.signal("SIGCONT");
+      }
+    },
+  );
+
   it("heartbeats keep an idle stream open past nginx's proxy_read_timeout", {
     timeout: 240_000,
   }, async () => {
@@ -614,5 +693,76 @@ server {
     });
     expect(status).toBe(403);
     expect(body.error.message).toContain(nginx!.url);
+  });
+});
+
+describe.skipIf(!nginxBinary)("per-client limits through nginx (TRUST_PROXY, as docker-compose runs)", () => {
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster({
+      TRUST_PROXY: "true",
+      MAX_SSE_CONNECTIONS_PER_CLIENT: "1",
+      RATE_LIMIT_TASKS_PER_MINUTE: "0",
+      OUTPUT_CHUNK_DELAY_MS: "40",
+    });
+  });
+  afterAll(async () => {
+    await stopCluster(cluster);
+  });
+
+  /** A stream opened from `localAddress` (127.0.0.0/8 is all loopback): its status and upstream; held open. */
+  function openStream(url: string, localAddress: string) {
+    return new Promise<{ status: number; upstream: string | null; close: () => void }>((resolve, reject) => {
+      const request = http.get(
+        url,
+        { localAddress, headers: { Accept: "text/event-stream" } },
+        (response) => {
+          response.resume();
+          resolve({
+            status: response.statusCode ?? 0,
+            upstream: (response.headers["x-upstream"] as string | undefined) ?? null,
+            close: () => request.destroy(),
+          });
+        },
+      );
+      request.on("error", reject);
+    });
+  }
+
+  it("counts each client by its own address, not by nginx's", async () => {
+    const taskId = await createTask(
+      cluster.nginx.url,
+      "Through nginx, limits: the Tennessee Valley Authority",
+    );
+    const paused = await getJson(`${cluster.nginx.url}/api/tasks/${taskId}/pause`, { method: "POST" });
+    expect(paused.status).toBe(200);
+    // A paused task's stream stays open (heartbeats only): each one holds its slot.
+    await waitFor("the task to be paused", async () => {
+      const { body } = await getJson(`${cluster.nginx.url}/api/tasks/${taskId}`);
+      return body.status === "paused";
+    });
+    const url = `${cluster.nginx.url}/api/tasks/${taskId}/events`;
+    const open: { close: () => void }[] = [];
+    try {
+      // One client holds a stream on each backend (its next one there is refused: the limit is 1)...
+      const held = new Set<TestServer>();
+      for (let attempt = 0; attempt < 8 && held.size < 2; attempt++) {
+        const stream = await openStream(url, "127.0.0.2");
+        open.push(stream);
+        if (stream.status === 200) held.add(backendOf(cluster, stream.upstream)!);
+        else expect(stream.status).toBe(429);
+      }
+      expect(held.size).toBe(2);
+      const again = await openStream(url, "127.0.0.2");
+      open.push(again);
+      expect(again.status).toBe(429);
+      // ...and another client is still let in, whichever backend it reaches.
+      const other = await openStream(url, "127.0.0.3");
+      open.push(other);
+      expect(other.status).toBe(200);
+    } finally {
+      for (const stream of open) stream.close();
+    }
   });
 });
