@@ -8,6 +8,7 @@ import { EventSource } from "eventsource";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchChromium } from "./support/browser";
 import { findNginx, type NginxTestServer, requireNginx, siteConfigFrom, startNginx } from "./support/nginx";
+import { findRedisServer, type RedisTestServer, startRedisServer } from "./support/redis";
 import { freePort, startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, outputText, readSse, waitFor } from "./support/sse";
 
@@ -40,12 +41,19 @@ interface Cluster {
   nginx: NginxTestServer;
 }
 
-async function startCluster(env: Record<string, string>): Promise<Cluster> {
+/**
+ * Two servers behind nginx running `deploy/<file>`. On the file store they
+ * share one data folder; with `TASK_STORE` (Redis) each has its own folder
+ * and they share nothing but Redis.
+ */
+async function startCluster(env: Record<string, string>, file = "nginx.conf"): Promise<Cluster> {
   const dataDir = tempDir();
-  const backends = await Promise.all([0, 1].map(() => startServer({ dataDir, env })));
+  const backends = await Promise.all(
+    [0, 1].map(() => startServer({ dataDir: env.TASK_STORE ? tempDir() : dataDir, env })),
+  );
   const port = await freePort();
   const site = siteConfigFrom(
-    "nginx.conf",
+    file,
     backends.map((backend) => `127.0.0.1:${backend.port}`),
     port,
   );
@@ -185,6 +193,38 @@ function shippedReadTimeoutMs(): number {
   return Number(match[1]) * unit;
 }
 
+/**
+ * A task's stream through nginx, served by the task's owner; the owner is
+ * SIGKILLed mid-report. The EventSource reconnects by itself through nginx
+ * to the other backend, which takes the task over: every event once, in
+ * order, and the report text equal to the task's result.
+ */
+async function killStreamingOwner(cluster: Cluster, query: string): Promise<void> {
+  const taskId = await createTask(cluster.nginx.url, query);
+  const owner = await ownerOf(cluster, taskId);
+  const other = cluster.backends.find((backend) => backend !== owner)!;
+  const followed = await followOn(cluster, taskId, owner);
+  await waitFor("the first output", async () => followed.events.some((event) => event.type === "output"));
+  const { body: before } = await getJson(`${other.url}/api/tasks/${taskId}`);
+  expect(before.status).toBe("running");
+  owner.signal("SIGKILL");
+  await followed.closed();
+  followed.source.close();
+
+  expectOnceInOrder(followed.events);
+  expect(followed.events.at(-1)!.type).toBe("done");
+  const task = await completed(cluster.nginx.url, taskId);
+  expect(reportText(followed.events)).toBe(task.result.report);
+  expect(task.attempts.map((attempt: { kind: string }) => attempt.kind)).toContain("takeover");
+  // Every reconnect went to the survivor, with the cursor the client had.
+  const reconnects = followed.connections.slice(1);
+  expect(reconnects.length).toBeGreaterThanOrEqual(1);
+  for (const connection of reconnects) {
+    expect(backendOf(cluster, connection.upstream)).toBe(other);
+    expect(connection.lastEventId).toBe(String(connection.lastReceived));
+  }
+}
+
 /** As docker-compose runs the replicas: behind the proxy, trusting its X-Forwarded-* headers. */
 const mainEnv = {
   ...fast,
@@ -246,29 +286,7 @@ describe.skipIf(!nginxBinary)("Fathom behind the shipped nginx config", () => {
   });
 
   it("SIGKILL of the backend serving the stream (its owner) mid-report: the EventSource resumes on the other one, nothing missed or repeated", async () => {
-    const taskId = await createTask(cluster.nginx.url, "Through nginx, killed: the Homestead Act");
-    const owner = await ownerOf(cluster, taskId);
-    const other = cluster.backends.find((backend) => backend !== owner)!;
-    const followed = await followOn(cluster, taskId, owner);
-    await waitFor("the first output", async () => followed.events.some((event) => event.type === "output"));
-    const { body: before } = await getJson(`${other.url}/api/tasks/${taskId}`);
-    expect(before.status).toBe("running");
-    owner.signal("SIGKILL");
-    await followed.closed();
-    followed.source.close();
-
-    expectOnceInOrder(followed.events);
-    expect(followed.events.at(-1)!.type).toBe("done");
-    const task = await completed(cluster.nginx.url, taskId);
-    expect(reportText(followed.events)).toBe(task.result.report);
-    expect(task.attempts.map((attempt: { kind: string }) => attempt.kind)).toContain("takeover");
-    // Every reconnect went to the survivor, with the cursor the client had.
-    const reconnects = followed.connections.slice(1);
-    expect(reconnects.length).toBeGreaterThanOrEqual(1);
-    for (const connection of reconnects) {
-      expect(backendOf(cluster, connection.upstream)).toBe(other);
-      expect(connection.lastEventId).toBe(String(connection.lastReceived));
-    }
+    await killStreamingOwner(cluster, "Through nginx, killed: the Homestead Act");
   });
 
   it("SIGSTOP of the backend serving the stream (its owner): nginx's read timeout moves the client to the other one; after SIGCONT its late writes are refused", {
@@ -766,4 +784,30 @@ describe.skipIf(!nginxBinary)("per-client limits through nginx (TRUST_PROXY, as 
       for (const stream of open) stream.close();
     }
   });
+});
+
+describe("Fathom on Redis behind deploy/nginx-redis.conf", () => {
+  const redisBinary = findRedisServer();
+  let redis: RedisTestServer | undefined;
+  let cluster: Cluster | undefined;
+
+  beforeAll(async () => {
+    if (!nginxBinary || !redisBinary) return;
+    redis = await startRedisServer(redisBinary);
+    cluster = await startCluster(
+      { ...mainEnv, TASK_STORE: redis.url, REDIS_KEY_PREFIX: "fathom-nginx-test:" },
+      "nginx-redis.conf",
+    );
+  });
+  afterAll(async () => {
+    await stopCluster(cluster);
+    await redis?.stop();
+  });
+
+  it.runIf(nginxBinary !== null && redisBinary !== null)(
+    "SIGKILL of the backend serving the stream (its owner) mid-report: the EventSource resumes on the other one",
+    async () => {
+      await killStreamingOwner(cluster!, "Through nginx on Redis, killed: the Homestead Act");
+    },
+  );
 });
