@@ -446,6 +446,70 @@ describe.skipIf(!nginxBinary)("Fathom behind the shipped nginx config", () => {
     },
   );
 
+  it("a research POST or an MCP call sent to a frozen backend is answered by the other one", {
+    timeout: 240_000,
+  }, async () => {
+    const frozen = cluster.backends[0]!;
+    const other = cluster.backends[1]!;
+    frozen.signal("SIGSTOP");
+    try {
+      // Round robin: of two requests at once, one goes to the frozen backend first.
+      const streams = await Promise.all(
+        ["the Wilmot Proviso", "the Kansas-Nebraska Act"].map((topic) =>
+          readSse(`${cluster.nginx.url}/api/research`, {
+            method: "POST",
+            body: { query: `Through nginx, to a frozen backend: ${topic}`, depth: 1, breadth: 1 },
+            timeoutMs: 120_000,
+          }),
+        ),
+      );
+      const upstreams: (string | null)[] = [];
+      const calls = Promise.all(
+        [0, 1].map(async (index) => {
+          const mcp = new Client({ name: "fathom-nginx-test", version: "1.0.0" });
+          await mcp.connect(
+            new StreamableHTTPClientTransport(new URL("/api/mcp", cluster.nginx.url), {
+              fetch: async (input, init) => {
+                const response = await fetch(input, init);
+                upstreams.push(response.headers.get("x-upstream"));
+                return response;
+              },
+            }),
+          );
+          clients.push(mcp);
+          return (await mcp.callTool(
+            {
+              name: "research",
+              arguments: {
+                query: `MCP to a frozen backend ${index}: the Compromise of 1850`,
+                depth: 1,
+                breadth: 1,
+                wait: true,
+              },
+            },
+            undefined,
+            { timeout: 170_000 },
+          )) as CallToolResult;
+        }),
+      );
+      const results = await calls;
+      for (const stream of streams) {
+        expect(stream.status).toBe(200);
+        expect(stream.ended).toBe(true);
+        expect(stream.numbered.at(-1)!.event).toBe("done");
+        expect(backendOf(cluster, stream.headers.get("x-upstream"))).toBe(other);
+      }
+      for (const result of results) expect(result.isError).toBeFalsy();
+      // nginx tried the frozen backend first for one of them, then the other one.
+      const tried = [...streams.map((stream) => stream.headers.get("x-upstream")), ...upstreams];
+      expect(
+        tried.some((value) => value?.includes(`:${frozen.port}`) && value.includes(`:${other.port}`)),
+      ).toBe(true);
+    } finally {
+      frozen.signal("SIGCONT");
+    }
+  });
+
   it("heartbeats keep an idle stream open past nginx's proxy_read_timeout", {
     timeout: 240_000,
   }, async () => {
