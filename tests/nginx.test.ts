@@ -159,13 +159,15 @@ function follow(url: string) {
   return { source, events, connections, closed };
 }
 
-/** Opens EventSources on the task's stream until one is served by `backend` (round robin: a try or two). */
+/** Opens EventSources on the task's stream until one is served by `backend` (round robin: usually a try or two). */
 async function followOn(cluster: Cluster, taskId: string, backend: TestServer) {
-  for (let attempt = 0; attempt < 8; attempt++) {
+  // Past fail_timeout too: nginx skips a backend an earlier test marked as failed for that long.
+  for (let attempt = 0; attempt < 40; attempt++) {
     const followed = follow(`${cluster.nginx.url}/api/tasks/${taskId}/events`);
     const first = await waitFor("the stream's first answer", async () => followed.connections[0]);
     if (backendOf(cluster, first.upstream) === backend) return followed;
     followed.source.close();
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`no stream through nginx reached the backend on port ${backend.port}`);
 }
@@ -451,6 +453,11 @@ describe.skipIf(!nginxBinary)("Fathom behind the shipped nginx config", () => {
   }, async () => {
     const frozen = cluster.backends[0]!;
     const other = cluster.backends[1]!;
+    // nginx sends requests to it again (an earlier test's failure mark lasts fail_timeout).
+    await waitFor("nginx to send a request to the backend about to freeze", async () => {
+      const response = await fetch(`${cluster.nginx.url}/api/health`);
+      return backendOf(cluster, response.headers.get("x-upstream")) === frozen;
+    });
     frozen.signal("SIGSTOP");
     try {
       // Round robin: of two requests at once, one goes to the frozen backend first.
