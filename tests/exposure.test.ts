@@ -112,6 +112,27 @@ describe("every /api error is JSON", () => {
     }
   });
 
+  it("answers a path that is not valid percent-encoding with a JSON 400", async () => {
+    for (const url of [
+      "/api/tasks/%zz",
+      `/api/tasks/%/events`,
+      "/api/collections/%E2%80/documents",
+      "/api/%",
+    ]) {
+      const response = await fetch(`${server.url}${url}`);
+      expect(response.status, url).toBe(400);
+      expect(response.headers.get("content-type")).toContain("application/json");
+      expect(response.headers.get("x-request-id")).toBeTruthy();
+      const body = await response.json();
+      expect(body.error).toMatchObject({
+        code: "invalid_request",
+        message: expect.stringMatching(/percent-encoding/),
+      });
+    }
+    // The server goes on answering.
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+  });
+
   it("answers a method a route does not have with a JSON 405 and Allow", async () => {
     for (const [method, url] of [
       ["PUT", "/api/research"],
