@@ -261,6 +261,35 @@ describe("limits", () => {
       for (const controller of opened) controller.abort();
     }
   });
+
+  it("answers HEAD on an event stream with its headers and holds no stream slot", async () => {
+    const openStreams = async () => {
+      const metrics = await (await fetch(`${server.url}/api/metrics`)).text();
+      return Number(/^fathom_sse_connections (\d+)$/m.exec(metrics)?.[1]);
+    };
+    // The previous test's aborted streams close a moment after their clients left.
+    await waitFor("no open stream", async () => (await openStreams()) === 0);
+    // Two slots per client: HEAD requests that kept their streams open would use them up.
+    for (let index = 0; index < 3; index += 1) {
+      for (const url of ["/api/tasks/events", `/api/tasks/${taskId}/events`]) {
+        const response = await fetch(`${server.url}${url}`, { method: "HEAD", headers: from("10.0.0.7") });
+        expect(response.status, `HEAD ${url}`).toBe(200);
+        expect(response.headers.get("content-type")).toContain("text/event-stream");
+        expect(response.headers.get("x-request-id")).toBeTruthy();
+      }
+    }
+    expect(await openStreams()).toBe(0);
+    const controller = new AbortController();
+    try {
+      const stream = await fetch(`${server.url}/api/tasks/events`, {
+        headers: from("10.0.0.7"),
+        signal: controller.signal,
+      });
+      expect(stream.status).toBe(200);
+    } finally {
+      controller.abort();
+    }
+  });
 });
 
 describe("server-wide limits", () => {

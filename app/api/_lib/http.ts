@@ -120,11 +120,27 @@ export function route<Context>(
       const response = await handler(request, context, requestId);
       if (!response.headers.has("X-Request-ID")) response.headers.set("X-Request-ID", requestId);
       applyCors(request, response.headers);
-      return response;
+      return request.method === "HEAD" ? withoutBody(response) : response;
     } catch (error) {
       return errorResponse(error, requestId, request);
     }
   };
+}
+
+/**
+ * The answer to a HEAD request: the GET handler's status and headers, its
+ * body cancelled. Next.js answers HEAD with the GET handler and drops the
+ * body without cancelling it, so an event stream would stay open for good:
+ * its stream slot, its subscription and its heartbeat (docs/ARCHITECTURE.md,
+ * "Exposure"). Cancelling runs the stream's own clean-up.
+ */
+async function withoutBody(response: Response): Promise<Response> {
+  await response.body?.cancel();
+  return new Response(null, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
