@@ -244,6 +244,39 @@ describe("access token", () => {
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
   });
 
+  it("answers the CORS preflight of every route and method for allowed origins", async () => {
+    const id = "0".repeat(32);
+    const document = "0".repeat(32);
+    for (const [method, route] of [
+      ["GET", "/api/providers"],
+      ["GET", "/api/health"],
+      ["GET", "/api/metrics"],
+      ["GET", "/api/openapi.json"],
+      ["GET", "/api/tasks/events"],
+      ["GET", `/api/tasks/${id}/events`],
+      ["GET", `/api/collections/mine/documents/${document}/text`],
+      ["GET", `/api/collections/mine/documents/${document}/original`],
+      ["POST", "/api/research"],
+      ["DELETE", `/api/tasks/${id}`],
+      ["PATCH", "/api/schedules/V1StGXR8_Z5jdHi6B-myT"],
+    ] as const) {
+      const preflight = await fetch(`${server.url}${route}`, {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://app.example",
+          "Access-Control-Request-Method": method,
+          "Access-Control-Request-Headers": "authorization, content-type",
+        },
+      });
+      expect(preflight.status, `${method} ${route}`).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin"), `${method} ${route}`).toBe(
+        "https://app.example",
+      );
+      expect(preflight.headers.get("access-control-allow-methods"), `${method} ${route}`).toContain(method);
+      expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+    }
+  });
+
   it("answers CORS for allowed origins only", async () => {
     const allowed = await fetch(`${server.url}/api/tasks`, {
       headers: { Origin: "https://app.example", Authorization: `Bearer ${token}` },

@@ -172,7 +172,7 @@ export function preflight(request: Request): Response {
   const headers = new Headers();
   applyCors(request, headers);
   if (headers.has("Access-Control-Allow-Origin")) {
-    headers.set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    headers.set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
     headers.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Last-Event-ID");
     headers.set("Access-Control-Max-Age", "600");
   }
