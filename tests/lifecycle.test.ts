@@ -244,6 +244,24 @@ describe("access token", () => {
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
   });
 
+  it("says how to authenticate on a 401, and reads the scheme as case-insensitive", async () => {
+    const refused = await fetch(`${server.url}/api/tasks`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+    await refused.body?.cancel();
+    // RFC 9110 §11.1: the scheme is case-insensitive; clients send `bearer` too.
+    for (const header of [`bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`]) {
+      const response = await fetch(`${server.url}/api/tasks`, { headers: { Authorization: header } });
+      expect(response.status, header).toBe(200);
+      await response.body?.cancel();
+    }
+    for (const header of [`Basic ${token}`, `Bearer${token}`, `Bearer ${token}x`]) {
+      const response = await fetch(`${server.url}/api/tasks`, { headers: { Authorization: header } });
+      expect(response.status, header).toBe(401);
+      await response.body?.cancel();
+    }
+  });
+
   it("answers the CORS preflight of every route and method for allowed origins", async () => {
     const id = "0".repeat(32);
     const document = "0".repeat(32);

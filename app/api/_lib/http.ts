@@ -51,6 +51,8 @@ export function errorResponse(
     const headers: Record<string, string> = { ...extraHeaders };
     if (error.retryAfterSeconds !== undefined)
       headers["Retry-After"] = String(Math.ceil(error.retryAfterSeconds));
+    // A 401 names the scheme that would be accepted (RFC 9110 §11.6.1).
+    if (error.code === "unauthorized") headers["WWW-Authenticate"] ??= 'Bearer realm="fathom"';
     // A message may quote what a provider or the store said: never a secret.
     const body: ErrorBody["error"] = {
       code: error.code,
