@@ -216,6 +216,7 @@ describe("bad input", () => {
 
   const cases: [string, string, RegExp][] = [
     ["malformed JSON", "{query:", /not valid JSON/],
+    ["an empty body", "", /body is empty/],
     ["a wrong type", JSON.stringify({ query: 42 }), /query/],
     ["an unknown key", JSON.stringify({ query: "x", sneaky: true }), /sneaky/],
     ["an empty query", JSON.stringify({ query: "   " }), /query/],

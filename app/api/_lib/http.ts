@@ -205,6 +205,7 @@ export async function readJson<T extends z.ZodType>(request: Request, schema: T)
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await readLimited(request);
+  if (text.trim() === "") throw new AppError("invalid_request", "The body is empty: expected a JSON object.");
   let value: unknown;
   try {
     value = JSON.parse(text);
