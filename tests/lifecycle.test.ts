@@ -292,6 +292,7 @@ describe("access token", () => {
       );
       expect(preflight.headers.get("access-control-allow-methods"), `${method} ${route}`).toContain(method);
       expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+      expect(preflight.headers.get("x-request-id")).toBeTruthy();
     }
   });
 

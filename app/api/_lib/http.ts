@@ -171,7 +171,7 @@ export function otherMethods(allow: string): Record<RouteMethod, (request: Reque
 
 /** Answers CORS preflights for allowed origins. */
 export function preflight(request: Request): Response {
-  const headers = new Headers();
+  const headers = new Headers({ "X-Request-ID": newRequestId() });
   applyCors(request, headers);
   if (headers.has("Access-Control-Allow-Origin")) {
     headers.set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
