@@ -116,7 +116,15 @@ export function route<Context>(
       const config = getConfig();
       const changes = isUnsafeMethod(request.method) || options.changes?.(request) === true;
       if (changes) assertNotCrossSite(request, policyOf(config));
-      const multipart = /^multipart\/form-data\s*;/i.test(request.headers.get("content-type") ?? "");
+      const type = request.headers.get("content-type") ?? "";
+      const multipart = /^multipart\/form-data\s*;/i.test(type);
+      if (options.multipart && /^multipart\/form-data\s*$/i.test(type)) {
+        // Set by hand (a common slip with fetch and axios), the type lacks the boundary the parts need.
+        throw new AppError(
+          "invalid_request",
+          "Content-Type multipart/form-data needs its boundary parameter (multipart/form-data; boundary=…): let the HTTP client set the header for a FormData body.",
+        );
+      }
       if (!(options.multipart && multipart)) assertJsonBody(request);
       if (!options.public) checkAccess(request, config, changes);
       const response = await handler(request, context, requestId);
