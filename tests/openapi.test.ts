@@ -263,6 +263,18 @@ describe("the API document against the real server", () => {
       (await call("GET", "/api/collections/{name}/documents", "/api/collections/openapi-notes/documents"))
         .status,
     ).toBe(200);
+    // A built-in collection's documents have no page of their own (403); a malformed id is a 400.
+    for (const suffix of ["", "/text", "/original"]) {
+      const template = `/api/collections/{name}/documents/{id}${suffix}`;
+      const builtInDocument = `/api/collections/sotu/documents/${documentId}${suffix}`;
+      expect((await call("GET", template, builtInDocument)).status).toBe(403);
+      // Named by the operation itself, not only covered by its default answer.
+      expect(Object.keys(document.paths[template].get.responses)).toEqual(
+        expect.arrayContaining(["400", "403"]),
+      );
+      const malformed = `/api/collections/openapi-notes/documents/not-an-id${suffix}`;
+      expect((await call("GET", template, malformed)).status).toBe(400);
+    }
     expect((await call("DELETE", "/api/collections/{name}/documents/{id}", documentUrl)).status).toBe(204);
     expect((await call("DELETE", "/api/collections/{name}", "/api/collections/openapi-notes")).status).toBe(
       204,

@@ -389,7 +389,7 @@ export const operations: readonly ApiOperation[] = [
     changes: false,
     pathParameters: { name: pathParameters.collectionName, id: pathParameters.documentId },
     responses: { 200: { description: "The document.", json: "DocumentView" } },
-    errors: [400, 404],
+    errors: [400, 403, 404],
   },
   {
     method: "delete",
@@ -413,7 +413,7 @@ export const operations: readonly ApiOperation[] = [
     changes: false,
     pathParameters: { name: pathParameters.collectionName, id: pathParameters.documentId },
     responses: { 200: { description: "The text.", json: "DocumentText" } },
-    errors: [400, 404, 409],
+    errors: [400, 403, 404, 409],
   },
   {
     method: "get",
@@ -425,7 +425,7 @@ export const operations: readonly ApiOperation[] = [
     changes: false,
     pathParameters: { name: pathParameters.collectionName, id: pathParameters.documentId },
     responses: { 200: { description: "The original bytes.", file: "the file's own media type" } },
-    errors: [400, 404],
+    errors: [400, 403, 404],
   },
   {
     method: "get",
