@@ -297,6 +297,25 @@ describe("the API document against the real server", () => {
       body: { name: "x", request: { query: "x" }, cron: "not cron", timezone: "Europe/Berlin" },
     });
     expect(refused.status).toBe(400);
+    // A request over a collection that does not exist is refused when the schedule is saved.
+    const noCollection = {
+      query: "x",
+      search: { provider: "local", collection: "no-such-collection" },
+    };
+    const missing = await call("POST", "/api/schedules", "/api/schedules", {
+      body: { name: "x", request: noCollection, cron: "0 8 * * 1", timezone: "UTC" },
+    });
+    expect(missing.status).toBe(404);
+    expect(Object.keys(document.paths["/api/schedules"].post.responses)).toEqual(
+      expect.arrayContaining(["404", "409"]),
+    );
+    const patchedMissing = await call("PATCH", "/api/schedules/{id}", url, {
+      body: { request: noCollection },
+    });
+    expect(patchedMissing.status).toBe(404);
+    expect(Object.keys(document.paths["/api/schedules/{id}"].patch.responses)).toEqual(
+      expect.arrayContaining(["404", "409"]),
+    );
     expect((await call("GET", "/api/schedules", "/api/schedules")).body.schedules.length).toBeGreaterThan(0);
     expect((await call("GET", "/api/schedules/{id}", url)).status).toBe(200);
     expect(

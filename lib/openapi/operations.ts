@@ -460,7 +460,8 @@ export const operations: readonly ApiOperation[] = [
     responses: {
       201: { description: "The schedule with its next fires.", json: "ScheduleView", headers: ["Location"] },
     },
-    errors: [400, 413, 415, 507],
+    // 404/409: the request names a collection that does not exist, or has no ready document.
+    errors: [400, 404, 409, 413, 415, 507],
   },
   {
     method: "get",
@@ -485,7 +486,7 @@ export const operations: readonly ApiOperation[] = [
     pathParameters: { id: pathParameters.scheduleId },
     body: { json: "SchedulePatch", example: { enabled: false } },
     responses: { 200: { description: "The schedule after the change.", json: "ScheduleView" } },
-    errors: [400, 404, 413, 415],
+    errors: [400, 404, 409, 413, 415],
   },
   {
     method: "delete",
