@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerChecker } from "./support/openapi";
 import { startServer, type TestServer } from "./support/server";
 import { getJson, outputText, readSse, waitFor } from "./support/sse";
 
@@ -157,6 +158,20 @@ describe("task lifecycle", () => {
     expect((await fetch(`${server.url}/api/tasks/${id}/events`)).status).toBe(410);
     const list = await getJson(`${server.url}/api/tasks?q=alaska`);
     expect(list.body.total).toBe(0);
+  });
+
+  it("ends a stream whose task is deleted with the documented error event", async () => {
+    const id = await create("Deleted while watched: the Gadsden purchase");
+    await until(id, "running");
+    const stream = readSse(`${server.url}/api/tasks/${id}/events`, { timeoutMs: 30_000 });
+    await waitFor("the stream to have sent an event", async () => (await state(id)).lastEventId > 0);
+    expect((await fetch(`${server.url}/api/tasks/${id}`, { method: "DELETE" })).status).toBe(204);
+    const { events, ended } = await stream;
+    expect(ended).toBe(true);
+    expect(events.at(-1)).toMatchObject({ event: "error", id: null, data: { message: expect.any(String) } });
+    // Every event type it sent, this one included, is in the API document with its schema.
+    const document = await (await fetch(`${server.url}/api/openapi.json`)).json();
+    answerChecker(document).events("GET", "/api/tasks/{id}/events", events);
   });
 
   it("sends live list changes on one connection", async () => {

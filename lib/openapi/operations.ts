@@ -79,6 +79,8 @@ const taskEvents: StreamEvents = {
   output: "OutputData",
   status: "StatusData",
   done: "DoneData",
+  // Unnumbered: ends a stream the server cannot go on serving (the task was deleted).
+  error: "StreamErrorData",
 };
 
 const taskStreamAnswer: ApiResponse = {
