@@ -216,6 +216,7 @@ describe("bad input", () => {
 
   const cases: [string, string, RegExp][] = [
     ["malformed JSON", "{query:", /not valid JSON/],
+    ["an empty body", "", /body is empty/],
     ["a wrong type", JSON.stringify({ query: 42 }), /query/],
     ["an unknown key", JSON.stringify({ query: "x", sneaky: true }), /sneaky/],
     ["an empty query", JSON.stringify({ query: "   " }), /query/],
@@ -275,6 +276,12 @@ describe("bad input", () => {
     expect(missing.body.error.message).toMatch(/No task/);
     const stream = await fetch(`${server.url}/api/tasks/${"a".repeat(32)}/events?lastEventId=abc`);
     expect(stream.status).toBe(400);
+    // A whole number too large to be an event id is named as such, with what was sent.
+    const huge = await getJson(`${server.url}/api/tasks/${"a".repeat(32)}/events`, {
+      headers: { "Last-Event-ID": "99999999999999999999" },
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.message).toMatch(/at most 15 digits.*99999999999999999999/);
   });
 
   it("keeps serving, and wrote nothing outside the task folder", async () => {

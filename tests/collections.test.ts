@@ -241,6 +241,29 @@ describe("collections", () => {
     }
     const traversal = await fetch(`${server.url}/api/collections/..%2F..%2Fetc/documents`);
     expect([400, 404]).toContain(traversal.status);
+    // multipart/form-data set by hand, without its boundary: named as such, not as "must be JSON".
+    const noBoundary = await fetch(`${server.url}/api/collections/refusals/documents`, {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data" },
+      body: "--x\r\ncontent-disposition: form-data; name=file; filename=a.txt\r\n\r\nhi\r\n--x--\r\n",
+    });
+    expect(noBoundary.status).toBe(400);
+    expect((await noBoundary.json()).error.message).toMatch(/boundary/);
+    // A malformed document id is the client's mistake, named, on every document route.
+    for (const bad of ["b".repeat(64), "..%2F..%2Fetc", "NOTES", "%E2%80%AE"]) {
+      for (const [method, suffix] of [
+        ["GET", ""],
+        ["DELETE", ""],
+        ["GET", "/text"],
+        ["GET", "/original"],
+      ] as const) {
+        const response = await fetch(`${server.url}/api/collections/refusals/documents/${bad}${suffix}`, {
+          method,
+        });
+        expect(response.status, `${method} ${bad}${suffix}`).toBe(400);
+        expect((await response.json()).error.message).toMatch(/is not a document id/);
+      }
+    }
 
     // A collection holds at most MAX_COLLECTION_DOCUMENTS (4 here).
     const many = await upload(

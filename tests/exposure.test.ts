@@ -112,6 +112,27 @@ describe("every /api error is JSON", () => {
     }
   });
 
+  it("answers a path that is not valid percent-encoding with a JSON 400", async () => {
+    for (const url of [
+      "/api/tasks/%zz",
+      `/api/tasks/%/events`,
+      "/api/collections/%E2%80/documents",
+      "/api/%",
+    ]) {
+      const response = await fetch(`${server.url}${url}`);
+      expect(response.status, url).toBe(400);
+      expect(response.headers.get("content-type")).toContain("application/json");
+      expect(response.headers.get("x-request-id")).toBeTruthy();
+      const body = await response.json();
+      expect(body.error).toMatchObject({
+        code: "invalid_request",
+        message: expect.stringMatching(/percent-encoding/),
+      });
+    }
+    // The server goes on answering.
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+  });
+
   it("answers a method a route does not have with a JSON 405 and Allow", async () => {
     for (const [method, url] of [
       ["PUT", "/api/research"],
@@ -238,6 +259,35 @@ describe("limits", () => {
       expect(again.status).toBe(200);
     } finally {
       for (const controller of opened) controller.abort();
+    }
+  });
+
+  it("answers HEAD on an event stream with its headers and holds no stream slot", async () => {
+    const openStreams = async () => {
+      const metrics = await (await fetch(`${server.url}/api/metrics`)).text();
+      return Number(/^fathom_sse_connections (\d+)$/m.exec(metrics)?.[1]);
+    };
+    // The previous test's aborted streams close a moment after their clients left.
+    await waitFor("no open stream", async () => (await openStreams()) === 0);
+    // Two slots per client: HEAD requests that kept their streams open would use them up.
+    for (let index = 0; index < 3; index += 1) {
+      for (const url of ["/api/tasks/events", `/api/tasks/${taskId}/events`]) {
+        const response = await fetch(`${server.url}${url}`, { method: "HEAD", headers: from("10.0.0.7") });
+        expect(response.status, `HEAD ${url}`).toBe(200);
+        expect(response.headers.get("content-type")).toContain("text/event-stream");
+        expect(response.headers.get("x-request-id")).toBeTruthy();
+      }
+    }
+    expect(await openStreams()).toBe(0);
+    const controller = new AbortController();
+    try {
+      const stream = await fetch(`${server.url}/api/tasks/events`, {
+        headers: from("10.0.0.7"),
+        signal: controller.signal,
+      });
+      expect(stream.status).toBe(200);
+    } finally {
+      controller.abort();
     }
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerChecker } from "./support/openapi";
 import { startServer, type TestServer } from "./support/server";
 import { getJson, outputText, readSse, waitFor } from "./support/sse";
 
@@ -159,6 +160,20 @@ describe("task lifecycle", () => {
     expect(list.body.total).toBe(0);
   });
 
+  it("ends a stream whose task is deleted with the documented error event", async () => {
+    const id = await create("Deleted while watched: the Gadsden purchase");
+    await until(id, "running");
+    const stream = readSse(`${server.url}/api/tasks/${id}/events`, { timeoutMs: 30_000 });
+    await waitFor("the stream to have sent an event", async () => (await state(id)).lastEventId > 0);
+    expect((await fetch(`${server.url}/api/tasks/${id}`, { method: "DELETE" })).status).toBe(204);
+    const { events, ended } = await stream;
+    expect(ended).toBe(true);
+    expect(events.at(-1)).toMatchObject({ event: "error", id: null, data: { message: expect.any(String) } });
+    // Every event type it sent, this one included, is in the API document with its schema.
+    const document = await (await fetch(`${server.url}/api/openapi.json`)).json();
+    answerChecker(document).events("GET", "/api/tasks/{id}/events", events);
+  });
+
   it("sends live list changes on one connection", async () => {
     const changes = readSse(`${server.url}/api/tasks/events`, {
       until: (event) =>
@@ -242,6 +257,58 @@ describe("access token", () => {
     const viaQuery = await fetch(`${server.url}/api/tasks?token=${token}`);
     expect(viaQuery.status).toBe(200);
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+  });
+
+  it("says how to authenticate on a 401, and reads the scheme as case-insensitive", async () => {
+    const refused = await fetch(`${server.url}/api/tasks`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+    await refused.body?.cancel();
+    // RFC 9110 §11.1: the scheme is case-insensitive; clients send `bearer` too.
+    for (const header of [`bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`]) {
+      const response = await fetch(`${server.url}/api/tasks`, { headers: { Authorization: header } });
+      expect(response.status, header).toBe(200);
+      await response.body?.cancel();
+    }
+    for (const header of [`Basic ${token}`, `Bearer${token}`, `Bearer ${token}x`]) {
+      const response = await fetch(`${server.url}/api/tasks`, { headers: { Authorization: header } });
+      expect(response.status, header).toBe(401);
+      await response.body?.cancel();
+    }
+  });
+
+  it("answers the CORS preflight of every route and method for allowed origins", async () => {
+    const id = "0".repeat(32);
+    const document = "0".repeat(32);
+    for (const [method, route] of [
+      ["GET", "/api/providers"],
+      ["GET", "/api/health"],
+      ["GET", "/api/metrics"],
+      ["GET", "/api/openapi.json"],
+      ["GET", "/api/tasks/events"],
+      ["GET", `/api/tasks/${id}/events`],
+      ["GET", `/api/collections/mine/documents/${document}/text`],
+      ["GET", `/api/collections/mine/documents/${document}/original`],
+      ["POST", "/api/research"],
+      ["DELETE", `/api/tasks/${id}`],
+      ["PATCH", "/api/schedules/V1StGXR8_Z5jdHi6B-myT"],
+    ] as const) {
+      const preflight = await fetch(`${server.url}${route}`, {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://app.example",
+          "Access-Control-Request-Method": method,
+          "Access-Control-Request-Headers": "authorization, content-type",
+        },
+      });
+      expect(preflight.status, `${method} ${route}`).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin"), `${method} ${route}`).toBe(
+        "https://app.example",
+      );
+      expect(preflight.headers.get("access-control-allow-methods"), `${method} ${route}`).toContain(method);
+      expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+      expect(preflight.headers.get("x-request-id")).toBeTruthy();
+    }
   });
 
   it("answers CORS for allowed origins only", async () => {

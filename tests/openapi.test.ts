@@ -123,7 +123,7 @@ describe("the API document against the real server", () => {
     // A method the path does not have is in no operation: its answer is the Error component all the same.
     const notAllowed = await fetch(`${server.url}/api/health`, { method: "DELETE" });
     expect(notAllowed.status).toBe(405);
-    expect(notAllowed.headers.get("allow")).toBe("GET");
+    expect(notAllowed.headers.get("allow")).toBe("GET, OPTIONS");
     check.component("Error", await notAllowed.json());
   });
 
@@ -263,6 +263,18 @@ describe("the API document against the real server", () => {
       (await call("GET", "/api/collections/{name}/documents", "/api/collections/openapi-notes/documents"))
         .status,
     ).toBe(200);
+    // A built-in collection's documents have no page of their own (403); a malformed id is a 400.
+    for (const suffix of ["", "/text", "/original"]) {
+      const template = `/api/collections/{name}/documents/{id}${suffix}`;
+      const builtInDocument = `/api/collections/sotu/documents/${documentId}${suffix}`;
+      expect((await call("GET", template, builtInDocument)).status).toBe(403);
+      // Named by the operation itself, not only covered by its default answer.
+      expect(Object.keys(document.paths[template].get.responses)).toEqual(
+        expect.arrayContaining(["400", "403"]),
+      );
+      const malformed = `/api/collections/openapi-notes/documents/not-an-id${suffix}`;
+      expect((await call("GET", template, malformed)).status).toBe(400);
+    }
     expect((await call("DELETE", "/api/collections/{name}/documents/{id}", documentUrl)).status).toBe(204);
     expect((await call("DELETE", "/api/collections/{name}", "/api/collections/openapi-notes")).status).toBe(
       204,
@@ -285,6 +297,25 @@ describe("the API document against the real server", () => {
       body: { name: "x", request: { query: "x" }, cron: "not cron", timezone: "Europe/Berlin" },
     });
     expect(refused.status).toBe(400);
+    // A request over a collection that does not exist is refused when the schedule is saved.
+    const noCollection = {
+      query: "x",
+      search: { provider: "local", collection: "no-such-collection" },
+    };
+    const missing = await call("POST", "/api/schedules", "/api/schedules", {
+      body: { name: "x", request: noCollection, cron: "0 8 * * 1", timezone: "UTC" },
+    });
+    expect(missing.status).toBe(404);
+    expect(Object.keys(document.paths["/api/schedules"].post.responses)).toEqual(
+      expect.arrayContaining(["404", "409"]),
+    );
+    const patchedMissing = await call("PATCH", "/api/schedules/{id}", url, {
+      body: { request: noCollection },
+    });
+    expect(patchedMissing.status).toBe(404);
+    expect(Object.keys(document.paths["/api/schedules/{id}"].patch.responses)).toEqual(
+      expect.arrayContaining(["404", "409"]),
+    );
     expect((await call("GET", "/api/schedules", "/api/schedules")).body.schedules.length).toBeGreaterThan(0);
     expect((await call("GET", "/api/schedules/{id}", url)).status).toBe(200);
     expect(

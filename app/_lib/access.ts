@@ -57,10 +57,14 @@ export function hasValidSession(headers: Headers, config: Config, now = Date.now
   return verifySessionValue(value, sessionKey(config.FATHOM_API_TOKEN), now).valid;
 }
 
-/** The token a request presents: `Authorization: Bearer …`, else `?token=` (API routes: `url` given). */
+/**
+ * The token a request presents: `Authorization: Bearer …`, else `?token=` (API
+ * routes: `url` given). The scheme is case-insensitive and may be followed by
+ * more than one space (RFC 9110 §11.1, RFC 6750 §2.1): `bearer …` is the same.
+ */
 export function presentedToken(headers: Headers, url: URL | null): string | undefined {
-  const header = headers.get("authorization");
-  if (header?.startsWith("Bearer ")) return header.slice(7);
+  const bearer = /^bearer +(\S+) *$/i.exec(headers.get("authorization") ?? "");
+  if (bearer) return bearer[1];
   return url?.searchParams.get("token") ?? undefined;
 }
 

@@ -133,6 +133,17 @@ describe("file names", () => {
       `attachment; filename="x.pdf"; filename*=UTF-8''${encodeURIComponent("中文 报告 x.pdf")}`,
     );
   });
+
+  it("leave out bidirectional overrides and invisible characters from filename*", () => {
+    expect(contentDisposition("Tariffs\u202Egpj", "pdf")).toBe(
+      `attachment; filename="tariffs-gpj.pdf"; filename*=UTF-8''Tariffsgpj.pdf`,
+    );
+    expect(contentDisposition("\u200B\u2066\u200F", "md")).toBe(
+      `attachment; filename="report.md"; filename*=UTF-8''report.md`,
+    );
+    // Joiners are part of words and emoji: kept.
+    expect(contentDisposition("می\u200Cخواهم", "md")).toContain(encodeURIComponent("می\u200Cخواهم.md"));
+  });
 });
 
 describe("toWinAnsi", () => {

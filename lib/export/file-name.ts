@@ -24,6 +24,10 @@ export function contentDisposition(title: string, extension: string): string {
   const readable = title
     // A lone surrogate has no UTF-8 form (encodeURIComponent would throw).
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "")
+    // Bidirectional overrides and invisible characters: a question with U+202E
+    // would otherwise name a file that shows its extension reversed
+    // ("x\u202Egpj.pdf" shows as "xfdp.jpg"). Joiners stay: scripts need them.
+    .replace(/[\u200B\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/g, "")
     .replace(/[\\/:*?"<>|\p{Cc}]+/gu, " ")
     .replace(/\s+/g, " ")
     .trim()

@@ -66,6 +66,13 @@ export const doneDataSchema = z.object({
     .optional(),
 });
 
+/**
+ * The `error` event (unnumbered, not in the log) that ends a stream the
+ * server cannot go on serving: the task was deleted, or its log could not be
+ * read. A client reconnects and hears why (410, or the stream again).
+ */
+export const streamErrorDataSchema = z.object({ message: z.string() });
+
 export const eventDataSchemas = {
   progress: progressDataSchema,
   source: sourceDataSchema,

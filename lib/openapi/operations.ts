@@ -79,6 +79,8 @@ const taskEvents: StreamEvents = {
   output: "OutputData",
   status: "StatusData",
   done: "DoneData",
+  // Unnumbered: ends a stream the server cannot go on serving (the task was deleted).
+  error: "StreamErrorData",
 };
 
 const taskStreamAnswer: ApiResponse = {
@@ -389,7 +391,7 @@ export const operations: readonly ApiOperation[] = [
     changes: false,
     pathParameters: { name: pathParameters.collectionName, id: pathParameters.documentId },
     responses: { 200: { description: "The document.", json: "DocumentView" } },
-    errors: [400, 404],
+    errors: [400, 403, 404],
   },
   {
     method: "delete",
@@ -413,7 +415,7 @@ export const operations: readonly ApiOperation[] = [
     changes: false,
     pathParameters: { name: pathParameters.collectionName, id: pathParameters.documentId },
     responses: { 200: { description: "The text.", json: "DocumentText" } },
-    errors: [400, 404, 409],
+    errors: [400, 403, 404, 409],
   },
   {
     method: "get",
@@ -425,7 +427,7 @@ export const operations: readonly ApiOperation[] = [
     changes: false,
     pathParameters: { name: pathParameters.collectionName, id: pathParameters.documentId },
     responses: { 200: { description: "The original bytes.", file: "the file's own media type" } },
-    errors: [400, 404],
+    errors: [400, 403, 404],
   },
   {
     method: "get",
@@ -460,7 +462,8 @@ export const operations: readonly ApiOperation[] = [
     responses: {
       201: { description: "The schedule with its next fires.", json: "ScheduleView", headers: ["Location"] },
     },
-    errors: [400, 413, 415, 507],
+    // 404/409: the request names a collection that does not exist, or has no ready document.
+    errors: [400, 404, 409, 413, 415, 507],
   },
   {
     method: "get",
@@ -485,7 +488,7 @@ export const operations: readonly ApiOperation[] = [
     pathParameters: { id: pathParameters.scheduleId },
     body: { json: "SchedulePatch", example: { enabled: false } },
     responses: { 200: { description: "The schedule after the change.", json: "ScheduleView" } },
-    errors: [400, 404, 413, 415],
+    errors: [400, 404, 409, 413, 415],
   },
   {
     method: "delete",

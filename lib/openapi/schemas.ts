@@ -18,6 +18,7 @@ import {
   progressDataSchema,
   sourceDataSchema,
   statusDataSchema,
+  streamErrorDataSchema,
 } from "@/lib/model/event-data";
 import { exportFormatSchema } from "@/lib/model/export-format";
 import { followUpsSchema } from "@/lib/model/follow-ups";
@@ -75,6 +76,7 @@ export const responseSchemas = {
   OutputData: outputDataSchema,
   StatusData: statusDataSchema,
   DoneData: doneDataSchema,
+  StreamErrorData: streamErrorDataSchema,
   CollectionView: collectionViewSchema,
   CollectionList: collectionListSchema,
   DocumentView: documentViewSchema,

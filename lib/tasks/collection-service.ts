@@ -132,7 +132,12 @@ export class CollectionService {
 
   async document(name: string, id: string): Promise<DocumentJson> {
     this.#assertWritable(name, "Built-in documents have no page of their own");
-    const document = await this.#store.getDocument(name, documentIdSchema.parse(id));
+    // An id from a URL: a malformed one is the client's mistake (400), never a thrown ZodError (500).
+    if (!documentIdSchema.safeParse(id).success) {
+      const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+      throw new AppError("invalid_request", `"${shown}" is not a document id (32 lowercase hex characters).`);
+    }
+    const document = await this.#store.getDocument(name, id);
     if (!document) throw new AppError("not_found", `Collection ${name} has no document ${id}.`);
     return document;
   }

@@ -51,6 +51,8 @@ export function errorResponse(
     const headers: Record<string, string> = { ...extraHeaders };
     if (error.retryAfterSeconds !== undefined)
       headers["Retry-After"] = String(Math.ceil(error.retryAfterSeconds));
+    // A 401 names the scheme that would be accepted (RFC 9110 §11.6.1).
+    if (error.code === "unauthorized") headers["WWW-Authenticate"] ??= 'Bearer realm="fathom"';
     // A message may quote what a provider or the store said: never a secret.
     const body: ErrorBody["error"] = {
       code: error.code,
@@ -114,17 +116,41 @@ export function route<Context>(
       const config = getConfig();
       const changes = isUnsafeMethod(request.method) || options.changes?.(request) === true;
       if (changes) assertNotCrossSite(request, policyOf(config));
-      const multipart = /^multipart\/form-data\s*;/i.test(request.headers.get("content-type") ?? "");
+      const type = request.headers.get("content-type") ?? "";
+      const multipart = /^multipart\/form-data\s*;/i.test(type);
+      if (options.multipart && /^multipart\/form-data\s*$/i.test(type)) {
+        // Set by hand (a common slip with fetch and axios), the type lacks the boundary the parts need.
+        throw new AppError(
+          "invalid_request",
+          "Content-Type multipart/form-data needs its boundary parameter (multipart/form-data; boundary=…): let the HTTP client set the header for a FormData body.",
+        );
+      }
       if (!(options.multipart && multipart)) assertJsonBody(request);
       if (!options.public) checkAccess(request, config, changes);
       const response = await handler(request, context, requestId);
       if (!response.headers.has("X-Request-ID")) response.headers.set("X-Request-ID", requestId);
       applyCors(request, response.headers);
-      return response;
+      return request.method === "HEAD" ? withoutBody(response) : response;
     } catch (error) {
       return errorResponse(error, requestId, request);
     }
   };
+}
+
+/**
+ * The answer to a HEAD request: the GET handler's status and headers, its
+ * body cancelled. Next.js answers HEAD with the GET handler and drops the
+ * body without cancelling it, so an event stream would stay open for good:
+ * its stream slot, its subscription and its heartbeat (docs/ARCHITECTURE.md,
+ * "Exposure"). Cancelling runs the stream's own clean-up.
+ */
+async function withoutBody(response: Response): Promise<Response> {
+  await response.body?.cancel();
+  return new Response(null, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -153,10 +179,10 @@ export function otherMethods(allow: string): Record<RouteMethod, (request: Reque
 
 /** Answers CORS preflights for allowed origins. */
 export function preflight(request: Request): Response {
-  const headers = new Headers();
+  const headers = new Headers({ "X-Request-ID": newRequestId() });
   applyCors(request, headers);
   if (headers.has("Access-Control-Allow-Origin")) {
-    headers.set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    headers.set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
     headers.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Last-Event-ID");
     headers.set("Access-Control-Max-Age", "600");
   }
@@ -187,6 +213,7 @@ export async function readJson<T extends z.ZodType>(request: Request, schema: T)
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await readLimited(request);
+  if (text.trim() === "") throw new AppError("invalid_request", "The body is empty: expected a JSON object.");
   let value: unknown;
   try {
     value = JSON.parse(text);

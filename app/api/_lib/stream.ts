@@ -18,11 +18,13 @@ import { getReplayCache } from "./replay-cache";
 export function cursorFrom(request: Request): number | undefined {
   const header = request.headers.get("last-event-id");
   const query = new URL(request.url).searchParams.get("lastEventId");
-  const cursor = parseCursor(header ?? query);
+  const raw = header ?? query;
+  const cursor = parseCursor(raw);
   if (cursor === null) {
+    const shown = (raw ?? "").length > 40 ? `${raw?.slice(0, 40)}…` : raw;
     throw new AppError(
       "invalid_request",
-      "Last-Event-ID / lastEventId must be a non-negative integer event id.",
+      `Last-Event-ID / lastEventId must be an event id (a whole number from 0, at most 15 digits); got "${shown}".`,
     );
   }
   return cursor;
@@ -31,8 +33,8 @@ export function cursorFrom(request: Request): number | undefined {
 /**
  * Streams a task from a cursor, or answers 204 when the task is finished and
  * the client has seen everything (so EventSource stops reconnecting). A
- * cursor the log cannot serve (compacted: 410; lost in a crash or past the
- * end: 409) is refused with a JSON error; see `streamStart`.
+ * cursor the log cannot serve (compacted: 410; lost in a crash: 409; past
+ * the end: 400) is refused with a JSON error; see `streamStart`.
  */
 export async function streamTask(
   request: Request,

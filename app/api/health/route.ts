@@ -1,6 +1,6 @@
 import type { Health } from "@/lib/model/health";
 import { getTaskManager, isReady } from "@/lib/server/manager-instance";
-import { json, otherMethods, route } from "../_lib/http";
+import { json, otherMethods, preflight, route } from "../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -30,4 +30,6 @@ export const GET = route(
   { public: true },
 );
 
-export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");

@@ -1,6 +1,6 @@
 import { taskStatuses } from "@/lib/model/task-json";
 import { getTaskManager } from "@/lib/server/manager-instance";
-import { otherMethods, route } from "../_lib/http";
+import { otherMethods, preflight, route } from "../_lib/http";
 import { streamCounters } from "../_lib/metrics";
 import { usageMetricLines } from "../_lib/usage-metrics";
 
@@ -51,4 +51,6 @@ export const GET = route(async (_request, _context, requestId) => {
   });
 });
 
-export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");

@@ -1,5 +1,5 @@
 import { openApiDocument } from "@/lib/openapi/document";
-import { json, otherMethods, route } from "../_lib/http";
+import { json, otherMethods, preflight, route } from "../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -14,4 +14,6 @@ export const GET = route(
   { public: true },
 );
 
-export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");

@@ -3,7 +3,7 @@ import type { ProvidersInfo } from "@/lib/model/providers-info";
 import { llmProviders, normalizeRequest, REQUEST_LIMITS, searchProviders } from "@/lib/model/request";
 import { requestDefaults } from "@/lib/model/request-defaults";
 import { checkProviders } from "@/lib/research";
-import { json, otherMethods, route } from "../_lib/http";
+import { json, otherMethods, preflight, route } from "../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -57,4 +57,6 @@ export const GET = route(async (request, _context, requestId) => {
   );
 });
 
-export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");

@@ -11,7 +11,7 @@ import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { signInSchema } from "@/lib/model/session";
 import { sleep } from "@/lib/sleep";
-import { json, otherMethods, readJson, route } from "../_lib/http";
+import { json, otherMethods, preflight, readJson, route } from "../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -100,4 +100,6 @@ export const DELETE = route(
   { public: true },
 );
 
-export const { PUT, PATCH } = otherMethods("GET, POST, DELETE");
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { PUT, PATCH } = otherMethods("GET, POST, DELETE, OPTIONS");

@@ -2,7 +2,7 @@ import { getConfig } from "@/lib/config";
 import { taskSummary } from "@/lib/model/task-view";
 import { getTaskManager } from "@/lib/server/manager-instance";
 import { encodeComment, encodeRetry, encodeText, encodeUnnumbered } from "@/lib/sse/encode";
-import { otherMethods, route, SSE_HEADERS } from "../../_lib/http";
+import { otherMethods, preflight, route, SSE_HEADERS } from "../../_lib/http";
 import { acquireStreamSlot } from "../../_lib/limits";
 import { connectionClosed, connectionOpened } from "../../_lib/metrics";
 
@@ -76,4 +76,6 @@ export const GET = route(async (request, _context, requestId) => {
   return new Response(stream, { headers: { ...SSE_HEADERS, "X-Request-ID": requestId } });
 });
 
-export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");

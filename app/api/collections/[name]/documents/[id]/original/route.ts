@@ -1,5 +1,5 @@
 import { getCollectionService } from "@/lib/server/manager-instance";
-import { otherMethods, route } from "../../../../../_lib/http";
+import { otherMethods, preflight, route } from "../../../../../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -27,4 +27,6 @@ export const GET = route<Context>(async (_request, context, requestId) => {
   });
 });
 
-export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");

@@ -1,5 +1,5 @@
 import { getCollectionService } from "@/lib/server/manager-instance";
-import { json, otherMethods, route } from "../../../../../_lib/http";
+import { json, otherMethods, preflight, route } from "../../../../../_lib/http";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -13,4 +13,6 @@ export const GET = route<Context>(async (request, context, requestId) => {
   return json({ pages: await service.text(name, id) }, 200, requestId, request);
 });
 
-export const { POST, PUT, PATCH, DELETE } = otherMethods("GET");
+export const OPTIONS = async (request: Request) => preflight(request);
+
+export const { POST, PUT, PATCH, DELETE } = otherMethods("GET, OPTIONS");
