@@ -1,0 +1,140 @@
+/**
+ * What a person can type or pick that the other UI suites don't: a file
+ * named in other scripts and with quotes, a question at the form's 4,000
+ * character limit, names and descriptions that are one long word. Each is
+ * driven through the real production server and a real Chromium (the set-up
+ * is tests/ui.test.ts's).
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchChromium, requireChromium } from "./support/browser";
+import { startServer, type TestServer } from "./support/server";
+
+const PHONE = { width: 390, height: 844 };
+
+requireChromium("web UI edge cases");
+
+const describeUi = hasChromium ? describe : describe.skip;
+
+function poll<T>(read: () => T | Promise<T>, timeout = 30_000) {
+  return expect.poll(read, { timeout, interval: 100 });
+}
+
+async function send(server: TestServer, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, await response.clone().text()).toBeLessThan(300);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/** How far the page scrolls sideways: 0 when everything fits the screen's width. */
+function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+describeUi("web UI edge cases (real server, real Chromium)", () => {
+  let server: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  async function newPage(viewport = PHONE): Promise<Page> {
+    const context = await browser.newContext({ baseURL: server.url, viewport });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on("pageerror", (error) => console.error("[page error]", error));
+    return page;
+  }
+
+  beforeAll(async () => {
+    server = await startServer({ env: { LOG_LEVEL: "warn", OUTPUT_CHUNK_DELAY_MS: "200" } });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("keeps an uploaded file's name as it was: accents, CJK, Arabic and double quotes", async () => {
+    await send(server, "/api/collections", { name: "odd-names" });
+    const page = await newPage({ width: 1280, height: 860 });
+    await page.goto("/collections/odd-names");
+    const name = 'résumé "draft" 漢字 ملف.txt';
+    await page
+      .getByTestId("upload-input")
+      .setInputFiles([
+        { name, mimeType: "text/plain", buffer: Buffer.from("The Vellmark accord was signed in 1921.") },
+      ]);
+    await poll(() => page.locator('.document-row[data-status="ready"]').count(), 60_000).toBe(1);
+
+    const response = await fetch(`${server.url}/api/collections/odd-names/documents`);
+    const { documents } = (await response.json()) as { documents: { filename: string }[] };
+    expect(documents.map((document) => document.filename)).toEqual([name]);
+    expect(await page.locator(".document-row").textContent()).toContain(name);
+  }, 120_000);
+
+  it("cuts a very long question to a few lines, keeps the controls in sight and shows it all on request", async () => {
+    const question = `${"How did the tariffs on imported goods change over the years ".repeat(65).slice(0, 3990).trim()}?`;
+    const created = await send(server, "/api/research", { query: question, depth: 1, breadth: 1 });
+    const page = await newPage();
+    await page.goto(`/tasks/${created.taskId as string}`);
+
+    const heading = page.getByRole("heading", { level: 1 }).first();
+    // The whole question stays the heading's text (what a screen reader reads) …
+    expect((await heading.textContent())?.trim()).toBe(question.trim());
+    // … but it takes a few lines, and the task's controls are on the first screen.
+    const box = await heading.boundingBox();
+    expect(box?.height).toBeLessThan(200);
+    const controls = page.getByRole("group", { name: "Task controls" });
+    await poll(async () => (await controls.boundingBox())?.y ?? Number.POSITIVE_INFINITY).toBeLessThan(
+      PHONE.height,
+    );
+
+    const toggle = page.getByRole("button", { name: "Show the whole question" });
+    expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+    await toggle.click();
+    const less = page.getByRole("button", { name: "Show less" });
+    expect(await less.getAttribute("aria-expanded")).toBe("true");
+    await poll(async () => (await heading.boundingBox())?.height ?? 0).toBeGreaterThan(1000);
+    await less.click();
+    await poll(async () => (await heading.boundingBox())?.height ?? 0).toBeLessThan(200);
+  }, 120_000);
+
+  it("shows a short question whole, with no button to expand it", async () => {
+    const created = await send(server, "/api/research", {
+      query: "What did presidents say about canals?",
+      depth: 1,
+      breadth: 1,
+    });
+    const page = await newPage();
+    await page.goto(`/tasks/${created.taskId as string}`);
+    await poll(() => page.getByRole("group", { name: "Task controls" }).count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Show the whole question" }).count()).toBe(0);
+  }, 120_000);
+
+  it("wraps names and descriptions that are one long word instead of widening the page on a phone", async () => {
+    const collection = `c${"x".repeat(63)}`;
+    await send(server, "/api/collections", { name: collection, description: "D".repeat(500) });
+    const schedule = await send(server, "/api/schedules", {
+      name: "N".repeat(100),
+      request: { query: "What did presidents say about tariffs?", depth: 1, breadth: 1 },
+      cron: "0 9 * * 1",
+      timezone: "UTC",
+    });
+    const page = await newPage();
+    for (const path of [
+      "/collections",
+      `/collections/${collection}`,
+      "/schedules",
+      `/schedules/${schedule.id}`,
+    ]) {
+      await page.goto(path);
+      await poll(() => page.getByRole("heading", { level: 1 }).count()).toBeGreaterThan(0);
+      await poll(() => sidewaysOverflow(page), 10_000).toBeLessThanOrEqual(0);
+    }
+  }, 120_000);
+});
