@@ -7,7 +7,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchChromium, requireChromium } from "./support/browser";
+import { hasChromium, launchChromium, requireChromium, waitForReport } from "./support/browser";
 import { startServer, type TestServer } from "./support/server";
 
 const PHONE = { width: 390, height: 844 };
@@ -137,4 +137,51 @@ describeUi("web UI edge cases (real server, real Chromium)", () => {
       await poll(() => sidewaysOverflow(page), 10_000).toBeLessThanOrEqual(0);
     }
   }, 120_000);
+});
+
+describeUi("web UI when a limit refuses the event stream (real server, real Chromium)", () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startServer({
+      env: { LOG_LEVEL: "warn", OUTPUT_CHUNK_DELAY_MS: "500", MAX_SSE_CONNECTIONS_PER_CLIENT: "1" },
+    });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("says which limit refused a second tab's stream, and continues it exactly once the first tab closes", async () => {
+    const created = await send(server, "/api/research", {
+      query: "What did presidents say about railroads and canals?",
+      depth: 2,
+      breadth: 2,
+    });
+    const id = created.taskId as string;
+    const context = await browser.newContext({ baseURL: server.url });
+    try {
+      const first = await context.newPage();
+      await first.goto(`/tasks/${id}`);
+      await waitForReport(first, (state) => state.connection === "live", "the first tab's stream");
+
+      const second = await context.newPage();
+      await second.goto(`/tasks/${id}`);
+      const line = second.locator(".progress-message-text");
+      await poll(() => line.textContent()).toMatch(/too many Fathom pages streaming at once/);
+      expect(await line.textContent()).toMatch(/reconnects by itself in about \d+ s/);
+
+      await first.close();
+      const done = await waitForReport(second, (state) => state.connection === "finished", "the second tab");
+      const task = (await (await fetch(`${server.url}/api/tasks/${id}`)).json()) as {
+        result: { report: string };
+      };
+      expect(done.text).toBe(task.result.report);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 });

@@ -101,12 +101,18 @@ function duration(t: Translator, task: TaskViewJson): string | null {
 /** What the line under the progress bar says: trouble with the connection first, then the task's own message. */
 function statusLine(
   t: Translator,
+  describeError: (error: unknown) => string,
   view: StreamView,
 ): { text: string | null; tone: "warning" | "info" | "error" | null } {
   const { connection, task } = view;
   if (connection.kind === "unreachable")
     return { tone: "warning", text: connection.offline ? t("offline") : t("unreachable") };
-  if (connection.kind === "reconnecting") return { tone: "warning", text: t("reconnecting") };
+  if (connection.kind === "reconnecting")
+    return {
+      tone: "warning",
+      // A refusal (a limit) says which one and when the page tries again.
+      text: connection.refusal ? describeError(connection.refusal) : t("reconnecting"),
+    };
   if (view.notice) return { tone: "info", text: view.notice };
   const text = progressMessage(t, task, view.markdown, view.sources.length);
   return { tone: task.status === "failed" ? "error" : null, text };
@@ -284,7 +290,8 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
   const streaming = !finished && connection.kind !== "gone";
   const request = task.request;
   const progress = task.status === "completed" ? 100 : task.progress;
-  const line = statusLine(t, view);
+  const describeError = useErrorText();
+  const line = statusLine(t, describeError, view);
 
   return (
     <div className="task-page">
