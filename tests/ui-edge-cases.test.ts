@@ -102,6 +102,25 @@ describeUi("web UI edge cases (real server, real Chromium)", () => {
     await poll(async () => (await heading.boundingBox())?.height ?? 0).toBeGreaterThan(1000);
     await less.click();
     await poll(async () => (await heading.boundingBox())?.height ?? 0).toBeLessThan(200);
+
+    // A follow-up names this task by its question: a few lines of it, not screens.
+    await poll(
+      async () =>
+        (
+          (await (await fetch(`${server.url}/api/tasks/${created.taskId as string}`)).json()) as {
+            status: string;
+          }
+        ).status,
+      120_000,
+    ).toBe("completed");
+    const followUp = await send(server, `/api/tasks/${created.taskId as string}/follow-up`, {
+      query: "And what about canals?",
+    });
+    await page.goto(`/tasks/${followUp.taskId as string}`);
+    const parent = page.getByTestId("follow-up-parent");
+    await poll(() => parent.count()).toBe(1);
+    expect(await parent.getByRole("link").textContent()).toBe(question);
+    expect((await parent.boundingBox())?.height).toBeLessThan(120);
   }, 120_000);
 
   it("shows a short question whole, with no button to expand it", async () => {
