@@ -77,6 +77,47 @@ describeUi("web UI edge cases (real server, real Chromium)", () => {
     expect(await page.locator(".document-row").textContent()).toContain(name);
   }, 120_000);
 
+  it("renders a report that quotes unsafe markup and links as text: no script, no handler, no link to nowhere", async () => {
+    await send(server, "/api/collections", { name: "unsafe-quotes" });
+    const page = await newPage({ width: 1280, height: 860 });
+    const dialogs: string[] = [];
+    page.on("dialog", (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.goto("/collections/unsafe-quotes");
+    const text =
+      "The Quorvane fleet numbered twelve ships [click me](javascript:alert(1)) " +
+      "<script>alert(2)</script> <img src=x onerror=alert(3)> [data](data:text/html,x) in 1902.";
+    await page
+      .getByTestId("upload-input")
+      .setInputFiles([
+        { name: "fleet.md", mimeType: "text/markdown", buffer: Buffer.from(`# Quorvane fleet\n\n${text}\n`) },
+      ]);
+    await poll(() => page.locator('.document-row[data-status="ready"]').count(), 60_000).toBe(1);
+
+    const created = await send(server, "/api/research", {
+      query: "How many ships did the Quorvane fleet number?",
+      depth: 1,
+      breadth: 1,
+      search: { provider: "local", collection: "unsafe-quotes" },
+    });
+    await page.goto(`/tasks/${created.taskId as string}`);
+    await waitForReport(page, (state) => state.connection === "finished", "the report", 120_000);
+    const prose = page.locator(".prose");
+    // The passage is quoted, its words kept …
+    await poll(() => prose.textContent()).toContain("click me");
+    expect(await prose.textContent()).toContain("data");
+    // … but nothing of it runs or links anywhere.
+    expect(await prose.locator("script, img, [onerror]").count()).toBe(0);
+    const hrefs = await prose
+      .locator("a")
+      .evaluateAll((links) => links.map((link) => link.getAttribute("href")));
+    expect(hrefs.length).toBeGreaterThan(0); // the citations
+    for (const href of hrefs) expect(href).toMatch(/^(#source-\d+|\/collections\/|https?:)/);
+    expect(dialogs).toEqual([]);
+  }, 180_000);
+
   it("cuts a very long question to a few lines, keeps the controls in sight and shows it all on request", async () => {
     const question = `${"How did the tariffs on imported goods change over the years ".repeat(65).slice(0, 3990).trim()}?`;
     const created = await send(server, "/api/research", { query: question, depth: 1, breadth: 1 });
