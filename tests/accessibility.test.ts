@@ -696,6 +696,11 @@ describeUi("keyboard only (real Chromium)", () => {
     // The focus stays on the control, which now resumes.
     await expect.poll(() => focusedText(page), { timeout: 15_000 }).toBe("button:Resume");
     await expectVisibleFocus();
+    // The stream can show the pause before the answer to Pause arrives (a loaded machine): until
+    // then the controls are busy and ignore a press, so wait for the answer as after Resume below.
+    await expect
+      .poll(() => page.locator('[data-action="cancel"]').getAttribute("aria-disabled"), { timeout: 15_000 })
+      .toBeNull();
     await page.keyboard.press("Space");
     await waitForStatus(server, id, "running");
     // The page has the server's answer to Resume: its controls are no longer busy (a press while busy is ignored).

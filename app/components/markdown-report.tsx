@@ -24,6 +24,9 @@ const components: Components = {
 /** A link of the report; a citation's title ("Source 3") in the page's language. */
 function ReportLink({ node: _node, href, children, ...props }: ComponentPropsWithoutRef<"a"> & ExtraProps) {
   const t = useTranslations("report");
+  // An unsafe address (`javascript:`, `data:`…) reaches here emptied by react-markdown's
+  // URL check: as a link it would open this very page in a new tab. Its words stay, unlinked.
+  if (!href) return <span>{children}</span>;
   const internal = href !== undefined && (href.startsWith("#") || /^\/(?![/\\])/.test(href));
   const citation = /^#source-(\d+)$/.exec(href ?? "")?.[1];
   return (

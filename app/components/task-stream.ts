@@ -30,6 +30,8 @@ const NOTICE_MS = 8_000;
  * - After a reload the saved state is restored and the stream resumes with
  *   `?lastEventId=<cursor>`; without a cursor the server starts at the
  *   current run's first event.
+ * - A stream the server refused for a limit (429/503) waits out its
+ *   `Retry-After`, and the page says which limit until then.
  * - A stream that broke is not retried blindly: an `EventSource` hides why
  *   (a network failure, 204 "nothing more", 404 "deleted" look alike), so the
  *   task's JSON is asked, and an unreachable server is retried with backoff.
@@ -215,8 +217,9 @@ export class TaskStream {
       return;
     }
     const retryAt = this.#client.retryLater(() => this.#connect(), (refusal.retryAfterSeconds ?? 0) * 1000);
-    this.#dispatch({ type: "notice", notice: refusal.message });
-    this.#dispatch({ type: "connection", connection: { kind: "reconnecting", retryAt } });
+    // The refusal stays on the connection until the retry: a notice would be hidden by the
+    // "reconnecting" line, and would outlive the wait once the stream is back.
+    this.#dispatch({ type: "connection", connection: { kind: "reconnecting", retryAt, refusal } });
   }
 
   #onOnline = (): void => {

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useFormatter, useLocale, useTranslations } from "next-intl";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { TaskAction } from "@/lib/model/lifecycle";
 import { isIndexRequest, taskTitle } from "@/lib/model/request";
 import { isFinished } from "@/lib/model/task-json";
@@ -101,12 +101,18 @@ function duration(t: Translator, task: TaskViewJson): string | null {
 /** What the line under the progress bar says: trouble with the connection first, then the task's own message. */
 function statusLine(
   t: Translator,
+  describeError: (error: unknown) => string,
   view: StreamView,
 ): { text: string | null; tone: "warning" | "info" | "error" | null } {
   const { connection, task } = view;
   if (connection.kind === "unreachable")
     return { tone: "warning", text: connection.offline ? t("offline") : t("unreachable") };
-  if (connection.kind === "reconnecting") return { tone: "warning", text: t("reconnecting") };
+  if (connection.kind === "reconnecting")
+    return {
+      tone: "warning",
+      // A refusal (a limit) says which one and when the page tries again.
+      text: connection.refusal ? describeError(connection.refusal) : t("reconnecting"),
+    };
   if (view.notice) return { tone: "info", text: view.notice };
   const text = progressMessage(t, task, view.markdown, view.sources.length);
   return { tone: task.status === "failed" ? "error" : null, text };
@@ -226,6 +232,52 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
   );
 }
 
+/**
+ * The question as the page's heading. A long question (the form takes 4,000
+ * characters) is cut to a few lines with a button that shows all of it:
+ * otherwise it pushes the progress, the controls and the report out of
+ * sight, on a phone by several screens. The whole text stays in the heading
+ * for screen readers; only its height is limited.
+ */
+function TaskTitle({ title }: { title: string }) {
+  const t = useTranslations("task");
+  const heading = useRef<HTMLHeadingElement>(null);
+  const [expanded, setExpanded] = useState(false);
+  const [overflowing, setOverflowing] = useState(false);
+  useLayoutEffect(() => {
+    const element = heading.current;
+    if (!element || expanded) return;
+    const measure = () => setOverflowing(element.scrollHeight > element.clientHeight + 1);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [expanded]);
+  return (
+    <>
+      <h1
+        ref={heading}
+        id="task-title"
+        className={`task-title${expanded ? "" : " task-title-clamped"}`}
+        dir="auto"
+      >
+        {title}
+      </h1>
+      {overflowing || expanded ? (
+        <button
+          type="button"
+          className="link-button task-title-toggle"
+          aria-expanded={expanded}
+          aria-controls="task-title"
+          onClick={() => setExpanded(!expanded)}
+        >
+          {expanded ? t("showLessQuestion") : t("showWholeQuestion")}
+        </button>
+      ) : null}
+    </>
+  );
+}
+
 /** The live page of one task: report, progress, research tree, sources, controls. */
 export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
   const t = useTranslations("task");
@@ -238,7 +290,8 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
   const streaming = !finished && connection.kind !== "gone";
   const request = task.request;
   const progress = task.status === "completed" ? 100 : task.progress;
-  const line = statusLine(t, view);
+  const describeError = useErrorText();
+  const line = statusLine(t, describeError, view);
 
   return (
     <div className="task-page">
@@ -249,7 +302,7 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
           </Link>
           <ConnectionIndicator state={connection} />
         </div>
-        <h1 className="task-title">{taskTitle(request)}</h1>
+        <TaskTitle title={taskTitle(request)} />
         <div className="task-meta">
           <StatusPill status={task.status} live />
           {isIndexRequest(request) ? null : (

@@ -79,6 +79,17 @@ export const POST = route<Context>(
   { multipart: true },
 );
 
+/**
+ * A file name as the person named it. Browsers (and curl) send it as raw
+ * UTF-8 with a double quote escaped as `%22` (the HTML standard's multipart
+ * encoding): `report "draft".pdf` arrives as `report %22draft%22.pdf`. The
+ * `%0A`/`%0D` escapes of line breaks stay as they are: control characters are
+ * no part of a stored name (lib/tasks/collection-service.ts cleans names).
+ */
+function browserFilename(name: string | undefined): string {
+  return (name ?? "").replaceAll("%22", '"');
+}
+
 function hostOf(url: string): string {
   try {
     return new URL(url).host;
@@ -108,6 +119,8 @@ async function readMultipart(
   try {
     parser = busboy({
       headers: Object.fromEntries(request.headers),
+      // Browsers send a file's name as raw UTF-8 bytes (busboy reads them as latin1 unless told).
+      defParamCharset: "utf8",
       limits: { fileSize: maxBytes, files: COLLECTION_LIMITS.filesPerUpload, fields: 50, fieldSize: 8192 },
     });
   } catch (error) {
@@ -124,7 +137,7 @@ async function readMultipart(
         chunks.length = 0;
       });
       stream.on("close", () => {
-        const filename = info.filename || field;
+        const filename = browserFilename(info.filename) || field;
         if (tooLarge) {
           rejected.push({
             filename,
