@@ -230,11 +230,19 @@ describe("limits", () => {
 
   it("limits open event streams per client (429) and per process (503), and frees slots on disconnect", async () => {
     const opened: AbortController[] = [];
+    // Held until the end: fetch closes the connection of a response that is garbage-collected
+    // with its body unread, which would free its slot in the middle of the test.
+    const responses: Response[] = [];
     const open = async (address: string, url = `/api/tasks/${taskId}/events?lastEventId=0`) => {
       const controller = new AbortController();
       opened.push(controller);
       // The list feed never ends by itself; a finished task's replay is held open by not reading it.
-      return fetch(`${server.url}${url}`, { headers: from(address), signal: controller.signal });
+      const response = await fetch(`${server.url}${url}`, {
+        headers: from(address),
+        signal: controller.signal,
+      });
+      responses.push(response);
+      return response;
     };
     try {
       expect((await open("10.0.0.1", "/api/tasks/events")).status).toBe(200);
