@@ -5,7 +5,8 @@ import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.j
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeMcpEventId } from "@/app/api/_lib/mcp/event-id";
 import { startServer, type TestServer, tempDir } from "./support/server";
-import { getJson, readSse, waitFor } from "./support/sse";
+import { expectedProgress } from "./support/mcp-progress";
+import { getJson, waitFor } from "./support/sse";
 
 /**
  * The MCP endpoint driven by the SDK's own client over real HTTP against
@@ -63,25 +64,6 @@ async function completed(server: TestServer, id: string) {
   });
 }
 
-/**
- * The progress notifications a call must have sent for a task's current
- * run: one per `progress` event and per `status` event with a status, its
- * `progress` being the event's id (read from the task's own SSE stream).
- */
-async function expectedProgress(server: TestServer, id: string): Promise<number[]> {
-  const stream = await readSse(`${server.url}/api/tasks/${id}/events`, { timeoutMs: 60_000 });
-  return stream.numbered
-    .filter((event) => event.event === "progress" || (event.event === "status" && event.data.status))
-    .filter(
-      (event) =>
-        event.event === "status" ||
-        typeof event.data.percentage === "number" ||
-        Boolean(event.data.message) ||
-        Boolean(event.data.step),
-    )
-    .map((event) => event.id as number);
-}
-
 describe("MCP on one server", () => {
   let server: TestServer;
   /** A browser-based MCP client's page, allowed by CORS_ORIGINS. */
@@ -127,7 +109,7 @@ describe("MCP on one server", () => {
     expect(text(result)).toBe(task.result.report);
     expect(task.result.report.length).toBeGreaterThan(100);
     expect(progress.length).toBeGreaterThan(0);
-    expect(progress.map((p) => p.progress)).toEqual(await expectedProgress(server, id));
+    expect(progress.map((p) => p.progress)).toEqual(await expectedProgress(server.url, id));
     expect(progress.some((p) => /\d+%/.test(p.message ?? ""))).toBe(true);
   });
 
@@ -448,7 +430,7 @@ describe("MCP resumption on another process", () => {
         expect(text(result)).toBe(task.result.report);
         // Every notification once, in order: exactly those of the task's log.
         const received = progress.map((p) => p.progress);
-        expect(received).toEqual(await expectedProgress(second!, id));
+        expect(received).toEqual(await expectedProgress(second!.url, id));
         expect(received.length).toBeGreaterThan(2);
         expect(second!.output()).toMatch(/mcp\.resumed/);
         if (dies) {

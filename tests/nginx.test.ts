@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchChromium } from "./support/browser";
 import { findNginx, type NginxTestServer, requireNginx, siteConfigFrom, startNginx } from "./support/nginx";
 import { findRedisServer, type RedisTestServer, startRedisServer } from "./support/redis";
+import { expectedProgress } from "./support/mcp-progress";
 import { freePort, startServer, type TestServer, tempDir } from "./support/server";
 import { getJson, outputText, readSse, waitFor } from "./support/sse";
 
@@ -353,19 +354,10 @@ describe.skipIf(!nginxBinary)("Fathom behind the shipped nginx config", () => {
     const first = result.content[0];
     expect(first?.type === "text" ? first.text : null).toBe(task.result.report);
     // One notification per progress event and per status event, in the log's order.
-    const stream = await readSse(`${cluster.nginx.url}/api/tasks/${taskId}/events`);
-    const expected = stream.numbered
-      .filter((event) => event.event === "progress" || (event.event === "status" && event.data.status))
-      .filter(
-        (event) =>
-          event.event === "status" ||
-          typeof event.data.percentage === "number" ||
-          Boolean(event.data.message) ||
-          Boolean(event.data.step),
-      )
-      .map((event) => event.id);
     expect(progress.length).toBeGreaterThan(0);
-    expect(progress.map((value) => value.progress)).toEqual(expected);
+    expect(progress.map((value) => value.progress)).toEqual(
+      await expectedProgress(cluster.nginx.url, taskId),
+    );
   });
 
   it.each([
@@ -426,18 +418,7 @@ describe.skipIf(!nginxBinary)("Fathom behind the shipped nginx config", () => {
         const task = await completed(other.url, taskId);
         const first = result.content[0];
         expect(first?.type === "text" ? first.text : null).toBe(task.result.report);
-        const stream = await readSse(`${other.url}/api/tasks/${taskId}/events`);
-        const expected = stream.numbered
-          .filter((event) => event.event === "progress" || (event.event === "status" && event.data.status))
-          .filter(
-            (event) =>
-              event.event === "status" ||
-              typeof event.data.percentage === "number" ||
-              Boolean(event.data.message) ||
-              Boolean(event.data.step),
-          )
-          .map((event) => event.id);
-        expect(progress.map((value) => value.progress)).toEqual(expected);
+        expect(progress.map((value) => value.progress)).toEqual(await expectedProgress(other.url, taskId));
         // The resumption (GET with Last-Event-ID) was answered by the other backend.
         const resumed = upstreams.slice(requestsBeforeSignal).filter((entry) => entry.method === "GET");
         expect(resumed.length).toBeGreaterThanOrEqual(1);
