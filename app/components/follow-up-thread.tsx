@@ -45,7 +45,7 @@ export function FollowUpThread({ taskId, status }: { taskId: string; status: Tas
         {t("thread")}
       </h2>
       {parent ? (
-        <p className="follow-up-parent" data-testid="follow-up-parent">
+        <p className="follow-up-parent three-lines" data-testid="follow-up-parent">
           {t.rich("followUpOf", {
             link: () => <Link href={`/tasks/${parent.id}`}>{parent.query}</Link>,
           })}

@@ -255,12 +255,7 @@ function TaskTitle({ title }: { title: string }) {
   }, [expanded]);
   return (
     <>
-      <h1
-        ref={heading}
-        id="task-title"
-        className={`task-title${expanded ? "" : " task-title-clamped"}`}
-        dir="auto"
-      >
+      <h1 ref={heading} id="task-title" className={`task-title${expanded ? "" : " three-lines"}`} dir="auto">
         {title}
       </h1>
       {overflowing || expanded ? (
