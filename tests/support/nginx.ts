@@ -4,7 +4,7 @@ import net from "node:net";
 import path from "node:path";
 import { requireBinary } from "./require-binary";
 import { tempDir } from "./server";
-import { spawnGuarded } from "./spawn-guarded";
+import { spawnGuarded, stopChild, waitUntilReady } from "./spawn-guarded";
 
 /**
  * A real nginx in front of real Fathom servers, started as a child process
@@ -120,42 +120,24 @@ export async function startNginx(
   child.stderr?.on("data", (chunk) => {
     printed += chunk;
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const output = () => {
     const log = fs.existsSync(errorLog) ? fs.readFileSync(errorLog, "utf8") : "";
     return `${printed}\n${log}`;
   };
-  await waitForListening(options.port, child, output);
+  await waitUntilReady(child, () => connects(options.port), output, {
+    name: "nginx",
+    notReady: `did not listen on port ${options.port}`,
+  });
   return {
     url: `http://127.0.0.1:${options.port}`,
     port: options.port,
     dir,
     output,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGQUIT");
-        const timeout = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timeout);
-      }
+      await stopChild(child, "SIGQUIT");
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function waitForListening(
-  port: number,
-  child: ChildProcess,
-  output: () => string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}:\n${output()}`);
-    if (await connects(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`nginx did not listen on port ${port}:\n${output()}`);
 }
 
 function connects(port: number): Promise<boolean> {

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { freePort, tempDir } from "./server";
-import { spawnGuarded } from "./spawn-guarded";
+import { spawnGuarded, stopChild, waitUntilReady } from "./spawn-guarded";
 
 /**
  * A real `redis-server` for tests: a free port on 127.0.0.1, a temporary
@@ -77,7 +77,16 @@ export async function startRedisServer(binary: string): Promise<RedisTestServer>
       output += chunk;
     });
     exited = new Promise((resolve) => started.once("exit", () => resolve()));
-    await waitForPong(port, started, () => output);
+    // PONG, not LOADING: the data is in.
+    await waitUntilReady(
+      started,
+      () => ping(port),
+      () => output,
+      {
+        name: "redis-server",
+        notReady: `did not answer on port ${port}`,
+      },
+    );
   };
 
   const kill = async () => {
@@ -96,32 +105,10 @@ export async function startRedisServer(binary: string): Promise<RedisTestServer>
     start: launch,
     kill,
     stop: async () => {
-      const running = child;
-      if (running && running.exitCode === null && running.signalCode === null) {
-        running.kill("SIGTERM");
-        const timeout = setTimeout(() => running.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timeout);
-      }
+      await stopChild(child, "SIGTERM");
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Waits until the server answers PING with PONG (not LOADING: the data is in). */
-async function waitForPong(
-  port: number,
-  child: ChildProcess,
-  output: () => string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}:\n${output()}`);
-    if (await ping(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`redis-server did not answer on port ${port}:\n${output()}`);
 }
 
 function ping(port: number): Promise<boolean> {

@@ -35,3 +35,34 @@ export function spawnGuarded(command: string, args: readonly string[], options: 
   }
   return child;
 }
+
+/**
+ * Polls `ready` every 25 ms until it answers true; fails with the child's
+ * `output` when the child exits first or `timeoutMs` passes (`what` names
+ * the child and what was awaited in that error).
+ */
+export async function waitUntilReady(
+  child: ChildProcess,
+  ready: () => Promise<boolean>,
+  output: () => string,
+  what: { name: string; notReady: string },
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what.name} exited with ${child.exitCode}:\n${output()}`);
+    if (await ready()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${what.name} ${what.notReady}:\n${output()}`);
+}
+
+/** Stops a child still running with `signal`, then SIGKILL after 5 s; resolves once it has exited. */
+export async function stopChild(child: ChildProcess | null, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill(signal);
+  const timeout = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timeout);
+}
