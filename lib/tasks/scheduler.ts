@@ -38,6 +38,8 @@ export interface SchedulerOptions {
 export class Scheduler {
   readonly #options: SchedulerOptions;
   readonly #runners = new Map<string, TaskRunner>();
+  /** Tasks being deleted by this process: never taken up meanwhile. */
+  readonly #setAside = new Set<string>();
   #queueOrder: string[] = [];
   #scanning = false;
   #scanAgain = false;
@@ -50,6 +52,15 @@ export class Scheduler {
   /** The runner of a task in this process, if it runs here. */
   runnerOf(taskId: string): TaskRunner | undefined {
     return this.#runners.get(taskId);
+  }
+
+  /**
+   * Keeps scans off a task until the returned function is called (a delete:
+   * its runner's end asks for a scan, which must not start it again).
+   */
+  setAside(taskId: string): () => void {
+    this.#setAside.add(taskId);
+    return () => this.#setAside.delete(taskId);
   }
 
   get runningCount(): number {
@@ -102,7 +113,7 @@ export class Scheduler {
     const ids = await store.listActiveTaskIds();
     const candidates: TaskJson[] = [];
     for (const id of ids) {
-      if (this.#runners.has(id)) continue;
+      if (this.#runners.has(id) || this.#setAside.has(id)) continue;
       let task: TaskJson | null;
       try {
         task = await store.getTask(id);
@@ -151,7 +162,8 @@ export class Scheduler {
       }
       if (!lease) continue;
       const current = await store.getTask(task.id);
-      if (!current || (current.status !== "queued" && current.status !== "running")) {
+      const runnable = current && (current.status === "queued" || current.status === "running");
+      if (!runnable || this.#setAside.has(task.id)) {
         await store.releaseLease(lease);
         continue;
       }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config";
 import { AppError } from "../errors";
-import { silentLogger } from "../log";
+import { createLogger, type Logger, silentLogger } from "../log";
 import { researchRequestSchema } from "../model/request";
 import { taskView } from "../model/task-view";
 import type { ResearchContext, ResearchEngine, ResearchResult } from "../research/types";
@@ -85,7 +85,7 @@ afterEach(async () => {
 });
 
 /** A manager on the in-memory store; `volume` shared with another setup acts as a second process. */
-function setup(env: Record<string, string> = {}, volume = new MemoryVolume()) {
+function setup(env: Record<string, string> = {}, volume = new MemoryVolume(), logger: Logger = silentLogger) {
   const config = parseConfig({
     LEASE_TTL_MS: "400",
     LEASE_RENEW_MS: "100",
@@ -95,7 +95,7 @@ function setup(env: Record<string, string> = {}, volume = new MemoryVolume()) {
   });
   const store = new MemoryTaskStore({ volume, leaseTtlMs: config.LEASE_TTL_MS });
   const engine = new ScriptedEngine();
-  const manager = new TaskManager({ config, store, engine, logger: silentLogger });
+  const manager = new TaskManager({ config, store, engine, logger });
   managers.push(manager);
   return { manager, engine, store, volume };
 }
@@ -232,6 +232,22 @@ describe("TaskManager", () => {
     const cancelled = await manager.control(other.task.id, "cancel");
     expect(cancelled.status).toBe("cancelled");
     expect((await manager.control(other.task.id, "cancel")).status).toBe("cancelled");
+  });
+
+  it("deletes a running task without taking it up again in between", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "warn", format: "json", write: (line) => lines.push(line) });
+    const { manager, engine, store } = setup({}, new MemoryVolume(), logger);
+    engine.gate = new Promise(() => {});
+    manager.start();
+    const { task } = await manager.submit({ query: "deleted while running" }, "r");
+    await until(() => engine.stepCalls.includes("search:alpha"));
+    await manager.delete(task.id);
+    // The runner's end asks for a scan; the task being deleted is not a candidate.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(engine.runs).toBe(1);
+    expect(await store.getTask(task.id)).toBeNull();
+    expect(lines).toEqual([]);
   });
 
   it("keeps the report written so far when a paused task is cancelled", async () => {

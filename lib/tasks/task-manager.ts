@@ -703,15 +703,20 @@ export class TaskManager {
   async delete(id: string): Promise<void> {
     const task = await this.getTask(id);
     if (!task) throw new AppError("not_found", `No task ${id}.`);
-    const runner = this.#scheduler.runnerOf(id);
-    if (runner) {
-      runner.stop("deleted");
-      await this.#scheduler.waitFor(runner);
-    } else if (!isFinished(task.status)) {
-      const owner = await this.store.currentOwner(id);
-      if (owner) await this.store.sendControl(id, "delete");
+    const restore = this.#scheduler.setAside(id);
+    try {
+      const runner = this.#scheduler.runnerOf(id);
+      if (runner) {
+        runner.stop("deleted");
+        await this.#scheduler.waitFor(runner);
+      } else if (!isFinished(task.status)) {
+        const owner = await this.store.currentOwner(id);
+        if (owner) await this.store.sendControl(id, "delete");
+      }
+      await this.store.deleteTask(id);
+    } finally {
+      restore();
     }
-    await this.store.deleteTask(id);
     await this.store.schedules.deleteDeliveries(id);
     this.index.remove(id);
     this.#logger.info("task.deleted", { taskId: id });

@@ -98,10 +98,23 @@ export class FileLeases {
     return this.#held.get(taskId);
   }
 
+  /**
+   * Claims the task's next epoch. A task deleted before or during the claim
+   * (by this process or another) gives null, never an error: its folder is
+   * not made again, so the delete's removal cannot race a recreated folder.
+   */
   async acquire(taskId: string, ownerId: string): Promise<AcquiredLease | null> {
+    try {
+      return await this.#acquire(taskId, ownerId);
+    } catch (error) {
+      if (await exists(this.#layout.statePath(taskId))) throw error;
+      return null;
+    }
+  }
+
+  async #acquire(taskId: string, ownerId: string): Promise<AcquiredLease | null> {
     await this.#root.ensure();
     if (!(await exists(this.#layout.statePath(taskId)))) return null;
-    await fs.mkdir(this.#layout.taskDir(taskId), { recursive: true });
     const epochs = await this.#epochs.list(taskId);
     const last = epochs[epochs.length - 1];
     let kind: AcquiredLease["kind"] = "new";

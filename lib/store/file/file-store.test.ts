@@ -167,3 +167,35 @@ describe("FileTaskStore on disk", () => {
     await store.close();
   });
 });
+
+describe("FileTaskStore: a delete racing a claim", () => {
+  it("deletes a task whole while another process claims it at the same moment", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "fathom-delete-race-"));
+    roots.push(root);
+    const deleter = new FileTaskStore({ root, leaseTtlMs: 1000, pollMs: 20 });
+    const claimer = new FileTaskStore({ root, leaseTtlMs: 1000, pollMs: 20 });
+    let won = 0;
+    for (let round = 0; round < 60; round++) {
+      const task = makeTask();
+      await deleter.createTask(task);
+      const first = (await deleter.acquireLease(task.id, "a"))!;
+      await deleter.append(first, [{ event: { type: "output", data: { text: "x" } } }]);
+      await deleter.releaseLease(first);
+      // Each round starts the two a different few milliseconds apart, either
+      // first, so the claim meets every step of the delete.
+      const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const claim = later(round % 5).then(() => claimer.acquireLease(task.id, "b"));
+      const deleted = later(Math.floor(round / 5) % 5).then(() => deleter.deleteTask(task.id));
+      await expect(deleted).resolves.toBeUndefined();
+      const lease = await claim;
+      won += lease ? 1 : 0;
+      // A claim that won before the delete is let go of without an error.
+      if (lease) await claimer.releaseLease(lease);
+      expect(await deleter.getTask(task.id)).toBeNull();
+      expect(fs.existsSync(path.join(root, task.id))).toBe(false);
+    }
+    console.log(`delete racing a claim: the claim won ${won} of 60 rounds`);
+    await deleter.close();
+    await claimer.close();
+  });
+});

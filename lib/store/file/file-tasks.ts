@@ -128,7 +128,9 @@ export class FileTasks {
     );
     await fs.unlink(this.#layout.activeMarker(taskId)).catch(ignoreMissing);
     await fs.unlink(this.#layout.statePath(taskId)).catch(ignoreMissing);
-    await fs.rm(this.#layout.taskDir(taskId), { recursive: true, force: true });
+    // A claim racing this delete may still add a file while the folder is
+    // emptied (ENOTEMPTY); it cannot make the folder again, so a retry ends it.
+    await fs.rm(this.#layout.taskDir(taskId), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     await this.#leases.forget(taskId);
     this.#epochs.forget(taskId);
   }
