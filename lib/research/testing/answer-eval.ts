@@ -28,8 +28,9 @@ export const evalQuestionSchema = z.strictObject({
   paraphrased: z.boolean(),
   /**
    * When the question was written: 1 (default) with the first ranking work;
-   * 2 later, by hand from the texts, without running the engine on it — so
-   * its figures show how the engine does on questions nobody tuned it with.
+   * 2 and 3 later, by hand from the texts, without running the engine on it —
+   * so their figures show how the engine does on questions nobody tuned it
+   * with.
    */
   round: z.number().int().min(1).optional(),
 });
