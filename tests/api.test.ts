@@ -149,6 +149,25 @@ describe("research API", () => {
     expect(ahead.status).toBe(400);
   });
 
+  it("answers HEAD on /api/research without starting anything: 404 until the task exists, then its headers", async () => {
+    const query = encodeURIComponent("Probed before asked: the Erie Canal");
+    const url = `${server.url}/api/research?query=${query}&depth=1&breadth=1`;
+    // A link checker or a preview that probes the URL must not start research.
+    const probe = await fetch(url, { method: "HEAD" });
+    expect(probe.status).toBe(404);
+    const { body: list } = await getJson(`${server.url}/api/tasks?q=${encodeURIComponent("Erie Canal")}`);
+    expect(list.total).toBe(0);
+    const started = await readSse(url);
+    expect(started.ended).toBe(true);
+    const id = started.headers.get("x-task-id")!;
+    const again = await fetch(url, { method: "HEAD" });
+    expect(again.status).toBe(200);
+    expect(again.headers.get("x-task-id")).toBe(id);
+    expect(again.headers.get("content-type")).toContain("text/event-stream");
+    const { body: task } = await getJson(taskUrl(id));
+    expect(task.run).toBe(1);
+  });
+
   it("refuses a cursor past the end of a task's log, running or finished", async () => {
     const { body } = await getJson(`${server.url}/api/research`, {
       method: "POST",

@@ -25,10 +25,11 @@ export const dynamic = "force-dynamic";
 async function start(request: Request, input: ResearchRequestBody, requestId: string): Promise<Response> {
   const cursor = cursorFrom(request);
   const manager = await getTaskManager();
-  if (cursor !== undefined) {
+  if (cursor !== undefined || request.method === "HEAD") {
     // A cursor means an EventSource reconnecting, not a new request: it
     // never creates, retries or restarts a task, and a cursor the task cannot
-    // serve is refused before anything else happens.
+    // serve is refused before anything else happens. HEAD (a link checker,
+    // a preview) only looks: the task's headers, or 404 before it exists.
     const task = await findTask(manager, (await manager.identify(input)).id);
     return streamTask(request, manager, task, cursor, requestId, taskHeaders(task));
   }
@@ -58,7 +59,8 @@ export const POST = route(async (request, _context, requestId) => {
  * The same for an `EventSource` (query parameters). Without a cursor it may
  * create a task, so it is a change: refused when a browser marks it cross-site
  * (an `<img src="/api/research?query=…">` on another site must start nothing).
- * With a cursor it is a reconnect, which never starts anything.
+ * With a cursor it is a reconnect, which never starts anything; HEAD never
+ * starts anything either.
  */
 export const GET = route(
   async (request, _context, requestId) => {
@@ -66,7 +68,7 @@ export const GET = route(
     const body = parseWith(researchQueryParamsSchema, params);
     return start(request, parseWith(researchRequestSchema, body), requestId);
   },
-  { changes: (request) => cursorFrom(request) === undefined },
+  { changes: (request) => request.method !== "HEAD" && cursorFrom(request) === undefined },
 );
 
 export const OPTIONS = async (request: Request) => preflight(request);
