@@ -50,6 +50,7 @@ const QUIRK_WIRES: Record<keyof ModelServerQuirks, Wire[]> = {
   midStreamErrorOnce: OPENAI_WIRES,
   lengthCapOnce: OPENAI_WIRES,
   emptyAnswers: OPENAI_WIRES,
+  ignoresStream: OPENAI_WIRES,
 };
 
 /** nginx's error pages, as it serves them when the server behind it fails. */

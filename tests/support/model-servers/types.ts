@@ -164,6 +164,13 @@ export interface ModelServerQuirks {
    * plan and learn) are empty (`content: ""`, a normal finish). Wires `openai` and `azure`.
    */
   emptyAnswers?: { times: number; steps?: ResearchStep[] };
+  /**
+   * Answers a `stream: true` request with the whole `chat.completion` as
+   * `application/json`, as servers and gateways that do not stream do
+   * (some proxies in front of a model, older self-hosted servers). Wires
+   * `openai` and `azure`.
+   */
+  ignoresStream?: boolean;
 }
 
 /** One request as the server received it. */

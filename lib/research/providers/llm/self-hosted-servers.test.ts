@@ -293,6 +293,13 @@ describe("self-hosted model servers: what Fathom copes with", () => {
     expect(server.requests.some((request) => request.step === "continuation")).toBe(true);
   });
 
+  it("a server that answers a streamed request with one JSON body (it does not stream) still gives the whole report", async () => {
+    const server = await serve({ ignoresStream: true });
+    const { report, plan } = await research(writerFor(server));
+    expectWholeReport(report);
+    expect(plan.length).toBeGreaterThan(0);
+  });
+
   it("an empty structured answer is asked for again", async () => {
     const server = await serve({ emptyAnswers: { times: 1 } });
     const { report, plan } = await research(writerFor(server));

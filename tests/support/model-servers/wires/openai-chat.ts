@@ -203,7 +203,7 @@ async function answerChat(wire: Wire, context: AnswerContext): Promise<void> {
       ? { "apim-request-id": context.nextId("apim-"), "x-ms-region": "Sweden Central" }
       : { "x-request-id": context.nextId("req_"), "openai-processing-ms": "42" };
 
-  if (!call.stream) {
+  if (!call.stream || quirks.ignoresStream) {
     const message: Record<string, unknown> = {
       role: "assistant",
       content: isTool ? null : thinking ? thinkWrapped(reasoning, answer.text) : answer.text,
