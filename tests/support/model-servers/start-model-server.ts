@@ -51,7 +51,53 @@ const QUIRK_WIRES: Record<keyof ModelServerQuirks, Wire[]> = {
   lengthCapOnce: OPENAI_WIRES,
   emptyAnswers: OPENAI_WIRES,
   ignoresStream: OPENAI_WIRES,
+  rateLimitResetOnce: OPENAI_WIRES,
 };
+
+/** A 429 that says when to come back in the service's own headers and body, never in `Retry-After`. */
+function rateLimitWithReset(
+  { style, resetSeconds }: { style: "openrouter" | "openai"; resetSeconds: number },
+  model: string,
+): WireError {
+  if (style === "openrouter") {
+    const headers = {
+      "X-RateLimit-Limit": "20",
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Reset": String(Date.now() + resetSeconds * 1000),
+    };
+    return {
+      status: 429,
+      headers,
+      body: {
+        error: { message: "Rate limit exceeded: free-models-per-min. ", code: 429, metadata: { headers } },
+        user_id: "user_2a9XbQ7",
+      },
+    };
+  }
+  const duration =
+    resetSeconds >= 60 ? `${Math.floor(resetSeconds / 60)}m${resetSeconds % 60}s` : `${resetSeconds}s`;
+  return {
+    status: 429,
+    headers: {
+      "x-ratelimit-limit-requests": "500",
+      "x-ratelimit-remaining-requests": "499",
+      "x-ratelimit-reset-requests": "120ms",
+      "x-ratelimit-limit-tokens": "30000",
+      "x-ratelimit-remaining-tokens": "0",
+      "x-ratelimit-reset-tokens": duration,
+    },
+    body: {
+      error: {
+        message:
+          `Rate limit reached for ${model} in organization org-7Hq2 on tokens per min (TPM): Limit 30000, ` +
+          `Used 29800, Requested 900. Please try again in ${duration}. Visit https://platform.openai.com/account/rate-limits to learn more.`,
+        type: "tokens",
+        param: null,
+        code: "rate_limit_exceeded",
+      },
+    },
+  };
+}
 
 /** nginx's error pages, as it serves them when the server behind it fails. */
 const NGINX_REASONS: Record<number, string> = {
@@ -89,6 +135,7 @@ function validate(options: ModelServerOptions): void {
   const numbers: [string, number | undefined, number][] = [
     ["chunkSize", options.chunkSize, 1],
     ["rateLimitOnce.retryAfterSeconds", quirks.rateLimitOnce?.retryAfterSeconds, 0],
+    ["rateLimitResetOnce.resetSeconds", quirks.rateLimitResetOnce?.resetSeconds, 1],
     ["contextLimitTokens", quirks.contextLimitTokens, 1],
     ["cutReportOnce.afterChars", quirks.cutReportOnce?.afterChars, 0],
     ["htmlErrors.times", quirks.htmlErrors?.times, 1],
@@ -283,6 +330,10 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if (quirks.rateLimitOnce && !rateLimited) {
       rateLimited = true;
       return refuse(protocol.errors.rateLimit(quirks.rateLimitOnce.retryAfterSeconds, call.model));
+    }
+    if (quirks.rateLimitResetOnce && !rateLimited) {
+      rateLimited = true;
+      return refuse(rateLimitWithReset(quirks.rateLimitResetOnce, call.model));
     }
     const promptTokens = estimateTokens(`${call.system}${prompt}`);
     if (quirks.contextLimitTokens !== undefined && promptTokens > quirks.contextLimitTokens) {

@@ -171,6 +171,14 @@ export interface ModelServerQuirks {
    * `openai` and `azure`.
    */
   ignoresStream?: boolean;
+  /**
+   * The first request gets a 429 without `Retry-After`, saying when to come
+   * back the way the service does: `openrouter` in `X-RateLimit-Reset` (epoch
+   * milliseconds), also repeated in the body's `error.metadata.headers`;
+   * `openai` in `x-ratelimit-reset-requests` / `-tokens` durations ("1m30s",
+   * "250ms") and "Please try again in …" in the message. Wires `openai` and `azure`.
+   */
+  rateLimitResetOnce?: { style: "openrouter" | "openai"; resetSeconds: number };
 }
 
 /** One request as the server received it. */

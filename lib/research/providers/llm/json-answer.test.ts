@@ -9,7 +9,10 @@ describe("reading a small model's JSON", () => {
   const cases: [string, string][] = [
     ["a trailing comma", '{"queries": ["Louisiana treaty", "New Orleans port",]}'],
     ["single quotes", "{'queries': ['Louisiana treaty', 'New Orleans port']}"],
-    ["unquoted keys and a comment", '{\n  // the searches\n  queries: ["Louisiana treaty", "New Orleans port"]\n}'],
+    [
+      "unquoted keys and a comment",
+      '{\n  // the searches\n  queries: ["Louisiana treaty", "New Orleans port"]\n}',
+    ],
     ["Python literals", "{'queries': ['Louisiana treaty', 'New Orleans port'], 'done': True, 'note': None}"],
     ["curly quotes", "{“queries”: [“Louisiana treaty”, “New Orleans port”]}"],
     [
@@ -20,7 +23,10 @@ describe("reading a small model's JSON", () => {
   for (const [name, text] of cases) {
     it(`reads ${name}`, () => {
       const answer = readAnswer(text, plan);
-      expect(answer).toMatchObject({ success: true, data: { queries: ["Louisiana treaty", "New Orleans port"] } });
+      expect(answer).toMatchObject({
+        success: true,
+        data: { queries: ["Louisiana treaty", "New Orleans port"] },
+      });
     });
   }
 

@@ -192,7 +192,8 @@ export function toProviderError(
       headers["retry-after-ms"] !== undefined && /^\d+(\.\d+)?$/.test(headers["retry-after-ms"].trim())
         ? Math.min(Number(headers["retry-after-ms"]), MAX_RETRY_AFTER_MS)
         : (parseRetryAfter(headers["retry-after"] ?? null, Date.now()) ??
-          retryDelayInBody(error.responseBody));
+          retryDelayInBody(error.responseBody) ??
+          (error.statusCode === 429 ? rateLimitResetMs(headers, error.responseBody, Date.now()) : undefined));
     return new ProviderError(`${label} answered HTTP ${error.statusCode}: ${message}`, {
       retryable: refusal === undefined && error.isRetryable,
       status: error.statusCode,
@@ -255,6 +256,48 @@ function streamedError(error: unknown): string | undefined {
 function retryDelayInBody(body: string | undefined): number | undefined {
   const match = body ? /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(body) : null;
   return match ? Math.min(Number(match[1]) * 1000, MAX_RETRY_AFTER_MS) : undefined;
+}
+
+/**
+ * When a 429 without `Retry-After` says the limit resets, in ms from `now`:
+ * OpenRouter's `X-RateLimit-Reset` (epoch milliseconds; also repeated in
+ * the body's `error.metadata.headers`), else the `x-ratelimit-reset-requests`
+ * / `-tokens` durations of OpenAI and Groq ("1m30s", "250ms"; the longer one,
+ * since either limit may be the one hit), else "try again in 1.5s" in the
+ * message. Capped like `Retry-After`.
+ */
+export function rateLimitResetMs(
+  headers: Record<string, string>,
+  body: string | undefined,
+  now: number,
+): number | undefined {
+  const header = (name: string) =>
+    Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1] ??
+    (body ? new RegExp(`"${name}"\\s*:\\s*"?(\\d+)`, "i").exec(body)?.[1] : undefined);
+  const cap = (ms: number) => Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
+  const reset = header("x-ratelimit-reset");
+  if (reset !== undefined && /^\d+(\.\d+)?$/.test(reset.trim())) {
+    const value = Number(reset);
+    // An epoch in milliseconds (OpenRouter) or seconds, else seconds from now.
+    return cap(value > 1e12 ? value - now : value > 1e9 ? value * 1000 - now : value * 1000);
+  }
+  const durations = ["x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"]
+    .map((name) => durationMs(headers[name] ?? ""))
+    .filter((ms): ms is number => ms !== undefined);
+  const inMessage = body ? /try again in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)/i.exec(body)?.[1] : undefined;
+  const longest = Math.max(...durations, durationMs(inMessage ?? "") ?? -1);
+  return longest >= 0 ? cap(longest) : undefined;
+}
+
+/** "1h2m3.5s", "6m0s", "250ms", "7.66s" in ms; undefined for anything else. */
+function durationMs(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^(?:\d+(?:\.\d+)?(?:ms|h|m|s))+$/.test(trimmed)) return undefined;
+  const factor: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  let total = 0;
+  for (const [, amount, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g))
+    total += Number(amount) * factor[unit!]!;
+  return total;
 }
 
 /** The message inside a provider's error body (OpenAI, Anthropic, Gemini, LM Studio shapes), trimmed. */

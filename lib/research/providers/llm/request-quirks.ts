@@ -85,7 +85,8 @@ export function adaptedFetch(fetch: typeof globalThis.fetch, quirks: RequestQuir
  * response is passed on as it is.
  */
 async function streamedAnswer(response: Response): Promise<Response> {
-  if (!response.ok || !/^application\/json\b/i.test(response.headers.get("content-type") ?? "")) return response;
+  if (!response.ok || !/^application\/json\b/i.test(response.headers.get("content-type") ?? ""))
+    return response;
   const text = await response.text();
   const passOn = () => new Response(text, { status: response.status, headers: response.headers });
   let completion: unknown;
@@ -115,7 +116,10 @@ async function streamedAnswer(response: Response): Promise<Response> {
   const headers = new Headers(response.headers);
   headers.set("content-type", "text/event-stream");
   headers.delete("content-length");
-  return new Response(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`, { status: response.status, headers });
+  return new Response(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`, {
+    status: response.status,
+    headers,
+  });
 }
 
 /** The parts of a whole `chat.completion` a stream chunk carries (other fields kept as they are). */

@@ -300,6 +300,19 @@ describe("self-hosted model servers: what Fathom copes with", () => {
     expect(plan.length).toBeGreaterThan(0);
   });
 
+  for (const style of ["openrouter", "openai"] as const) {
+    it(`${style}: a 429 without Retry-After waits until the reset time the service gave`, async () => {
+      const server = await serve({ rateLimitResetOnce: { style, resetSeconds: 75 } });
+      const run = writerFor(server);
+      const { report } = await research(run);
+      expectWholeReport(report);
+      expect(run.waits).toHaveLength(1);
+      // The reset is 75 s away (OpenRouter's is a time, so a little less by the time it is read).
+      expect(run.waits[0]).toBeGreaterThan(70_000);
+      expect(run.waits[0]).toBeLessThanOrEqual(75_000);
+    });
+  }
+
   it("an empty structured answer is asked for again", async () => {
     const server = await serve({ emptyAnswers: { times: 1 } });
     const { report, plan } = await research(writerFor(server));
