@@ -52,6 +52,7 @@ const QUIRK_WIRES: Record<keyof ModelServerQuirks, Wire[]> = {
   emptyAnswers: OPENAI_WIRES,
   ignoresStream: OPENAI_WIRES,
   rateLimitResetOnce: OPENAI_WIRES,
+  truncatesPromptTo: OPENAI_WIRES,
 };
 
 /** A 429 that says when to come back in the service's own headers and body, never in `Retry-After`. */
@@ -136,6 +137,7 @@ function validate(options: ModelServerOptions): void {
     ["chunkSize", options.chunkSize, 1],
     ["rateLimitOnce.retryAfterSeconds", quirks.rateLimitOnce?.retryAfterSeconds, 0],
     ["rateLimitResetOnce.resetSeconds", quirks.rateLimitResetOnce?.resetSeconds, 1],
+    ["truncatesPromptTo", quirks.truncatesPromptTo, 1],
     ["contextLimitTokens", quirks.contextLimitTokens, 1],
     ["cutReportOnce.afterChars", quirks.cutReportOnce?.afterChars, 0],
     ["htmlErrors.times", quirks.htmlErrors?.times, 1],
@@ -335,7 +337,17 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       rateLimited = true;
       return refuse(rateLimitWithReset(quirks.rateLimitResetOnce, call.model));
     }
-    const promptTokens = estimateTokens(`${call.system}${prompt}`);
+    let promptTokens = estimateTokens(`${call.system}${prompt}`);
+    let seen = { messages: call.messages, prompt };
+    if (quirks.truncatesPromptTo !== undefined && promptTokens > quirks.truncatesPromptTo) {
+      // What Ollama does past num_ctx: the start goes, the end stays, nobody is told.
+      const keep = Math.max(0, quirks.truncatesPromptTo * 4 - call.system.length);
+      const last = call.messages.at(-1)!;
+      const messages = [{ ...last, text: last.text.slice(-keep) }];
+      seen = { messages, prompt: messages[0]!.text };
+      record.truncated = true;
+      promptTokens = quirks.truncatesPromptTo;
+    }
     if (quirks.contextLimitTokens !== undefined && promptTokens > quirks.contextLimitTokens) {
       const styled = contextError(quirks.contextErrorStyle, promptTokens, quirks.contextLimitTokens);
       if (styled) return refuse(styled);
@@ -348,8 +360,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       wire: options.wire,
       model: call.model,
       system: call.system,
-      messages: call.messages,
-      prompt,
+      messages: seen.messages,
+      prompt: seen.prompt,
       jsonMode: call.jsonMode,
       step: record.step,
     });

@@ -179,6 +179,12 @@ export interface ModelServerQuirks {
    * "250ms") and "Please try again in …" in the message. Wires `openai` and `azure`.
    */
   rateLimitResetOnce?: { style: "openrouter" | "openai"; resetSeconds: number };
+  /**
+   * Ollama's context window (`num_ctx`): a prompt longer than this many
+   * tokens is cut silently, its beginning dropped (the last message keeps its
+   * end), and the usage reports the tokens kept. No error. Wires `openai` and `azure`.
+   */
+  truncatesPromptTo?: number;
 }
 
 /** One request as the server received it. */
@@ -199,6 +205,8 @@ export interface RecordedRequest {
   jsonMode: JsonMode;
   stream: boolean;
   step: ResearchStep;
+  /** True when the server cut the prompt silently (`truncatesPromptTo`). */
+  truncated?: boolean;
   /** The HTTP status the server answered with; `undefined` until it answered. */
   status: number | undefined;
 }

@@ -96,12 +96,14 @@ function outputReserve(contextTokens: number): number {
  */
 export function createModelLlm(options: ModelLlmOptions): LlmProvider {
   const label = options.provider;
-  const contextTokens = options.contextTokens ?? contextWindow(options.model);
+  const knownWindow = options.contextTokens ?? contextWindow(options.model);
   const endpoint = `${options.provider} ${options.endpoint} ${options.model}`;
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   const maxRetries = options.maxRetries ?? 4;
 
   const quirks = requestQuirks(endpoint);
+  /** The window prompts are cut to: the known one, or the smaller one the server showed. */
+  const windowTokens = () => Math.min(knownWindow, quirks.contextTokens ?? knownWindow);
 
   const call = async (
     observer: ModelCallObserver,
@@ -113,6 +115,8 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
       schema?: z.ZodType;
       temperature?: number;
       onText?: (text: string) => Promise<void>;
+      /** The caller answers a context-length refusal with a shorter prompt (`silentlyCut`). */
+      shrinkable?: boolean;
     },
   ): Promise<ModelCallResult> => {
     for (;;) {
@@ -141,6 +145,20 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
       onUsage: observer.onUsage,
     }).then((result) => {
       if (result.reasoning.trim() !== "") observer.onReasoning?.(result.reasoning);
+      // Only self-hosted servers cut silently; hosted services refuse (and may count cached tokens apart).
+      const kept =
+        options.provider === "openai-compatible"
+          ? silentlyCut(systemPrompt(request.language), request.messages, result.usage?.inputTokens)
+          : undefined;
+      if (kept !== undefined) {
+        quirks.contextTokens = Math.min(quirks.contextTokens ?? kept, kept);
+        if (request.shrinkable) {
+          throw new ProviderError(
+            `${label} cut the prompt to ${kept} tokens without saying so (its context window, such as Ollama's num_ctx, is smaller than the prompt)`,
+            { retryable: false, details: { refusal: "context_length" } },
+          );
+        }
+      }
       return result;
     });
 
@@ -150,6 +168,7 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
     prompt: string,
     schema: z.ZodType<T>,
     wireSchema: z.ZodType,
+    shrinkable = false,
   ) =>
     withRetries(
       () =>
@@ -164,6 +183,7 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
               signal: input.signal,
               mode,
               schema: wireSchema,
+              shrinkable,
             }),
         }),
       { maxRetries, runtime: options.runtime, signal: input.signal },
@@ -242,11 +262,11 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
           ? `Also propose at most ${input.followUpCount} follow-up questions that would deepen the research.\n`
           : "Propose no follow-up questions.\n") +
         'Answer with only a JSON object: {"learnings": [{"text": "…", "sources": [1]}], "followUpQuestions": ["…"]}';
-      const budget = contextTokens - outputReserve(contextTokens) - estimateTokens(prompt([]));
-      let passages = fitPassages(input.passages, budget);
+      const budget = () => windowTokens() - outputReserve(windowTokens()) - estimateTokens(prompt([]));
+      let passages = fitPassages(input.passages, budget());
       for (;;) {
         try {
-          const answer = await ask(input, prompt(passages), learnSchema, learnWireSchema);
+          const answer = await ask(input, prompt(passages), learnSchema, learnWireSchema, true);
           const valid = new Set(passages.map((passage) => passage.number));
           return {
             learnings: answer.learnings.slice(0, input.count).map((learning) => ({
@@ -259,7 +279,9 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
           // The window is smaller than assumed: the same question over fewer passages.
           const fewer = refusalKind(error) === "context_length" ? halvePassages(passages) : undefined;
           if (fewer === undefined) throw error;
-          passages = fewer;
+          // A window the server showed may call for fewer still.
+          const fitting = fitPassages(fewer, budget());
+          passages = fitting.length < fewer.length ? fitting : fewer;
         }
       }
     },
@@ -300,7 +322,7 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
         );
       };
 
-      let sections = fitLearnings(input.sections, contextTokens - outputReserve(contextTokens) - 1500);
+      let sections = fitLearnings(input.sections, windowTokens() - outputReserve(windowTokens()) - 1500);
       let written = input.prefix;
       const maxContinuations = options.maxContinuations ?? 2;
       for (let round = 0; ; round++) {
@@ -402,6 +424,27 @@ function fitPassages(passages: readonly NumberedPassage[], budget: number): Numb
     kept.push({ ...first, text: first.text.slice(0, Math.max(200, budget * 3)) });
   }
   return kept;
+}
+
+/**
+ * Some servers cut a prompt longer than their context window without an
+ * error, dropping its beginning (Ollama past its `num_ctx`): the answer then
+ * comes from a part of the prompt. The usage gives it away, a prompt counted
+ * at well under half of what was sent (the estimate errs high, by about a
+ * quarter for English). The tokens kept, or undefined when nothing was cut
+ * (or no usage came, or the prompt was too short to tell).
+ */
+function silentlyCut(
+  system: string,
+  messages: readonly ModelMessage[],
+  counted: number | undefined,
+): number | undefined {
+  if (counted === undefined || counted <= 0) return undefined;
+  const text = messages
+    .map((message) => (typeof message.content === "string" ? message.content : ""))
+    .join("\n");
+  const sent = estimateTokens(`${system}\n${text}`);
+  return sent >= 512 && counted < sent / 2 ? counted : undefined;
 }
 
 /** Half the passages (the first ones), or half the text of a single one; undefined when nothing is left to cut. */

@@ -12,6 +12,11 @@ export interface RequestQuirks {
   noStreamOptions: boolean;
   /** Leave `temperature` out. */
   noTemperature: boolean;
+  /**
+   * The prompt size (tokens) the server was seen to cut a longer prompt to,
+   * without an error (Ollama past its `num_ctx`): prompts stay within it.
+   */
+  contextTokens?: number;
 }
 
 const learned = new Map<string, RequestQuirks>();

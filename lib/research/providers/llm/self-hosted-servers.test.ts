@@ -313,6 +313,21 @@ describe("self-hosted model servers: what Fathom copes with", () => {
     });
   }
 
+  it("Ollama: a prompt cut silently at num_ctx is noticed by its usage, asked again over fewer passages, and remembered", async () => {
+    const server = await serve({ truncatesPromptTo: 450 });
+    const { learned } = await research(writerFor(server));
+    const learns = server.requests.filter((request) => request.step === "learn");
+    expect(learns.map((request) => request.truncated === true)).toEqual([true, false]);
+    // Every learning cites a passage the model saw whole.
+    const sent = JSON.stringify(learns[1]!.body);
+    for (const learning of learned.learnings)
+      for (const number of learning.passages) expect(sent).toContain(`[${number}] `);
+    // The next research on this server keeps within the window from its first call.
+    const before = server.requests.length;
+    await research(writerFor(server));
+    expect(server.requests.slice(before).filter((request) => request.truncated)).toEqual([]);
+  });
+
   it("an empty structured answer is asked for again", async () => {
     const server = await serve({ emptyAnswers: { times: 1 } });
     const { report, plan } = await research(writerFor(server));
