@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchChromium, requireChromium, waitForReport } from "./support/browser";
 import { startServer, type TestServer } from "./support/server";
+import { readSse } from "./support/sse";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -117,6 +118,31 @@ describeUi("web UI edge cases (real server, real Chromium)", () => {
     for (const href of hrefs) expect(href).toMatch(/^(#source-\d+|\/collections\/|https?:)/);
     expect(dialogs).toEqual([]);
   }, 180_000);
+
+  it("exports the part of a report written before the task was cancelled", async () => {
+    const created = await send(server, "/api/research", {
+      query: "Cancelled mid-report: the Gadsden Purchase",
+    });
+    const id = created.taskId as string;
+    // Cancelled once the report has begun to stream.
+    await readSse(`${server.url}/api/tasks/${id}/events`, {
+      until: (event) => event.event === "output",
+      timeoutMs: 60_000,
+    });
+    await send(server, `/api/tasks/${id}/cancel`, {});
+    const page = await newPage({ width: 1280, height: 860 });
+    await page.goto(`/tasks/${id}`);
+    await poll(() => page.locator(".pill").first().textContent()).toBe("Cancelled");
+    await poll(() => page.locator(".export-buttons a[download]").count()).toBe(5);
+    const href = await page.getByRole("link", { name: "Download as Markdown" }).getAttribute("href");
+    const file = await fetch(`${server.url}${href}`);
+    expect(file.status).toBe(200);
+    const { result } = (await (await fetch(`${server.url}/api/tasks/${id}`)).json()) as {
+      result: { report: string };
+    };
+    expect(result.report.length).toBeGreaterThan(0);
+    expect(await file.text()).toContain(result.report.split("\n")[0]);
+  }, 120_000);
 
   it("cuts a very long question to a few lines, keeps the controls in sight and shows it all on request", async () => {
     const question = `${"How did the tariffs on imported goods change over the years ".repeat(65).slice(0, 3990).trim()}?`;

@@ -28,8 +28,9 @@ async function copyText(value: string): Promise<void> {
  * `/api/tasks/:id/export`, which names the file after the report's title),
  * and a button that copies its Markdown. Links are plain `<a download>`, so
  * they work by keyboard, open in a new tab, and carry the session cookie.
- * Until the task has completed they are disabled buttons: the server has no
- * report to export yet (409).
+ * Until the task has ended they are disabled buttons: the server has no
+ * report to export yet (409). A cancelled or failed task exports the part
+ * of its report written before it stopped.
  */
 export function ExportButtons({
   taskId,
@@ -38,7 +39,7 @@ export function ExportButtons({
 }: {
   taskId: string;
   markdown: string;
-  /** The task completed with a report: the exports exist. */
+  /** The task ended (completed, or cancelled or failed with part of a report): the exports exist. */
   downloadable: boolean;
 }) {
   const t = useTranslations("export");

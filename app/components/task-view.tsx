@@ -349,7 +349,7 @@ export function TaskView({ initialTask }: { initialTask: TaskViewJson }) {
           <ExportButtons
             taskId={task.id}
             markdown={markdown}
-            downloadable={task.status === "completed" && markdown.length > 0}
+            downloadable={isFinished(task.status) && markdown.length > 0}
           />
         </div>
       </section>
