@@ -194,8 +194,7 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
     model: options.model,
 
     async plan(input: PlanInput): Promise<SubQuestion[]> {
-      const learnings = input.learnings.slice(-30);
-      const prompt =
+      const prompt = (learnings: readonly string[]) =>
         `Plan the research of the following question. Return at most ${input.count} search queries, each ` +
         "distinct from the others and each with the research goal it serves (what to find out and how to go " +
         "deeper once found).\n\n" +
@@ -204,7 +203,18 @@ export function createModelLlm(options: ModelLlmOptions): LlmProvider {
           ? `What earlier research already learned (search for what is still missing):\n${learnings.map((text) => `- ${text}`).join("\n")}\n\n`
           : "") +
         'Answer with only a JSON object: {"queries": [{"query": "…", "researchGoal": "…"}]}';
-      const answer = await ask(input, prompt, planSchema, planWireSchema);
+      // The latest learnings of earlier research (a follow-up's), fewer when the window refuses them all.
+      let learnings = input.learnings.slice(-30);
+      let answer: z.infer<typeof planSchema>;
+      for (;;) {
+        try {
+          answer = await ask(input, prompt(learnings), planSchema, planWireSchema, learnings.length > 0);
+          break;
+        } catch (error) {
+          if (refusalKind(error) !== "context_length" || learnings.length === 0) throw error;
+          learnings = learnings.slice(Math.ceil(learnings.length / 2));
+        }
+      }
       return answer.queries
         .slice(0, input.count)
         .map((item) => ({ query: item.query, goal: item.researchGoal || item.query }));

@@ -328,6 +328,28 @@ describe("self-hosted model servers: what Fathom copes with", () => {
     expect(server.requests.slice(before).filter((request) => request.truncated)).toEqual([]);
   });
 
+  it("a follow-up's plan whose earlier learnings overflow the window is asked again with fewer of them", async () => {
+    const server = await serve({ contextLimitTokens: 400 });
+    const learnings = Array.from(
+      { length: 30 },
+      (_, index) =>
+        `Learning ${index}: a treaty ceded a long stretch of territory along the river to the Union.`,
+    );
+    const plan = await writerFor(server).llm.plan({
+      query: QUESTION,
+      count: 2,
+      learnings,
+      followUps: [],
+      language: "en",
+    });
+    expect(plan.length).toBeGreaterThan(0);
+    const statuses = server.requests
+      .filter((request) => request.step === "plan")
+      .map((request) => request.status);
+    expect(statuses[0]).toBe(400);
+    expect(statuses.at(-1)).toBe(200);
+  });
+
   it("an empty structured answer is asked for again", async () => {
     const server = await serve({ emptyAnswers: { times: 1 } });
     const { report, plan } = await research(writerFor(server));
