@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeMcpEventId } from "@/app/api/_lib/mcp/event-id";
 import { startServer, type TestServer, tempDir } from "./support/server";
 import { expectedProgress } from "./support/mcp-progress";
+import { answerChecker } from "./support/openapi";
 import { getJson, waitFor } from "./support/sse";
 
 /**
@@ -299,6 +300,19 @@ describe("MCP on one server", () => {
     });
     expect(foreign.status).toBe(400);
     expect((await foreign.json()).error.message).toMatch(/not an event id/);
+  });
+
+  it("answers a POST that does not accept an event stream with the transport's documented 406", async () => {
+    const response = await fetch(`${server.url}/api/mcp`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(response.status).toBe(406);
+    const body = await response.json();
+    expect(body.error.message).toMatch(/text\/event-stream/);
+    const document = await (await fetch(`${server.url}/api/openapi.json`)).json();
+    answerChecker(document).json("POST", "/api/mcp", 406, body);
   });
 });
 

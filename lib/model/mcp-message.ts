@@ -10,7 +10,10 @@ import { z } from "zod";
 export const mcpMessageSchema = z
   .object({
     jsonrpc: z.literal("2.0"),
-    id: z.union([z.string(), z.number().int()]).optional().describe("Absent on a notification."),
+    id: z
+      .union([z.string(), z.number().int(), z.null()])
+      .optional()
+      .describe("Absent on a notification; null on an error answering a message that could not be read."),
     method: z
       .string()
       .optional()

@@ -551,6 +551,11 @@ export const operations: readonly ApiOperation[] = [
         json: "McpMessage",
       },
       202: { description: "A notification or a response was accepted.", empty: true },
+      406: {
+        description:
+          "The request's `Accept` lacks `application/json` or `text/event-stream` (the Streamable HTTP transport needs both): a JSON-RPC error naming them.",
+        json: "McpMessage",
+      },
     },
     errors: [400, 413, 415, 429],
   },
