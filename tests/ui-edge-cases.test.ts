@@ -144,6 +144,31 @@ describeUi("web UI edge cases (real server, real Chromium)", () => {
     expect(await file.text()).toContain(result.report.split("\n")[0]);
   }, 120_000);
 
+  it("cancels a task when Cancel is pressed while a slow Resume is still under way", async () => {
+    const created = await send(server, "/api/research", {
+      query: "Paused, resumed, cancelled: the Oregon boundary",
+    });
+    const id = created.taskId as string;
+    await readSse(`${server.url}/api/tasks/${id}/events`, {
+      until: (event) => event.event === "output",
+      timeoutMs: 60_000,
+    });
+    await send(server, `/api/tasks/${id}/pause`, {});
+    const page = await newPage({ width: 1280, height: 860 });
+    // The Resume request takes a while to be answered (a busy server).
+    await page.route("**/api/tasks/*/resume", async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
+    await page.goto(`/tasks/${id}`);
+    await poll(() => page.locator(".pill").first().textContent()).toBe("Paused");
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.locator('[data-action="cancel"]').click();
+    await poll(() => page.locator(".pill").first().textContent()).toBe("Cancelled");
+    const task = (await (await fetch(`${server.url}/api/tasks/${id}`)).json()) as { status: string };
+    expect(task.status).toBe("cancelled");
+  }, 120_000);
+
   it("cuts a very long question to a few lines, keeps the controls in sight and shows it all on request", async () => {
     const question = `${"How did the tariffs on imported goods change over the years ".repeat(65).slice(0, 3990).trim()}?`;
     const created = await send(server, "/api/research", { query: question, depth: 1, breadth: 1 });

@@ -154,17 +154,32 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
   // focus, and the person who pressed Pause would have to find their place
   // again (docs/ARCHITECTURE.md, "Accessibility").
   const busy = pending !== null;
+  // Cancel is never dropped: pressed while another action is under way (a
+  // slow Resume), it is sent as soon as that one has answered.
+  const cancelAfter = useRef(false);
+  const [cancelQueued, setCancelQueued] = useState(false);
   async function run(action: TaskAction) {
-    if (busy) return;
-    setPending(action);
-    setError(null);
-    try {
-      onTask(await sendTaskAction(task.id, action));
-    } catch (caught) {
-      setError(describeError(caught));
-    } finally {
-      setPending(null);
+    if (busy) {
+      if (action === "cancel" && pending !== "cancel") {
+        cancelAfter.current = true;
+        setCancelQueued(true);
+      }
+      return;
     }
+    setError(null);
+    let next: TaskAction | null = action;
+    while (next !== null) {
+      setPending(next);
+      try {
+        onTask(await sendTaskAction(task.id, next));
+      } catch (caught) {
+        setError(describeError(caught));
+      }
+      next = next !== "cancel" && cancelAfter.current ? "cancel" : null;
+      cancelAfter.current = false;
+    }
+    setCancelQueued(false);
+    setPending(null);
   }
 
   if (isFinished(status)) {
@@ -220,7 +235,7 @@ function Controls({ task, onTask }: { task: TaskViewJson; onTask: (task: TaskVie
           aria-disabled={busy || undefined}
           data-action="cancel"
         >
-          <Icon name="stop" /> {pending === "cancel" ? t("cancelling") : t("cancel")}
+          <Icon name="stop" /> {pending === "cancel" || cancelQueued ? t("cancelling") : t("cancel")}
         </button>
       </div>
       {error ? (
