@@ -49,6 +49,16 @@ describeUi("web UI edge cases (real server, real Chromium)", () => {
     return page;
   }
 
+  /** Starts research on `query` and returns its task id once its report has begun to stream. */
+  async function reportUnderWay(query: string): Promise<string> {
+    const id = (await send(server, "/api/research", { query })).taskId as string;
+    await readSse(`${server.url}/api/tasks/${id}/events`, {
+      until: (event) => event.event === "output",
+      timeoutMs: 60_000,
+    });
+    return id;
+  }
+
   beforeAll(async () => {
     server = await startServer({ env: { LOG_LEVEL: "warn", OUTPUT_CHUNK_DELAY_MS: "200" } });
     browser = await launchChromium();
@@ -120,15 +130,8 @@ describeUi("web UI edge cases (real server, real Chromium)", () => {
   }, 180_000);
 
   it("exports the part of a report written before the task was cancelled", async () => {
-    const created = await send(server, "/api/research", {
-      query: "Cancelled mid-report: the Gadsden Purchase",
-    });
-    const id = created.taskId as string;
     // Cancelled once the report has begun to stream.
-    await readSse(`${server.url}/api/tasks/${id}/events`, {
-      until: (event) => event.event === "output",
-      timeoutMs: 60_000,
-    });
+    const id = await reportUnderWay("Cancelled mid-report: the Gadsden Purchase");
     await send(server, `/api/tasks/${id}/cancel`, {});
     const page = await newPage({ width: 1280, height: 860 });
     await page.goto(`/tasks/${id}`);
@@ -145,14 +148,7 @@ describeUi("web UI edge cases (real server, real Chromium)", () => {
   }, 120_000);
 
   it("cancels a task when Cancel is pressed while a slow Resume is still under way", async () => {
-    const created = await send(server, "/api/research", {
-      query: "Paused, resumed, cancelled: the Oregon boundary",
-    });
-    const id = created.taskId as string;
-    await readSse(`${server.url}/api/tasks/${id}/events`, {
-      until: (event) => event.event === "output",
-      timeoutMs: 60_000,
-    });
+    const id = await reportUnderWay("Paused, resumed, cancelled: the Oregon boundary");
     await send(server, `/api/tasks/${id}/pause`, {});
     const page = await newPage({ width: 1280, height: 860 });
     // The Resume request takes a while to be answered (a busy server).
